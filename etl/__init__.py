@@ -1,0 +1,1 @@
+"""Turning planning files into layers: readers, CRS handling, loading, the sample generator."""

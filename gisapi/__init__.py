@@ -1,0 +1,1 @@
+"""civicmap HTTP API: app factory, settings, database, CLI."""

@@ -1,0 +1,217 @@
+"""The civicmap command: serve the platform, run its database, load sample data."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import psycopg
+import typer
+
+from gisapi.db import database_url, embedded_cluster, make_engine
+from gisapi.pgcluster import ClusterError
+from gisapi.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="civicmap: planning information and public services for District 7, map first.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database: the embedded PostGIS cluster, or the server in "
+                     "CIVICMAP_DATABASE_URL.", no_args_is_help=True)
+sample_app = typer.Typer(help="District 7 sample planning data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sample_app, name="sample")
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def libpq_url(settings: Settings) -> str:
+    """The database URL as libpq (psql, psycopg, GDAL) understands it."""
+    return database_url(settings).replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def ensure_database(settings: Settings) -> None:
+    """Start the embedded cluster when it is the one in use and not running."""
+    if settings.database_url is not None:
+        return
+    cluster = embedded_cluster(settings)
+    try:
+        if not cluster.running:
+            started = time.monotonic()
+            cluster.start()
+            typer.echo(f"embedded PostGIS started in {time.monotonic() - started:.1f} s "
+                       f"({cluster.home})")
+        else:
+            cluster.ensure_database()
+    except ClusterError as exc:
+        raise _fail(str(exc)) from exc
+
+
+# -- db ------------------------------------------------------------------------------------
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostGIS (creating it on first use)."""
+    settings = _settings()
+    if settings.database_url is not None:
+        typer.echo("CIVICMAP_DATABASE_URL is set: the embedded cluster is not used")
+        return
+    ensure_database(settings)
+    typer.echo("embedded PostGIS is running")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostGIS."""
+    settings = _settings()
+    if settings.database_url is not None:
+        typer.echo("CIVICMAP_DATABASE_URL is set: nothing to stop here")
+        return
+    try:
+        embedded_cluster(settings).stop()
+    except ClusterError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo("embedded PostGIS stopped")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say which database is used and whether it answers."""
+    settings = _settings()
+    url = libpq_url(settings)
+    if settings.database_url is None:
+        cluster = embedded_cluster(settings)
+        state = "running" if cluster.running else (
+            "stopped" if cluster.initialized else "not created yet")
+        typer.echo(f"embedded PostGIS in {cluster.home}: {state}")
+        if state != "running":
+            raise typer.Exit(1)
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            version = conn.execute("SELECT postgis_lib_version()").fetchone()
+    except psycopg.Error as exc:
+        raise _fail(f"database not reachable: {exc}") from exc
+    typer.echo(f"database answers at {url} (PostGIS {version[0] if version else '?'})")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (usable by psql)."""
+    typer.echo(libpq_url(_settings()))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply the schema migrations."""
+    from gisapi.migrate import upgrade
+
+    settings = _settings()
+    ensure_database(settings)
+    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
+    with engine.begin() as conn:
+        upgrade(conn)
+    engine.dispose()
+    typer.echo("database migrated")
+
+
+# -- sample --------------------------------------------------------------------------------
+
+def _sample_folder(settings: Settings, parcels: int, seed: int) -> Path:
+    return settings.sample_dir / f"d7-{parcels}-{seed}"
+
+
+@sample_app.command("generate")
+def sample_generate(
+    parcels: Annotated[int, typer.Option(help="About how many parcels", min=100)] = 60_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files)")] = 7,
+    out: Annotated[Path | None, typer.Option(help="Folder for the GeoPackages")] = None,
+) -> None:
+    """Write the District 7 planning files (GeoPackage, VN-2000 TM-3) into a folder."""
+    from etl.sample import generate
+
+    settings = _settings()
+    folder = out or _sample_folder(settings, parcels, seed)
+    started = time.monotonic()
+    files = generate(folder, parcels=parcels, seed=seed)
+    typer.echo(f"wrote {len(files)} layers to {folder} in {time.monotonic() - started:.1f} s")
+
+
+@sample_app.command("load")
+def sample_load(
+    parcels: Annotated[int | None, typer.Option(help="Sample size (default from settings)")]
+    = None,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 7,
+    folder: Annotated[Path | None, typer.Option("--dir", help="Load these files instead")]
+    = None,
+    replace: Annotated[bool, typer.Option(help="Replace the planning data already loaded")]
+    = False,
+    if_empty: Annotated[bool, typer.Option(help="Do nothing when parcels are loaded")] = False,
+) -> None:
+    """Load the sample planning files (generating them first when missing)."""
+    from etl.load import LAYER_ORDER, LoadError, PlanningSetLoader
+    from etl.sample import generate
+
+    settings = _settings()
+    ensure_database(settings)
+    with psycopg.connect(libpq_url(settings), autocommit=True) as conn:
+        row = conn.execute("SELECT EXISTS (SELECT 1 FROM parcel)").fetchone()
+        if if_empty and row and row[0]:
+            typer.echo("sample data already loaded")
+            return
+        size = parcels or settings.sample_parcels
+        source = folder or _sample_folder(settings, size, seed)
+        if folder is None and not (source / "parcels.gpkg").exists():
+            started = time.monotonic()
+            generate(source, parcels=size, seed=seed)
+            typer.echo(f"generated the {size}-parcel sample in "
+                       f"{time.monotonic() - started:.1f} s")
+        files = {k: source / f"{k}.gpkg" for k in LAYER_ORDER if (source / f"{k}.gpkg").exists()}
+        started = time.monotonic()
+        try:
+            counts = PlanningSetLoader(conn).load(files, replace=replace)
+        except LoadError as exc:
+            raise _fail(f"not loaded: {exc}") from exc
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+    typer.echo(f"loaded {summary} in {time.monotonic() - started:.1f} s")
+
+
+# -- serve ---------------------------------------------------------------------------------
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (CIVICMAP_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes")] = None,
+) -> None:
+    """Serve the API and the web app."""
+    import uvicorn
+
+    settings = _settings()
+    ensure_database(settings)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    typer.echo(f"civicmap on http://{bind_host}:{bind_port} (API docs at /docs)")
+    uvicorn.run(
+        "gisapi.main:create_app", factory=True, host=bind_host, port=bind_port,
+        workers=workers or settings.workers, log_level="warning", access_log=False,
+    )
+
+
+@app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (CIVICMAP_PORT)")] = None,
+) -> None:
+    """Everything `make run` does after setup: database, migrations, sample data, serve."""
+    db_migrate()
+    sample_load(parcels=None, seed=7, folder=None, replace=False, if_empty=True)
+    serve(host=host, port=port, workers=None)

@@ -1,0 +1,45 @@
+"""Database URL resolution and engine construction (never at import time)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, event
+
+from gisapi.pgcluster import PostgresCluster
+from gisapi.settings import Settings
+
+
+def embedded_cluster(settings: Settings) -> PostgresCluster:
+    """The private cluster used when no database URL is configured."""
+    return PostgresCluster(settings.pg_dir)
+
+
+def database_url(settings: Settings) -> str:
+    """The SQLAlchemy URL: the configured server, or the embedded cluster."""
+    if settings.database_url is not None:
+        url = str(settings.database_url)
+        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    return embedded_cluster(settings).sqlalchemy_url()
+
+
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> Engine:
+    """A pooled engine; pooled connections keep psycopg's prepared statements warm."""
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=False,
+        pool_recycle=3600,
+        connect_args={"prepare_threshold": 2, "application_name": "civicmap"},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _session_defaults(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Parallel workers make our short spatial queries slower on small machines.
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_conn.commit()
+
+    return engine

@@ -1,0 +1,43 @@
+"""The FastAPI application: lifespan, routers, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from gisapi.db import database_url, make_engine
+from gisapi.errors import install_error_handlers
+from gisapi.health import router as health_router
+from gisapi.settings import Settings, get_settings
+from layers.routes import router as parcels_router
+
+DESCRIPTION = """
+civicmap: thông tin quy hoạch và dịch vụ công của Quận 7 trên bản đồ.
+Planning information and public services of District 7, Ho Chi Minh City, map first.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app; the engine is made in the lifespan unless one is given (tests)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = engine is None
+        app.state.engine = engine or make_engine(
+            database_url(settings), settings.pool_size, settings.pool_max_overflow
+        )
+        try:
+            yield
+        finally:
+            if own:
+                app.state.engine.dispose()
+
+    app = FastAPI(title="civicmap", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(parcels_router)
+    return app

@@ -1,0 +1,41 @@
+"""Settings read once from the environment (prefix CIVICMAP_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, PostgresDsn
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Platform settings; with no database URL the embedded cluster under var/pg is used."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICMAP_", env_file=None, extra="ignore")
+
+    database_url: PostgresDsn | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    var_dir: Path = PROJECT_ROOT / "var"
+    pool_size: int = Field(default=10, ge=1, le=200)
+    pool_max_overflow: int = Field(default=10, ge=0, le=200)
+    sample_parcels: int = Field(default=60_000, ge=100)
+    sample_seed: int = 7
+
+    @property
+    def pg_dir(self) -> Path:
+        """Folder of the embedded PostgreSQL cluster."""
+        return self.var_dir / "pg"
+
+    @property
+    def sample_dir(self) -> Path:
+        """Folder where generated sample planning files are written."""
+        return self.var_dir / "sample"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

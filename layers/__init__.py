@@ -1,0 +1,1 @@
+"""Planning layers: administrative units, parcels, zoning, land use, roads, and the parcel card."""

@@ -1,0 +1,120 @@
+"""Queries behind the parcel card and the look-ups (bound parameters only)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from sqlalchemy import Connection, Row
+
+LAND_USE_CATALOGUE = "TT27-2018"
+
+# Fixed fragments that choose the parcel of the card; never built from user input.
+LOCATE_AT_POINT = "ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))"
+LOCATE_BY_KEY = "parcel_key = %(key)s"
+
+
+@cache
+def card_sql(locate: str) -> str:
+    """The card query for one of the locator fragments."""
+    template = resources.files("layers.sql").joinpath("parcel_card.sql").read_text()
+    return template.replace("{locate}", locate)
+
+
+SUMMARY_COLUMNS = """
+    p.parcel_key, p.sheet_no, p.parcel_no, p.area_m2::float8, p.address,
+    ow.name AS ward_old, cw.name AS ward_current,
+    ST_X(ST_PointOnSurface(p.geom)) AS lon, ST_Y(ST_PointOnSurface(p.geom)) AS lat
+"""
+SUMMARY_FROM = """
+    FROM parcel p
+    JOIN admin_unit ow ON ow.id = p.ward_id
+    LEFT JOIN admin_unit cw ON cw.id = p.current_ward_id
+"""
+
+
+class ParcelRepository:
+    """Reads parcels and the planning facts over them."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _scalar(self, sql: str, params: dict[str, object]) -> object | None:
+        row = self.conn.exec_driver_sql(sql, params).first()
+        return None if row is None else row[0]
+
+    def card_at(self, lon: float, lat: float) -> str | None:
+        """The card JSON of the parcel under a point."""
+        params = {"lon": lon, "lat": lat, "catalogue": LAND_USE_CATALOGUE}
+        return self._scalar(card_sql(LOCATE_AT_POINT), params)  # type: ignore[return-value]
+
+    def card_by_key(self, key: str) -> str | None:
+        """The card JSON of a parcel by its key."""
+        params = {"key": key, "catalogue": LAND_USE_CATALOGUE}
+        return self._scalar(card_sql(LOCATE_BY_KEY), params)  # type: ignore[return-value]
+
+    def features_at(self, lon: float, lat: float) -> Row[tuple[object, ...]] | None:
+        """What lies at a point when no parcel does: district, road, water."""
+        return self.conn.exec_driver_sql(
+            """
+            WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)
+            SELECT
+              EXISTS (SELECT 1 FROM admin_unit a, pt
+                      WHERE a.level = 'ward' AND a.geom IS NOT NULL
+                        AND ST_Intersects(a.geom, pt.g)) AS in_district,
+              (SELECT r.name FROM road r, pt WHERE ST_Intersects(r.row_geom, pt.g)
+               ORDER BY r.right_of_way_m DESC LIMIT 1) AS road,
+              (SELECT w.name FROM water_body w, pt WHERE ST_Intersects(w.geom, pt.g)
+               LIMIT 1) AS water
+            """,
+            {"lon": lon, "lat": lat},
+        ).first()
+
+    def wards(self) -> list[Row[tuple[object, ...]]]:
+        """All wards, old and new."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT id, code, name, valid_from, valid_to, verified FROM admin_unit "
+            "WHERE level = 'ward' ORDER BY valid_from, code"
+        ))
+
+    def find(self, ward_ids: list[int], sheet: int | None, number: int | None,
+             limit: int) -> list[Row[tuple[object, ...]]]:
+        """Parcels in any of the wards (as issued or as today), by sheet and number."""
+        return list(self.conn.exec_driver_sql(
+            f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}"
+            """
+            WHERE (p.ward_id = ANY(%(wards)s) OR p.current_ward_id = ANY(%(wards)s))
+              AND (%(sheet)s::int IS NULL OR p.sheet_no = %(sheet)s::int)
+              AND (%(number)s::int IS NULL OR p.parcel_no = %(number)s::int)
+            ORDER BY p.parcel_key
+            LIMIT %(limit)s
+            """,
+            {"wards": ward_ids, "sheet": sheet, "number": number, "limit": limit},
+        ))
+
+    def search_addresses(self, needle: str, limit: int) -> list[Row[tuple[object, ...]]]:
+        """Parcels whose address contains the normalised needle."""
+        return list(self.conn.exec_driver_sql(
+            f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}"
+            """
+            WHERE p.address_search LIKE '%%' || %(q)s || '%%'
+            ORDER BY similarity(p.address_search, %(q)s) DESC, p.parcel_key
+            LIMIT %(limit)s
+            """,
+            {"q": needle, "limit": limit},
+        ))
+
+    def search_streets(self, needle: str, limit: int) -> list[Row[tuple[object, ...]]]:
+        """Streets whose name contains the normalised needle."""
+        return list(self.conn.exec_driver_sql(
+            """
+            SELECT name, max(right_of_way_m), ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)),
+                   ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom))
+            FROM road
+            WHERE name_search LIKE '%%' || %(q)s || '%%'
+            GROUP BY name, name_search
+            ORDER BY similarity(name_search, %(q)s) DESC, name
+            LIMIT %(limit)s
+            """,
+            {"q": needle, "limit": limit},
+        ))

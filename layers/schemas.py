@@ -1,0 +1,160 @@
+"""API shapes of the parcel card and the look-ups (XPublic family)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UnitPublic(BaseModel):
+    """An administrative unit with its validity."""
+
+    code: str
+    name: str
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    verified: bool | None = Field(None, description="False where the merger data is unverified")
+
+
+class WardPair(BaseModel):
+    """The ward a parcel was issued in and the ward it lies in today (after 1 July 2025)."""
+
+    old: UnitPublic
+    current: UnitPublic | None
+
+
+class ParcelPublic(BaseModel):
+    """The parcel itself."""
+
+    key: str = Field(description="MaThuaDat: ward code (5) + sheet (3) + parcel (4)",
+                     examples=["274870120345"])
+    sheet: int = Field(description="Số tờ bản đồ / map sheet number")
+    number: int = Field(description="Số thửa / parcel number")
+    area_m2: float
+    address: str | None
+    ward: WardPair
+    district: UnitPublic | None
+    province: UnitPublic | None
+    geometry: dict[str, Any] = Field(description="GeoJSON, WGS84")
+
+
+class PlanRef(BaseModel):
+    """The zoning plan a block belongs to and the decision approving it."""
+
+    code: str
+    name: str
+    scale: str
+    decision_no: str = Field(examples=["6692/QĐ-UBND"])
+    decision_date: dt.date
+    approving_body: str
+
+
+class ZoningShare(BaseModel):
+    """A 1/2000 zoning block (ô phố) over the parcel and its indicators."""
+
+    block_code: str = Field(examples=["II-14"])
+    function: str = Field(examples=["Đất nhóm nhà ở hiện hữu"])
+    function_category: str = Field(examples=["residential_existing"])
+    share_pct: float = Field(description="Share of the parcel's area in this block, %")
+    floors_min: int | None
+    floors_max: int | None
+    height_max_m: float | None
+    coverage_max_pct: float | None = Field(description="Mật độ xây dựng tối đa, %")
+    far_max: float | None = Field(description="Hệ số sử dụng đất tối đa")
+    population: int | None
+    block_area_m2: float
+    colour: str
+    plan: PlanRef
+
+
+class LandUseShare(BaseModel):
+    """A land-use type over the parcel and its share."""
+
+    code: str = Field(examples=["ODT"])
+    name_vi: str | None
+    name_en: str | None
+    colour: str | None
+    share_pct: float
+
+
+class RoadFrontage(BaseModel):
+    """A street the parcel fronts: right-of-way (lộ giới) and the side facing it."""
+
+    street: str
+    right_of_way_m: float
+    side: str = Field(description="Compass side of the parcel facing the street",
+                      examples=["N"])
+    frontage_m: float
+
+
+class PlanDecision(BaseModel):
+    """A plan or amendment covering the parcel and its approving decision."""
+
+    kind: str = Field(examples=["zoning_1_2000", "detailed_1_500", "local_amendment"])
+    name: str
+    decision_no: str
+    decision_date: dt.date
+    approving_body: str
+    share_pct: float
+
+
+class ServiceRef(BaseModel):
+    """A procedure that can be started for this parcel."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    online_level: str
+    statutory_days: int
+
+
+class ParcelCard(BaseModel):
+    """Everything a citizen sees after tapping a parcel."""
+
+    model_config = ConfigDict(json_schema_extra={"description": "Thông tin quy hoạch thửa đất"})
+
+    parcel: ParcelPublic
+    zoning: list[ZoningShare]
+    land_use: list[LandUseShare]
+    road_frontage: list[RoadFrontage]
+    plans: list[PlanDecision]
+    services: list[ServiceRef]
+
+
+class ParcelSummary(BaseModel):
+    """A parcel in a list of search results."""
+
+    key: str
+    sheet: int
+    number: int
+    area_m2: float
+    address: str | None
+    ward_old: str
+    ward_current: str | None
+    lon: float
+    lat: float
+
+
+class ParcelList(BaseModel):
+    """Parcels matching a look-up."""
+
+    count: int
+    items: list[ParcelSummary]
+
+
+class StreetSummary(BaseModel):
+    """A street matching a search."""
+
+    name: str
+    right_of_way_m: float
+    bbox: list[float] = Field(description="[west, south, east, north] in WGS84")
+
+
+class SearchResult(BaseModel):
+    """Addresses and streets matching a free-text search."""
+
+    query: str
+    parcels: list[ParcelSummary]
+    streets: list[StreetSummary]

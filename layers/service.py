@@ -1,0 +1,84 @@
+"""Rules of the parcel look-ups: which parcel, which ward, and why there is none."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from gisapi.errors import InvalidInputError, NotFoundError
+from layers.repository import ParcelRepository
+from layers.schemas import ParcelList, ParcelSummary, SearchResult, StreetSummary
+from layers.text import normalize_search
+
+MAX_RESULTS = 50
+
+
+class ParcelService:
+    """Parcel cards and look-ups."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.repo = ParcelRepository(conn)
+
+    def card_at(self, lon: float, lat: float) -> str:
+        """The card JSON of the parcel under the point, or a 404 saying what is there."""
+        card = self.repo.card_at(lon, lat)
+        if card is not None:
+            return card
+        row = self.repo.features_at(lon, lat)
+        here = f"({lon:.6f}, {lat:.6f})"
+        if row is None or not row.in_district:
+            raise NotFoundError(f"No parcel: the point {here} is outside District 7", "lon")
+        if row.road:
+            raise NotFoundError(f"No parcel: the point {here} is on the road {row.road} "
+                                "(right-of-way)", "lon")
+        if row.water:
+            raise NotFoundError(f"No parcel: the point {here} is on {row.water}", "lon")
+        raise NotFoundError(f"No parcel is recorded at {here}", "lon")
+
+    def card_by_key(self, key: str) -> str:
+        """The card JSON of a parcel by key."""
+        card = self.repo.card_by_key(key)
+        if card is None:
+            raise NotFoundError(f"No parcel with key {key}", "parcel_key")
+        return card
+
+    def ward_ids(self, ward: str) -> list[int]:
+        """Ids of the wards (old or new) matching a code or a name, diacritics optional."""
+        needle = normalize_search(ward.removeprefix("phường ").removeprefix("Phường "))
+        needle = needle.removeprefix("phuong ")
+        ids = [int(w.id) for w in self.repo.wards()
+               if w.code == ward.strip() or normalize_search(str(w.name)) == needle]
+        if not ids:
+            raise NotFoundError(f"No ward '{ward}' (give an old or new ward code or name)",
+                                "ward")
+        return ids
+
+    def find(self, ward: str, sheet: int | None, number: int | None) -> ParcelList:
+        """Parcels by ward and sheet/parcel numbers."""
+        if sheet is None and number is not None:
+            raise InvalidInputError("give the sheet number with the parcel number", "sheet")
+        rows = self.repo.find(self.ward_ids(ward), sheet, number, MAX_RESULTS)
+        items = [_summary(r) for r in rows]
+        return ParcelList(count=len(items), items=items)
+
+    def search(self, query: str, limit: int) -> SearchResult:
+        """Parcels by address and streets by name."""
+        needle = normalize_search(query)
+        if len(needle) < 2:
+            raise InvalidInputError("search needs at least 2 characters", "q")
+        limit = min(limit, MAX_RESULTS)
+        parcels = [_summary(r) for r in self.repo.search_addresses(needle, limit)]
+        streets = [
+            StreetSummary(name=r[0], right_of_way_m=r[1], bbox=[r[2], r[3], r[4], r[5]])
+            for r in self.repo.search_streets(needle, limit)
+        ]
+        return SearchResult(query=query, parcels=parcels, streets=streets)
+
+
+def _summary(row: object) -> ParcelSummary:
+    r = row  # a Row with the SUMMARY_COLUMNS
+    return ParcelSummary(
+        key=r.parcel_key, sheet=r.sheet_no, number=r.parcel_no,  # type: ignore[attr-defined]
+        area_m2=r.area_m2, address=r.address,  # type: ignore[attr-defined]
+        ward_old=r.ward_old, ward_current=r.ward_current,  # type: ignore[attr-defined]
+        lon=r.lon, lat=r.lat,  # type: ignore[attr-defined]
+    )

@@ -1,0 +1,1 @@
+"""Public services: the procedure catalogue (dossiers, feedback and the office come later)."""

@@ -1,0 +1,71 @@
+"""Fixtures: a throwaway PostGIS cluster per session, one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+
+from etl.load import LAYER_ORDER, PlanningSetLoader
+from etl.sample import generate
+from gisapi.db import make_engine
+from gisapi.deps import get_connection
+from gisapi.main import create_app
+from gisapi.migrate import upgrade
+from gisapi.pgcluster import PostgresCluster
+from gisapi.settings import Settings
+
+TEST_PARCELS = 20_000
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[PostgresCluster]:
+    home = Path(tempfile.mkdtemp(prefix="civicmap-test-pg-"))
+    pg = PostgresCluster(home, fast_unsafe=True)
+    pg.start()
+    yield pg
+    pg.destroy()
+
+
+@pytest.fixture(scope="session")
+def sample_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return generate(tmp_path_factory.mktemp("sample"), parcels=TEST_PARCELS, seed=7)
+
+
+@pytest.fixture(scope="session")
+def engine(cluster: PostgresCluster, sample_files: dict[str, Path]) -> Iterator[Engine]:
+    eng = make_engine(cluster.sqlalchemy_url(), pool_size=2, max_overflow=2)
+    with eng.begin() as conn:
+        upgrade(conn)
+    # The sample is loaded once and only read by tests; what a test writes is rolled back.
+    raw = eng.raw_connection()
+    try:
+        files = {k: sample_files[k] for k in LAYER_ORDER}
+        PlanningSetLoader(raw.driver_connection).load(files)  # type: ignore[arg-type]
+        raw.commit()
+    finally:
+        raw.close()
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        trans = connection.begin()
+        try:
+            yield connection
+        finally:
+            trans.rollback()
+
+
+@pytest.fixture
+def client(engine: Engine, conn: Connection) -> Iterator[TestClient]:
+    app = create_app(Settings(), engine=engine)
+    app.dependency_overrides[get_connection] = lambda: conn
+    with TestClient(app) as test_client:
+        yield test_client
