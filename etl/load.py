@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import psycopg
@@ -41,7 +42,7 @@ def reproject_to_wgs84(geoms: NDArray[np.object_], srid: int) -> NDArray[np.obje
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, move)
+    return cast(NDArray[np.object_], shapely.transform(geoms, move))
 
 
 def metric_geoms(geoms: NDArray[np.object_], srid: int) -> NDArray[np.object_]:
@@ -54,7 +55,7 @@ def metric_geoms(geoms: NDArray[np.object_], srid: int) -> NDArray[np.object_]:
         x, y = from_wgs84(VN2000_HCMC, coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(lonlat, project)
+    return cast(NDArray[np.object_], shapely.transform(lonlat, project))
 
 
 def _ewkb(geoms: NDArray[np.object_]) -> list[str]:
@@ -95,7 +96,7 @@ class _Prepared:
 class PlanningSetLoader:
     """Loads the layers of a planning set in one transaction: all of it or nothing."""
 
-    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
     def load(self, files: dict[str, Path], replace: bool = False) -> dict[str, int]:
@@ -173,7 +174,7 @@ class PlanningSetLoader:
             raise LoadError(f"{d.batch.source}: every road needs a right-of-way width (lo_gioi)")
         # The right-of-way area is buffered in metres, then brought to WGS84.
         row_metric = shapely.buffer(d.metric, widths / 2, cap_style="flat")
-        srid = d.batch.srid if is_vn2000_tm3(d.batch.srid) else VN2000_HCMC
+        srid = d.batch.srid if d.batch.srid and is_vn2000_tm3(d.batch.srid) else VN2000_HCMC
         row_wgs84 = reproject_to_wgs84(row_metric, srid)
         names = [str(n) for n in d.col("ten_duong")]
         rows = zip(names, [normalize_search(n) for n in names], widths.tolist(),

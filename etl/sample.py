@@ -478,14 +478,14 @@ class SampleGenerator:
             mine = np.flatnonzero(ward_of == w)
             cells = np.unique(np.stack([row[mine], col[mine]], axis=1), axis=0)
             sheet_of = {(int(r), int(c)): k + 1 for k, (r, c) in enumerate(cells)}
-            for i in mine:
-                sheet[i] = sheet_of[(int(row[i]), int(col[i]))]
+            sheet[mine] = [sheet_of[(int(row[i]), int(col[i]))] for i in mine]
             order = np.lexsort((px[mine], lot_row[mine], sheet[mine]))
             ordered = mine[order]
             counter: dict[int, int] = {}
             for i in ordered:
-                counter[sheet[i]] = counter.get(sheet[i], 0) + 1
-                number[i] = counter[sheet[i]]
+                s = int(sheet[i])
+                counter[s] = counter.get(s, 0) + 1
+                number[i] = counter[s]
         if sheet.max() > 999 or number.max() > 9999:
             raise ValueError("sheet or parcel number out of the parcel key's range")
         codes = [wards[w][0] for w in ward_of.tolist()]

@@ -1,4 +1,4 @@
-"""A private PostgreSQL + PostGIS cluster in a folder: the embedded default and the tests' server."""
+"""A private PostgreSQL + PostGIS cluster in a folder: the embedded default, the tests' server."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ class PostgresCluster:
         return self._run(find_bin_dir() / "pg_ctl", "status", "-D", self.data).returncode == 0
 
     def start(self) -> None:
-        """Start the server (initialising it first when needed) and make sure the database exists."""
+        """Start the server (initialising it when needed) and make sure the database exists."""
         if not self.initialized:
             self.init()
         if not self.running:

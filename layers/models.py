@@ -26,7 +26,7 @@ WGS84 = 4326
 WEB_MERCATOR = 3857
 
 
-class UnitLevel(str, enum.Enum):
+class UnitLevel(enum.StrEnum):
     """Administrative level of a unit."""
 
     PROVINCE = "province"
@@ -34,7 +34,7 @@ class UnitLevel(str, enum.Enum):
     WARD = "ward"
 
 
-class FunctionCategory(str, enum.Enum):
+class FunctionCategory(enum.StrEnum):
     """Land function of a 1/2000 zoning block, as a stable code behind the Vietnamese label."""
 
     RESIDENTIAL_EXISTING = "residential_existing"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from sqlalchemy import Connection, Row
 
@@ -39,21 +41,21 @@ class ParcelRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def _scalar(self, sql: str, params: dict[str, object]) -> object | None:
-        row = self.conn.exec_driver_sql(sql, params).first()
-        return None if row is None else row[0]
+    def _scalar(self, sql: str, params: Mapping[str, object]) -> str | None:
+        row = self.conn.exec_driver_sql(sql, dict(params)).first()
+        return None if row is None else str(row[0])
 
     def card_at(self, lon: float, lat: float) -> str | None:
         """The card JSON of the parcel under a point."""
         params = {"lon": lon, "lat": lat, "catalogue": LAND_USE_CATALOGUE}
-        return self._scalar(card_sql(LOCATE_AT_POINT), params)  # type: ignore[return-value]
+        return self._scalar(card_sql(LOCATE_AT_POINT), params)
 
     def card_by_key(self, key: str) -> str | None:
         """The card JSON of a parcel by its key."""
         params = {"key": key, "catalogue": LAND_USE_CATALOGUE}
-        return self._scalar(card_sql(LOCATE_BY_KEY), params)  # type: ignore[return-value]
+        return self._scalar(card_sql(LOCATE_BY_KEY), params)
 
-    def features_at(self, lon: float, lat: float) -> Row[tuple[object, ...]] | None:
+    def features_at(self, lon: float, lat: float) -> Row[tuple[Any, ...]] | None:
         """What lies at a point when no parcel does: district, road, water."""
         return self.conn.exec_driver_sql(
             """
@@ -70,7 +72,7 @@ class ParcelRepository:
             {"lon": lon, "lat": lat},
         ).first()
 
-    def wards(self) -> list[Row[tuple[object, ...]]]:
+    def wards(self) -> list[Row[tuple[Any, ...]]]:
         """All wards, old and new."""
         return list(self.conn.exec_driver_sql(
             "SELECT id, code, name, valid_from, valid_to, verified FROM admin_unit "
@@ -78,7 +80,7 @@ class ParcelRepository:
         ))
 
     def find(self, ward_ids: list[int], sheet: int | None, number: int | None,
-             limit: int) -> list[Row[tuple[object, ...]]]:
+             limit: int) -> list[Row[tuple[Any, ...]]]:
         """Parcels in any of the wards (as issued or as today), by sheet and number."""
         return list(self.conn.exec_driver_sql(
             f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}"
@@ -92,7 +94,7 @@ class ParcelRepository:
             {"wards": ward_ids, "sheet": sheet, "number": number, "limit": limit},
         ))
 
-    def search_addresses(self, needle: str, limit: int) -> list[Row[tuple[object, ...]]]:
+    def search_addresses(self, needle: str, limit: int) -> list[Row[tuple[Any, ...]]]:
         """Parcels whose address contains the normalised needle."""
         return list(self.conn.exec_driver_sql(
             f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}"
@@ -104,7 +106,7 @@ class ParcelRepository:
             {"q": needle, "limit": limit},
         ))
 
-    def search_streets(self, needle: str, limit: int) -> list[Row[tuple[object, ...]]]:
+    def search_streets(self, needle: str, limit: int) -> list[Row[tuple[Any, ...]]]:
         """Streets whose name contains the normalised needle."""
         return list(self.conn.exec_driver_sql(
             """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -12,7 +12,9 @@ from layers.service import ParcelService
 
 router = APIRouter(prefix="/api", tags=["parcels"])
 
-NOT_FOUND = {404: {"description": "No parcel there; the message says what is there instead"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No parcel there; the message says what is there instead"}
+}
 CARD_HEADERS = {"Cache-Control": "public, max-age=60"}
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from typing import Any
+
+from sqlalchemy import Connection, Row
 
 from gisapi.errors import InvalidInputError, NotFoundError
 from layers.repository import ParcelRepository
@@ -74,11 +76,9 @@ class ParcelService:
         return SearchResult(query=query, parcels=parcels, streets=streets)
 
 
-def _summary(row: object) -> ParcelSummary:
-    r = row  # a Row with the SUMMARY_COLUMNS
+def _summary(r: Row[tuple[Any, ...]]) -> ParcelSummary:
     return ParcelSummary(
-        key=r.parcel_key, sheet=r.sheet_no, number=r.parcel_no,  # type: ignore[attr-defined]
-        area_m2=r.area_m2, address=r.address,  # type: ignore[attr-defined]
-        ward_old=r.ward_old, ward_current=r.ward_current,  # type: ignore[attr-defined]
-        lon=r.lon, lat=r.lat,  # type: ignore[attr-defined]
+        key=r.parcel_key, sheet=r.sheet_no, number=r.parcel_no, area_m2=r.area_m2,
+        address=r.address, ward_old=r.ward_old, ward_current=r.ward_current, lon=r.lon,
+        lat=r.lat,
     )

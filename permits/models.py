@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from gisapi.models import Base
 
 
-class OnlineLevel(str, enum.Enum):
+class OnlineLevel(enum.StrEnum):
     """How much of a procedure is online (Decree 42/2022)."""
 
     FULL = "full"  # toàn trình
