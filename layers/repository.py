@@ -110,8 +110,9 @@ class ParcelRepository:
         """Streets whose name contains the normalised needle."""
         return list(self.conn.exec_driver_sql(
             """
-            SELECT name, max(right_of_way_m), ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)),
-                   ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom))
+            SELECT name, max(right_of_way_m) AS right_of_way_m,
+                   ST_XMin(ST_Extent(geom)) AS west, ST_YMin(ST_Extent(geom)) AS south,
+                   ST_XMax(ST_Extent(geom)) AS east, ST_YMax(ST_Extent(geom)) AS north
             FROM road
             WHERE name_search LIKE '%%' || %(q)s || '%%'
             GROUP BY name, name_search

@@ -70,7 +70,8 @@ class ParcelService:
         limit = min(limit, MAX_RESULTS)
         parcels = [_summary(r) for r in self.repo.search_addresses(needle, limit)]
         streets = [
-            StreetSummary(name=r[0], right_of_way_m=r[1], bbox=[r[2], r[3], r[4], r[5]])
+            StreetSummary(name=r.name, right_of_way_m=r.right_of_way_m,
+                          bbox=[r.west, r.south, r.east, r.north])
             for r in self.repo.search_streets(needle, limit)
         ]
         return SearchResult(query=query, parcels=parcels, streets=streets)
