@@ -58,6 +58,22 @@ def metric_geoms(geoms: NDArray[np.object_], srid: int) -> NDArray[np.object_]:
     return cast(NDArray[np.object_], shapely.transform(lonlat, project))
 
 
+def _repair(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Mend what reprojection broke (a valid ring can self-touch after rounding)."""
+    broken = np.flatnonzero(~shapely.is_valid(geoms))
+    if len(broken) == 0:
+        return geoms
+    fixed = geoms.copy()
+    for i in broken:
+        kind = shapely.get_type_id(geoms[i])
+        repaired = shapely.make_valid(geoms[i])
+        if kind in (3, 6):  # keep the polygonal part of a polygon layer
+            parts = [g for g in shapely.get_parts(repaired) if shapely.get_type_id(g) == 3]
+            repaired = shapely.multipolygons(parts)
+        fixed[i] = repaired
+    return fixed
+
+
 def _ewkb(geoms: NDArray[np.object_]) -> list[str]:
     multi = np.array([_as_multi(g) for g in geoms], dtype=object)
     return list(shapely.to_wkb(shapely.set_srid(multi, WGS84), hex=True, include_srid=True))
@@ -132,8 +148,15 @@ class PlanningSetLoader:
         if empty.any():
             raise LoadError(f"{batch.source}: feature {int(np.flatnonzero(empty)[0]) + 1} "
                             "has no geometry")
+        invalid = ~shapely.is_valid(batch.geometries)
+        if invalid.any():
+            first = int(np.flatnonzero(invalid)[0])
+            reason = shapely.is_valid_reason(batch.geometries[first])
+            raise LoadError(f"{batch.source}: feature {first + 1} has an invalid geometry "
+                            f"({reason}); {int(invalid.sum())} invalid in all")
         metric = metric_geoms(batch.geometries, batch.srid)
-        return _Prepared(batch, reproject_to_wgs84(batch.geometries, batch.srid), metric)
+        wgs84 = _repair(reproject_to_wgs84(batch.geometries, batch.srid))
+        return _Prepared(batch, wgs84, metric)
 
     def _copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
         count = 0

@@ -551,9 +551,11 @@ class SampleGenerator:
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
     """The polygonal part of a geometry (drops slivers of lower dimension), or None."""
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
     if isinstance(geom, Polygon | MultiPolygon):
         return None if geom.is_empty else geom
-    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon) and not g.is_empty]
+    parts = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon) and not g.is_empty]
     return MultiPolygon(parts) if parts else None
 
 

@@ -215,3 +215,7 @@ def run(
     db_migrate()
     sample_load(parcels=None, seed=7, folder=None, replace=False, if_empty=True)
     serve(host=host, port=port, workers=None)
+
+
+if __name__ == "__main__":
+    app()

@@ -16,7 +16,7 @@ def embedded_cluster(settings: Settings) -> PostgresCluster:
 def database_url(settings: Settings) -> str:
     """The SQLAlchemy URL: the configured server, or the embedded cluster."""
     if settings.database_url is not None:
-        url = str(settings.database_url)
+        url = settings.database_url
         for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]

@@ -50,6 +50,26 @@ def _reachable_by(user: str, path: Path) -> bool:
     return probe.returncode == 0
 
 
+def _reachable_home(home: Path) -> Path:
+    """Where the server user can live: home itself, or a folder under /var/lib linked from it.
+
+    A project checked out under /root cannot be traversed by the 'postgres' account, so the
+    cluster then lives in /var/lib/civicmap and home becomes a symbolic link to it.
+    """
+    probe = home.parent  # home itself is handed to the server user on init
+    while not probe.exists():
+        probe = probe.parent
+    if _reachable_by(SERVER_USER, probe):
+        return home
+    digest = hashlib.sha1(str(home).encode()).hexdigest()[:12]
+    elsewhere = Path("/var/lib/civicmap") / f"pg-{digest}"
+    elsewhere.mkdir(parents=True, exist_ok=True)
+    Path("/var/lib/civicmap").chmod(0o755)
+    home.parent.mkdir(parents=True, exist_ok=True)
+    home.symlink_to(elsewhere, target_is_directory=True)
+    return elsewhere
+
+
 @dataclass
 class PostgresCluster:
     """A cluster living in `home`: data/, a socket folder, a log; unix socket only."""
@@ -60,7 +80,7 @@ class PostgresCluster:
     fast_unsafe: bool = False  # fsync off: for throwaway test clusters only
 
     def __post_init__(self) -> None:
-        self.home = self.home.resolve()
+        self.home = _reachable_home(self.home.resolve()) if _is_root() else self.home.resolve()
         self.data = self.home / "data"
         self.log = self.home / "postgres.log"
         socket_dir = self.home / "run"

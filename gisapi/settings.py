@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, PostgresDsn
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CIVICMAP_", env_file=None, extra="ignore")
 
-    database_url: PostgresDsn | None = None
+    database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     pool_max_overflow: int = Field(default=10, ge=0, le=200)
     sample_parcels: int = Field(default=60_000, ge=100)
     sample_seed: int = 7
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql", "postgres://")):
+            raise ValueError("CIVICMAP_DATABASE_URL must be a postgresql:// URL")
+        return value or None
 
     @property
     def pg_dir(self) -> Path:

@@ -1,0 +1,12 @@
+"""Run every benchmark; each prints `BENCH <name> ...` lines."""
+
+import sys
+
+from bench import tap
+
+BENCHES = {"tap": tap.main}
+
+if __name__ == "__main__":
+    chosen = sys.argv[1:] or list(BENCHES)
+    for name in chosen:
+        BENCHES[name]()

@@ -1,0 +1,95 @@
+"""Shared set-up for benchmarks: a dedicated PostGIS cluster with a large sample, a server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import psycopg
+
+from etl.load import LAYER_ORDER, PlanningSetLoader
+from etl.sample import generate
+from gisapi.db import make_engine
+from gisapi.migrate import upgrade
+from gisapi.pgcluster import PostgresCluster
+from gisapi.settings import PROJECT_ROOT
+
+BENCH_DIR = PROJECT_ROOT / "var" / "bench"
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so that stdout holds only BENCH lines."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench_database(parcels: int) -> PostgresCluster:
+    """A running cluster holding the sample of that size (built once, kept under var/bench)."""
+    cluster = PostgresCluster(BENCH_DIR / f"pg-{parcels}")
+    cluster.start()
+    engine = make_engine(cluster.sqlalchemy_url(), pool_size=1, max_overflow=0)
+    with engine.begin() as conn:
+        upgrade(conn)
+    engine.dispose()
+    with psycopg.connect(cluster.libpq_dsn(), autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM parcel").fetchone()
+        if row and row[0]:
+            return cluster
+        folder = BENCH_DIR / f"sample-{parcels}"
+        if not (folder / "parcels.gpkg").exists():
+            log(f"generating the {parcels}-parcel sample ...")
+            generate(folder, parcels=parcels, seed=7)
+        log(f"loading the {parcels}-parcel sample ...")
+        files = {k: folder / f"{k}.gpkg" for k in LAYER_ORDER}
+        PlanningSetLoader(conn).load(files)
+    return cluster
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(cluster: PostgresCluster, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Our server (uvicorn) against the bench database; returns the process and its port."""
+    port = free_port()
+    env = dict(os.environ)
+    env["CIVICMAP_DATABASE_URL"] = cluster.sqlalchemy_url().replace(
+        "postgresql+psycopg://", "postgresql://"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers",
+         str(workers)],
+        env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of values."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server process."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+

@@ -1,0 +1,127 @@
+"""BENCH tap: the parcel card over HTTP against the same card SQL straight through psycopg."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg
+
+from bench.common import bench_database, log, percentile, start_server, stop
+from layers.repository import LAND_USE_CATALOGUE, LOCATE_AT_POINT, card_sql
+
+PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
+POINTS = 2000
+CLIENTS = 4
+WARMUP = 100
+WORKERS = int(os.environ.get("BENCH_TAP_WORKERS", "2"))
+
+
+def _points(dsn: str) -> list[tuple[float, float]]:
+    """Random points inside random parcels (fixed seed, so every run taps the same places)."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SELECT setseed(0.7)")
+        rows = conn.execute(
+            """
+            SELECT ST_X(pt), ST_Y(pt) FROM (
+              SELECT (ST_Dump(ST_GeneratePoints(geom, 1, 7))).geom AS pt
+              FROM parcel ORDER BY random() LIMIT %s) AS s
+            """,
+            (POINTS,),
+        ).fetchall()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def _run(clients: list[Callable[[float, float], None]],
+         points: list[tuple[float, float]]) -> tuple[list[float], float]:
+    """Every client taps its share of the points; returns latencies (ms) and wall time (s)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def work(index: int, tap: Callable[[float, float], None]) -> None:
+        mine = points[index::len(clients)]
+        for lon, lat in mine[:WARMUP // len(clients)]:
+            tap(lon, lat)
+        barrier.wait()
+        local = []
+        for lon, lat in mine:
+            started = time.perf_counter()
+            tap(lon, lat)
+            local.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(local)
+
+    barrier = threading.Barrier(len(clients) + 1)
+    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return latencies, time.perf_counter() - started
+
+
+def _raw_client(dsn: str) -> Callable[[float, float], None]:
+    conn = psycopg.connect(dsn, prepare_threshold=2)
+    conn.execute("SET max_parallel_workers_per_gather = 0")
+    sql = card_sql(LOCATE_AT_POINT)
+
+    def tap(lon: float, lat: float) -> None:
+        row = conn.execute(
+            sql, {"lon": lon, "lat": lat, "catalogue": LAND_USE_CATALOGUE}  # type: ignore[arg-type]
+        ).fetchone()
+        conn.commit()
+        assert row is not None
+    return tap
+
+
+def _http_client(port: int) -> Callable[[float, float], None]:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def tap(lon: float, lat: float) -> None:
+        conn.request("GET", f"/api/parcels/at?lon={lon!r}&lat={lat!r}")
+        res = conn.getresponse()
+        body = res.read()
+        assert res.status == 200, body[:200]
+    return tap
+
+
+def main() -> None:
+    """Measure both paths in one run and print the BENCH lines."""
+    cluster = bench_database(PARCELS)
+    dsn = cluster.libpq_dsn()
+    points = _points(dsn)
+    # Sanity: both paths answer the same card for the first point.
+    raw_card = psycopg.connect(dsn).execute(
+        card_sql(LOCATE_AT_POINT),  # type: ignore[arg-type]
+        {"lon": points[0][0], "lat": points[0][1], "catalogue": LAND_USE_CATALOGUE},
+    ).fetchone()
+    log(f"tap: {len(points)} points on {PARCELS} parcels, {CLIENTS} clients, "
+        f"{WORKERS} server workers")
+    raw_lat, raw_wall = _run([_raw_client(dsn) for _ in range(CLIENTS)], points)
+    proc, port = start_server(cluster, WORKERS)
+    try:
+        probe = http.client.HTTPConnection("127.0.0.1", port)
+        probe.request("GET", f"/api/parcels/at?lon={points[0][0]!r}&lat={points[0][1]!r}")
+        assert raw_card is not None
+        assert json.loads(probe.getresponse().read()) == json.loads(raw_card[0])
+        http_lat, http_wall = _run([_http_client(port) for _ in range(CLIENTS)], points)
+    finally:
+        stop(proc)
+    figures = {
+        "p50_ms": (percentile(http_lat, 50), percentile(raw_lat, 50)),
+        "p99_ms": (percentile(http_lat, 99), percentile(raw_lat, 99)),
+        "cards_per_s": (len(http_lat) / http_wall, len(raw_lat) / raw_wall),
+    }
+    for name, (ours, raw) in figures.items():
+        print(f"BENCH tap {name} ours={ours:.2f} raw={raw:.2f} parcels={PARCELS} "
+              f"clients={CLIENTS} workers={WORKERS} ratio={ours / raw:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
