@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1s
 run: setup
 	$(VENV)/bin/civicmap run
 
-test: setup
+test: setup lint
 	bash .ci/pytest
 
 setup: system venv

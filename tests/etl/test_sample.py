@@ -42,7 +42,8 @@ def test_default_sample_files(sample_files: dict[str, Path]) -> None:
     assert shapely.is_valid(geoms).all()
     # Parcels inside the district's real extent once in WGS84 (checked loosely in metres here).
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
-    assert 600_000 < x0 < x1 < 615_000 and 1_180_000 < y0 < y1 < 1_191_000
+    assert 600_000 < x0 < x1 < 615_000
+    assert 1_180_000 < y0 < y1 < 1_191_000
     assert np.median(fields["dien_tich"]) > 50
 
 
@@ -52,4 +53,5 @@ def test_default_size_has_frontages_of_ten_to_thirty_metres() -> None:
     unit = generator._unit()
     cells, _ = generator._cells(unit)
     widths = cells[:, 2] - cells[:, 0]
-    assert 10 <= np.percentile(widths, 10) and np.percentile(widths, 90) <= 30
+    assert 10 <= np.percentile(widths, 10)
+    assert np.percentile(widths, 90) <= 30
