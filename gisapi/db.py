@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from psycopg import AsyncConnection
+from psycopg.rows import namedtuple_row
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, event
 
 from gisapi.pgcluster import PostgresCluster
@@ -43,3 +46,29 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> Engine
         dbapi_conn.commit()
 
     return engine
+
+
+def libpq_url(url: str) -> str:
+    """The SQLAlchemy URL as libpq (psycopg, psql, GDAL) reads it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+async def _configure_read(conn: AsyncConnection[object]) -> None:
+    await conn.execute("SET max_parallel_workers_per_gather = 0")
+
+
+def make_read_pool(url: str, size: int = 10) -> AsyncConnectionPool[AsyncConnection[object]]:
+    """An async pool of autocommit connections for the read paths (the parcel card above all).
+
+    Reads need no transaction, so each answer is one round trip; statements are prepared
+    on each pooled connection after their second use.
+    """
+    return AsyncConnectionPool(
+        libpq_url(url),
+        min_size=min(4, size),
+        max_size=size,
+        kwargs={"autocommit": True, "prepare_threshold": 2, "row_factory": namedtuple_row,
+                "application_name": "civicmap-read"},
+        configure=_configure_read,
+        open=False,
+    )

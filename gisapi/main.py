@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from gisapi.db import database_url, make_engine
+from gisapi.db import database_url, make_engine, make_read_pool
 from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
 from gisapi.settings import Settings, get_settings
@@ -27,12 +27,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = engine is None
-        app.state.engine = engine or make_engine(
-            database_url(settings), settings.pool_size, settings.pool_max_overflow
+        url = (
+            database_url(settings) if engine is None
+            else engine.url.render_as_string(hide_password=False)
         )
+        app.state.engine = engine or make_engine(
+            url, settings.pool_size, settings.pool_max_overflow
+        )
+        app.state.read_pool = make_read_pool(url, settings.pool_size)
+        await app.state.read_pool.open(wait=True)
         try:
             yield
         finally:
+            await app.state.read_pool.close()
             if own:
                 app.state.engine.dispose()
 

@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from psycopg import AsyncConnection
 
 LAND_USE_CATALOGUE = "TT27-2018"
 
@@ -35,29 +35,37 @@ SUMMARY_FROM = """
 """
 
 
-class ParcelRepository:
-    """Reads parcels and the planning facts over them."""
+Row = Any  # psycopg named-tuple rows
 
-    def __init__(self, conn: Connection) -> None:
+
+class ParcelRepository:
+    """Reads parcels and the planning facts over them (autocommit read connections)."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
         self.conn = conn
 
-    def _scalar(self, sql: str, params: Mapping[str, object]) -> str | None:
-        row = self.conn.exec_driver_sql(sql, dict(params)).first()
+    async def _scalar(self, sql: str, params: Mapping[str, object]) -> str | None:
+        cur = await self.conn.execute(sql, dict(params))
+        row = await cur.fetchone()
         return None if row is None else str(row[0])
 
-    def card_at(self, lon: float, lat: float) -> str | None:
+    async def _all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
+        cur = await self.conn.execute(sql, dict(params or {}))
+        return await cur.fetchall()
+
+    async def card_at(self, lon: float, lat: float) -> str | None:
         """The card JSON of the parcel under a point."""
         params = {"lon": lon, "lat": lat, "catalogue": LAND_USE_CATALOGUE}
-        return self._scalar(card_sql(LOCATE_AT_POINT), params)
+        return await self._scalar(card_sql(LOCATE_AT_POINT), params)
 
-    def card_by_key(self, key: str) -> str | None:
+    async def card_by_key(self, key: str) -> str | None:
         """The card JSON of a parcel by its key."""
         params = {"key": key, "catalogue": LAND_USE_CATALOGUE}
-        return self._scalar(card_sql(LOCATE_BY_KEY), params)
+        return await self._scalar(card_sql(LOCATE_BY_KEY), params)
 
-    def features_at(self, lon: float, lat: float) -> Row[tuple[Any, ...]] | None:
+    async def features_at(self, lon: float, lat: float) -> Row | None:
         """What lies at a point when no parcel does: district, road, water."""
-        return self.conn.exec_driver_sql(
+        rows = await self._all(
             """
             WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)
             SELECT
@@ -70,19 +78,20 @@ class ParcelRepository:
                LIMIT 1) AS water
             """,
             {"lon": lon, "lat": lat},
-        ).first()
+        )
+        return rows[0] if rows else None
 
-    def wards(self) -> list[Row[tuple[Any, ...]]]:
+    async def wards(self) -> list[Row]:
         """All wards, old and new."""
-        return list(self.conn.exec_driver_sql(
+        return await self._all(
             "SELECT id, code, name, valid_from, valid_to, verified FROM admin_unit "
             "WHERE level = 'ward' ORDER BY valid_from, code"
-        ))
+        )
 
-    def find(self, ward_ids: list[int], sheet: int | None, number: int | None,
-             limit: int) -> list[Row[tuple[Any, ...]]]:
+    async def find(self, ward_ids: list[int], sheet: int | None, number: int | None,
+             limit: int) -> list[Row]:
         """Parcels in any of the wards (as issued or as today), by sheet and number."""
-        return list(self.conn.exec_driver_sql(
+        return await self._all(
             f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}"
             """
             WHERE (p.ward_id = ANY(%(wards)s) OR p.current_ward_id = ANY(%(wards)s))
@@ -92,11 +101,11 @@ class ParcelRepository:
             LIMIT %(limit)s
             """,
             {"wards": ward_ids, "sheet": sheet, "number": number, "limit": limit},
-        ))
+        )
 
-    def search_addresses(self, needle: str, limit: int) -> list[Row[tuple[Any, ...]]]:
+    async def search_addresses(self, needle: str, limit: int) -> list[Row]:
         """Parcels whose address contains the normalised needle."""
-        return list(self.conn.exec_driver_sql(
+        return await self._all(
             f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}"
             """
             WHERE p.address_search LIKE '%%' || %(q)s || '%%'
@@ -104,11 +113,11 @@ class ParcelRepository:
             LIMIT %(limit)s
             """,
             {"q": needle, "limit": limit},
-        ))
+        )
 
-    def search_streets(self, needle: str, limit: int) -> list[Row[tuple[Any, ...]]]:
+    async def search_streets(self, needle: str, limit: int) -> list[Row]:
         """Streets whose name contains the normalised needle."""
-        return list(self.conn.exec_driver_sql(
+        return await self._all(
             """
             SELECT name, max(right_of_way_m) AS right_of_way_m,
                    ST_XMin(ST_Extent(geom)) AS west, ST_YMin(ST_Extent(geom)) AS south,
@@ -120,4 +129,4 @@ class ParcelRepository:
             LIMIT %(limit)s
             """,
             {"q": needle, "limit": limit},
-        ))
+        )

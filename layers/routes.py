@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from gisapi.deps import ConnectionDep
+from gisapi.deps import ReadConnectionDep
 from layers.schemas import ParcelCard, ParcelList, SearchResult
 from layers.service import ParcelService
 
@@ -32,15 +32,15 @@ def _card(body: str) -> Response:
     "their share, land-use plan, road right-of-way, approving decisions, old and new ward, "
     "and the services that can be started there.",
 )
-def parcel_at(
-    conn: ConnectionDep,
+async def parcel_at(
+    conn: ReadConnectionDep,
     lon: Annotated[float, Query(ge=-180, le=180, description="Longitude, WGS84",
                                 examples=[106.7195])],
     lat: Annotated[float, Query(ge=-90, le=90, description="Latitude, WGS84",
                                 examples=[10.7335])],
 ) -> Response:
     """The card of the parcel under the point."""
-    return _card(ParcelService(conn).card_at(lon, lat))
+    return _card(await ParcelService(conn).card_at(lon, lat))
 
 
 @router.get(
@@ -49,14 +49,14 @@ def parcel_at(
     responses=NOT_FOUND,
     summary="Parcel card by parcel key (MaThuaDat)",
 )
-def parcel_by_key(
-    conn: ConnectionDep,
+async def parcel_by_key(
+    conn: ReadConnectionDep,
     parcel_key: Annotated[str, Path(pattern=r"^\d{12}$",
                                     description="Ward code (5) + sheet (3) + parcel (4)",
                                     examples=["274870120345"])],
 ) -> Response:
     """The card of a parcel by its key."""
-    return _card(ParcelService(conn).card_by_key(parcel_key))
+    return _card(await ParcelService(conn).card_by_key(parcel_key))
 
 
 @router.get(
@@ -64,8 +64,8 @@ def parcel_by_key(
     response_model=ParcelList,
     summary="Find parcels by ward, map sheet and parcel number (tờ bản đồ, số thửa)",
 )
-def find_parcels(
-    conn: ConnectionDep,
+async def find_parcels(
+    conn: ReadConnectionDep,
     ward: Annotated[str, Query(min_length=1, max_length=64,
                                description="Old or new ward: code or name",
                                examples=["27487", "Tân Phú", "Tan My"])],
@@ -73,7 +73,7 @@ def find_parcels(
     parcel: Annotated[int | None, Query(ge=1, le=9999)] = None,
 ) -> ParcelList:
     """Parcels in the ward with that sheet and number."""
-    return ParcelService(conn).find(ward, sheet, parcel)
+    return await ParcelService(conn).find(ward, sheet, parcel)
 
 
 @router.get(
@@ -81,11 +81,11 @@ def find_parcels(
     response_model=SearchResult,
     summary="Search addresses and streets (tìm địa chỉ, tên đường)",
 )
-def search(
-    conn: ConnectionDep,
+async def search(
+    conn: ReadConnectionDep,
     q: Annotated[str, Query(min_length=1, max_length=100,
                             examples=["Nguyễn Thị Thập", "12 duong so 5"])],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResult:
     """Addresses and streets containing the text, with or without diacritics."""
-    return ParcelService(conn).search(q, limit)
+    return await ParcelService(conn).search(q, limit)

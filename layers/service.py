@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from psycopg import AsyncConnection
 
 from gisapi.errors import InvalidInputError, NotFoundError
 from layers.repository import ParcelRepository
@@ -17,15 +17,15 @@ MAX_RESULTS = 50
 class ParcelService:
     """Parcel cards and look-ups."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
         self.repo = ParcelRepository(conn)
 
-    def card_at(self, lon: float, lat: float) -> str:
+    async def card_at(self, lon: float, lat: float) -> str:
         """The card JSON of the parcel under the point, or a 404 saying what is there."""
-        card = self.repo.card_at(lon, lat)
+        card = await self.repo.card_at(lon, lat)
         if card is not None:
             return card
-        row = self.repo.features_at(lon, lat)
+        row = await self.repo.features_at(lon, lat)
         here = f"({lon:.6f}, {lat:.6f})"
         if row is None or not row.in_district:
             raise NotFoundError(f"No parcel: the point {here} is outside District 7", "lon")
@@ -36,48 +36,48 @@ class ParcelService:
             raise NotFoundError(f"No parcel: the point {here} is on {row.water}", "lon")
         raise NotFoundError(f"No parcel is recorded at {here}", "lon")
 
-    def card_by_key(self, key: str) -> str:
+    async def card_by_key(self, key: str) -> str:
         """The card JSON of a parcel by key."""
-        card = self.repo.card_by_key(key)
+        card = await self.repo.card_by_key(key)
         if card is None:
             raise NotFoundError(f"No parcel with key {key}", "parcel_key")
         return card
 
-    def ward_ids(self, ward: str) -> list[int]:
+    async def ward_ids(self, ward: str) -> list[int]:
         """Ids of the wards (old or new) matching a code or a name, diacritics optional."""
         needle = normalize_search(ward.removeprefix("phường ").removeprefix("Phường "))
         needle = needle.removeprefix("phuong ")
-        ids = [int(w.id) for w in self.repo.wards()
+        ids = [int(w.id) for w in await self.repo.wards()
                if w.code == ward.strip() or normalize_search(str(w.name)) == needle]
         if not ids:
             raise NotFoundError(f"No ward '{ward}' (give an old or new ward code or name)",
                                 "ward")
         return ids
 
-    def find(self, ward: str, sheet: int | None, number: int | None) -> ParcelList:
+    async def find(self, ward: str, sheet: int | None, number: int | None) -> ParcelList:
         """Parcels by ward and sheet/parcel numbers."""
         if sheet is None and number is not None:
             raise InvalidInputError("give the sheet number with the parcel number", "sheet")
-        rows = self.repo.find(self.ward_ids(ward), sheet, number, MAX_RESULTS)
+        rows = await self.repo.find(await self.ward_ids(ward), sheet, number, MAX_RESULTS)
         items = [_summary(r) for r in rows]
         return ParcelList(count=len(items), items=items)
 
-    def search(self, query: str, limit: int) -> SearchResult:
+    async def search(self, query: str, limit: int) -> SearchResult:
         """Parcels by address and streets by name."""
         needle = normalize_search(query)
         if len(needle) < 2:
             raise InvalidInputError("search needs at least 2 characters", "q")
         limit = min(limit, MAX_RESULTS)
-        parcels = [_summary(r) for r in self.repo.search_addresses(needle, limit)]
+        parcels = [_summary(r) for r in await self.repo.search_addresses(needle, limit)]
         streets = [
             StreetSummary(name=r.name, right_of_way_m=r.right_of_way_m,
                           bbox=[r.west, r.south, r.east, r.north])
-            for r in self.repo.search_streets(needle, limit)
+            for r in await self.repo.search_streets(needle, limit)
         ]
         return SearchResult(query=query, parcels=parcels, streets=streets)
 
 
-def _summary(r: Row[tuple[Any, ...]]) -> ParcelSummary:
+def _summary(r: Any) -> ParcelSummary:
     return ParcelSummary(
         key=r.parcel_key, sheet=r.sheet_no, number=r.parcel_no, area_m2=r.area_m2,
         address=r.address, ward_old=r.ward_old, ward_current=r.ward_current, lon=r.lon,
