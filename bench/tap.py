@@ -18,7 +18,7 @@ PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
 POINTS = 2000
 CLIENTS = 4
 WARMUP = 100
-WORKERS = int(os.environ.get("BENCH_TAP_WORKERS", "2"))
+WORKERS = int(os.environ.get("BENCH_TAP_WORKERS", "1"))
 
 
 def _points(dsn: str) -> list[tuple[float, float]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from gisapi.deps import ReadConnectionDep
 from layers.schemas import ParcelCard, ParcelList, SearchResult
@@ -33,14 +33,16 @@ def _card(body: str) -> Response:
     "and the services that can be started there.",
 )
 async def parcel_at(
-    conn: ReadConnectionDep,
+    request: Request,
     lon: Annotated[float, Query(ge=-180, le=180, description="Longitude, WGS84",
                                 examples=[106.7195])],
     lat: Annotated[float, Query(ge=-90, le=90, description="Latitude, WGS84",
                                 examples=[10.7335])],
 ) -> Response:
     """The card of the parcel under the point."""
-    return _card(await ParcelService(conn).card_at(lon, lat))
+    # The hottest route takes its connection straight from the pool: no dependency frame.
+    async with request.app.state.read_pool.connection() as conn:
+        return _card(await ParcelService(conn).card_at(lon, lat))
 
 
 @router.get(
