@@ -45,8 +45,7 @@ class ParcelService:
 
     async def ward_ids(self, ward: str) -> list[int]:
         """Ids of the wards (old or new) matching a code or a name, diacritics optional."""
-        needle = normalize_search(ward.removeprefix("phường ").removeprefix("Phường "))
-        needle = needle.removeprefix("phuong ")
+        needle = normalize_search(ward).removeprefix("phuong ")
         ids = [int(w.id) for w in await self.repo.wards()
                if w.code == ward.strip() or normalize_search(str(w.name)) == needle]
         if not ids:

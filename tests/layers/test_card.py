@@ -223,7 +223,8 @@ def test_find_by_new_ward_name_without_diacritics(client: TestClient, conn: Conn
         "JOIN admin_unit w ON w.id = p.current_ward_id WHERE w.name = 'Tân Mỹ' "
         "ORDER BY p.parcel_key LIMIT 1"
     ).one()
-    res = client.get("/api/parcels", params={"ward": "tan my", "sheet": sheet, "parcel": number})
+    res = client.get("/api/parcels",
+                     params={"ward": "Phường tan my", "sheet": sheet, "parcel": number})
     assert res.status_code == 200
     items = res.json()["items"]
     assert key in [i["key"] for i in items]
