@@ -12,7 +12,7 @@ import psycopg
 
 from etl.load import LAYER_ORDER, PlanningSetLoader
 from etl.sample import generate
-from gisapi.db import make_engine
+from gisapi.db import libpq_url, make_engine
 from gisapi.migrate import upgrade
 from gisapi.pgcluster import PostgresCluster
 from gisapi.settings import PROJECT_ROOT
@@ -58,9 +58,7 @@ def start_server(cluster: PostgresCluster, workers: int) -> tuple[subprocess.Pop
     """Our server (uvicorn) against the bench database; returns the process and its port."""
     port = free_port()
     env = dict(os.environ)
-    env["CIVICMAP_DATABASE_URL"] = cluster.sqlalchemy_url().replace(
-        "postgresql+psycopg://", "postgresql://"
-    )
+    env["CIVICMAP_DATABASE_URL"] = libpq_url(cluster.sqlalchemy_url())
     proc = subprocess.Popen(
         [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers",
          str(workers)],

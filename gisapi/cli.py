@@ -9,7 +9,7 @@ from typing import Annotated
 import psycopg
 import typer
 
-from gisapi.db import database_url, embedded_cluster, make_engine
+from gisapi.db import database_url, embedded_cluster, libpq_url, make_engine
 from gisapi.pgcluster import ClusterError
 from gisapi.settings import Settings, get_settings
 
@@ -34,9 +34,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def libpq_url(settings: Settings) -> str:
-    """The database URL as libpq (psql, psycopg, GDAL) understands it."""
-    return database_url(settings).replace("postgresql+psycopg://", "postgresql://", 1)
+def settings_libpq_url(settings: Settings) -> str:
+    """The configured database URL as libpq (psql, psycopg, GDAL) understands it."""
+    return libpq_url(database_url(settings))
 
 
 def ensure_database(settings: Settings) -> None:
@@ -87,7 +87,7 @@ def db_stop() -> None:
 def db_status() -> None:
     """Say which database is used and whether it answers."""
     settings = _settings()
-    url = libpq_url(settings)
+    url = settings_libpq_url(settings)
     if settings.database_url is None:
         cluster = embedded_cluster(settings)
         state = "running" if cluster.running else (
@@ -106,7 +106,7 @@ def db_status() -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Print the database URL (usable by psql)."""
-    typer.echo(libpq_url(_settings()))
+    typer.echo(settings_libpq_url(_settings()))
 
 
 @db_app.command("migrate")
@@ -162,7 +162,7 @@ def sample_load(
 
     settings = _settings()
     ensure_database(settings)
-    with psycopg.connect(libpq_url(settings), autocommit=True) as conn:
+    with psycopg.connect(settings_libpq_url(settings), autocommit=True) as conn:
         row = conn.execute("SELECT EXISTS (SELECT 1 FROM parcel)").fetchone()
         if if_empty and row and row[0]:
             typer.echo("sample data already loaded")
