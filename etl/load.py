@@ -14,6 +14,7 @@ import shapely
 from numpy.typing import NDArray
 
 from etl.crs import VN2000_HCMC, WGS84, from_wgs84, is_vn2000_tm3, to_wgs84
+from etl.geometry import polygonal_part
 from etl.readers import FeatureBatch, OgrReader, ReaderError
 from layers.text import normalize_search
 
@@ -42,7 +43,7 @@ def reproject_to_wgs84(geoms: NDArray[np.object_], srid: int) -> NDArray[np.obje
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return cast(NDArray[np.object_], shapely.transform(geoms, move))
+    return _repair(cast(NDArray[np.object_], shapely.transform(geoms, move)))
 
 
 def metric_geoms(geoms: NDArray[np.object_], srid: int) -> NDArray[np.object_]:
@@ -65,12 +66,11 @@ def _repair(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
         return geoms
     fixed = geoms.copy()
     for i in broken:
-        kind = shapely.get_type_id(geoms[i])
-        repaired = shapely.make_valid(geoms[i])
-        if kind in (3, 6):  # keep the polygonal part of a polygon layer
-            parts = [g for g in shapely.get_parts(repaired) if shapely.get_type_id(g) == 3]
-            repaired = shapely.multipolygons(parts)
-        fixed[i] = repaired
+        polygonal = shapely.get_type_id(geoms[i]) in (3, 6)
+        if polygonal:
+            fixed[i] = polygonal_part(geoms[i]) or shapely.MultiPolygon()
+        else:
+            fixed[i] = shapely.make_valid(geoms[i])
     return fixed
 
 
@@ -155,7 +155,7 @@ class PlanningSetLoader:
             raise LoadError(f"{batch.source}: feature {first + 1} has an invalid geometry "
                             f"({reason}); {int(invalid.sum())} invalid in all")
         metric = metric_geoms(batch.geometries, batch.srid)
-        wgs84 = _repair(reproject_to_wgs84(batch.geometries, batch.srid))
+        wgs84 = reproject_to_wgs84(batch.geometries, batch.srid)
         return _Prepared(batch, wgs84, metric)
 
     def _copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

@@ -23,6 +23,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from shapely.ops import unary_union
 
 from etl.crs import VN2000_HCMC, from_wgs84
+from etl.geometry import polygonal_part
 
 SAMPLE_CRS = f"EPSG:{VN2000_HCMC}"
 
@@ -372,7 +373,7 @@ class SampleGenerator:
                 piece = cell.intersection(outline)
                 if piece.is_empty or piece.area < 0.05 * block_size**2:
                     continue
-                piece = _polygonal(piece)
+                piece = polygonal_part(piece)
                 if piece is None:
                     continue
                 number += 1
@@ -411,17 +412,17 @@ class SampleGenerator:
         for geom, category in block_functions:
             codes = FUNCTIONS[category].land_use
             for j in tree.query(geom, predicate="intersects"):
-                piece = _polygonal(geom.intersection(grid[j]).difference(road_area))
+                piece = polygonal_part(geom.intersection(grid[j]).difference(road_area))
                 if piece is None or piece.area < 1.0:
                     continue
                 code = codes[int(self.rng.integers(len(codes)))]
                 zones.add(piece, ma_loai_dat=code, dien_tich=round(piece.area, 1))
         for j in tree.query(road_area, predicate="intersects"):
-            piece = _polygonal(road_area.intersection(grid[j]))
+            piece = polygonal_part(road_area.intersection(grid[j]))
             if piece is not None and piece.area >= 1.0:
                 zones.add(piece, ma_loai_dat="DGT", dien_tich=round(piece.area, 1))
         for _, _, water in self.water:
-            piece = _polygonal(water)
+            piece = polygonal_part(water)
             if piece is not None:
                 zones.add(piece, ma_loai_dat="SON", dien_tich=round(piece.area, 1))
         return zones
@@ -547,16 +548,6 @@ class SampleGenerator:
                       else APPROVING_BODY,
                       dien_tich=round(geom.area, 1))
         return plans
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
-    """The polygonal part of a geometry (drops slivers of lower dimension), or None."""
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-    if isinstance(geom, Polygon | MultiPolygon):
-        return None if geom.is_empty else geom
-    parts = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon) and not g.is_empty]
-    return MultiPolygon(parts) if parts else None
 
 
 def generate(folder: Path, parcels: int = 60_000, seed: int = 7) -> dict[str, Path]:
