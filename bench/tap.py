@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -81,13 +82,21 @@ def _raw_client(dsn: str) -> Callable[[float, float], None]:
 
 
 def _http_client(port: int) -> Callable[[float, float], None]:
-    conn = http.client.HTTPConnection("127.0.0.1", port)
+    """A keep-alive HTTP/1.1 client on a bare socket: as little client CPU as psycopg's."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    reader = sock.makefile("rb")
 
     def tap(lon: float, lat: float) -> None:
-        conn.request("GET", f"/api/parcels/at?lon={lon!r}&lat={lat!r}")
-        res = conn.getresponse()
-        body = res.read()
-        assert res.status == 200, body[:200]
+        sock.sendall(f"GET /api/parcels/at?lon={lon!r}&lat={lat!r} HTTP/1.1\r\n"
+                     "Host: 127.0.0.1\r\n\r\n".encode())
+        status = reader.readline()
+        length = 0
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        body = reader.read(length)
+        assert status.split()[1] == b"200", body[:200]
     return tap
 
 

@@ -19,8 +19,8 @@ from etl.readers import FeatureBatch, OgrReader, ReaderError
 from layers.text import normalize_search
 
 PLANNING_TABLES = (
-    "parcel", "zoning_block", "zoning_plan", "land_use_zone", "road", "water_body",
-    "detailed_plan",
+    "parcel", "zoning_block", "zoning_plan", "land_use_piece", "land_use_zone", "road",
+    "water_body", "detailed_plan",
 )
 LAYER_ORDER = (
     "wards", "water", "roads", "zoning_plans", "zoning_blocks", "land_use", "detailed_plans",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from psycopg import AsyncConnection
-from psycopg.rows import namedtuple_row
-from psycopg_pool import AsyncConnectionPool
+import asyncpg
 from sqlalchemy import Engine, create_engine, event
 
 from gisapi.pgcluster import PostgresCluster
@@ -53,22 +51,18 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-async def _configure_read(conn: AsyncConnection[object]) -> None:
-    await conn.execute("SET max_parallel_workers_per_gather = 0")
+async def make_read_pool(url: str, size: int = 10) -> asyncpg.Pool:
+    """A pool of asyncpg connections for the read paths (the parcel card above all).
 
-
-def make_read_pool(url: str, size: int = 10) -> AsyncConnectionPool[AsyncConnection[object]]:
-    """An async pool of autocommit connections for the read paths (the parcel card above all).
-
-    Reads need no transaction, so each answer is one round trip; statements are prepared
-    on each pooled connection after their second use.
+    asyncpg rather than psycopg here: on the card path it costs 0.05 ms of client CPU per
+    query against psycopg async's 0.16 ms (measured, bench/tap.py), and on two cores that
+    CPU is taken from PostgreSQL. Reads need no transaction; statements are prepared and
+    cached per connection by asyncpg.
     """
-    return AsyncConnectionPool(
+    return await asyncpg.create_pool(
         libpq_url(url),
         min_size=min(4, size),
         max_size=size,
-        kwargs={"autocommit": True, "prepare_threshold": 2, "row_factory": namedtuple_row,
-                "application_name": "civicmap-read"},
-        configure=_configure_read,
-        open=False,
+        server_settings={"max_parallel_workers_per_gather": "0",
+                         "application_name": "civicmap-read"},
     )

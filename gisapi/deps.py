@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
-from psycopg import AsyncConnection
 from sqlalchemy import Connection
 
 
@@ -20,10 +20,10 @@ def get_connection(request: Request) -> Iterator[Connection]:
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 
 
-async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection[object]]:
-    """An autocommit connection from the app's async read pool."""
-    async with request.app.state.read_pool.connection() as conn:
+async def get_read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """A connection from the app's read pool (no transaction: reads only)."""
+    async with request.app.state.read_pool.acquire() as conn:
         yield conn
 
 
-ReadConnectionDep = Annotated[AsyncConnection[object], Depends(get_read_connection)]
+ReadConnectionDep = Annotated[asyncpg.Connection, Depends(get_read_connection)]

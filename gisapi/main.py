@@ -34,8 +34,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine or make_engine(
             url, settings.pool_size, settings.pool_max_overflow
         )
-        app.state.read_pool = make_read_pool(url, settings.pool_size)
-        await app.state.read_pool.open(wait=True)
+        app.state.read_pool = await make_read_pool(url, settings.pool_size)
         try:
             yield
         finally:

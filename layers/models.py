@@ -150,6 +150,17 @@ class LandUseZone(Base):
     geom_3857: Mapped[object] = _mercator("MULTIPOLYGON")
 
 
+class LandUsePiece(Base):
+    """A land-use zone cut into pieces of at most 16 vertices (derived, for look-ups)."""
+
+    __tablename__ = "land_use_piece"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land_use_zone.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(8))
+    geom: Mapped[object] = mapped_column(_geom("POLYGON"))
+
+
 class Road(Base):
     """A street: centre line, right-of-way width (lộ giới) and the right-of-way area."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 
 LAND_USE_CATALOGUE = "TT27-2018"
 
@@ -23,8 +24,25 @@ def card_sql(locate: str) -> str:
     return template.replace("{locate}", locate)
 
 
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+@cache
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A %(name)s query (psycopg style, as our .sql files are written) in asyncpg's $n style."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _NAMED.sub(number, sql).replace("%%", "%"), tuple(names)
+
+
 SUMMARY_COLUMNS = """
-    p.parcel_key, p.sheet_no, p.parcel_no, p.area_m2::float8, p.address,
+    p.parcel_key AS key, p.sheet_no AS sheet, p.parcel_no AS number,
+    p.area_m2::float8 AS area_m2, p.address,
     ow.name AS ward_old, cw.name AS ward_current,
     ST_X(ST_PointOnSurface(p.geom)) AS lon, ST_Y(ST_PointOnSurface(p.geom)) AS lat
 """
@@ -35,23 +53,24 @@ SUMMARY_FROM = """
 """
 
 
-Row = Any  # psycopg named-tuple rows
+Row = Any  # asyncpg.Record: columns by name
 
 
 class ParcelRepository:
-    """Reads parcels and the planning facts over them (autocommit read connections)."""
+    """Reads parcels and the planning facts over them (pooled asyncpg read connections)."""
 
-    def __init__(self, conn: AsyncConnection[Any]) -> None:
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
     async def _scalar(self, sql: str, params: Mapping[str, object]) -> str | None:
-        cur = await self.conn.execute(sql, dict(params))
-        row = await cur.fetchone()
-        return None if row is None else str(row[0])
+        query, names = positional(sql)
+        value = await self.conn.fetchval(query, *(params[n] for n in names))
+        return None if value is None else str(value)
 
     async def _all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
-        cur = await self.conn.execute(sql, dict(params or {}))
-        return await cur.fetchall()
+        query, names = positional(sql)
+        values = params or {}
+        return list(await self.conn.fetch(query, *(values[n] for n in names)))
 
     async def card_at(self, lon: float, lat: float) -> str | None:
         """The card JSON of the parcel under a point."""

@@ -41,7 +41,7 @@ async def parcel_at(
 ) -> Response:
     """The card of the parcel under the point."""
     # The hottest route takes its connection straight from the pool: no dependency frame.
-    async with request.app.state.read_pool.connection() as conn:
+    async with request.app.state.read_pool.acquire() as conn:
         return _card(await ParcelService(conn).card_at(lon, lat))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 
 from gisapi.errors import InvalidInputError, NotFoundError
 from layers.repository import ParcelRepository
@@ -17,7 +17,7 @@ MAX_RESULTS = 50
 class ParcelService:
     """Parcel cards and look-ups."""
 
-    def __init__(self, conn: AsyncConnection[Any]) -> None:
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self.repo = ParcelRepository(conn)
 
     async def card_at(self, lon: float, lat: float) -> str:
@@ -27,13 +27,13 @@ class ParcelService:
             return card
         row = await self.repo.features_at(lon, lat)
         here = f"({lon:.6f}, {lat:.6f})"
-        if row is None or not row.in_district:
+        if row is None or not row["in_district"]:
             raise NotFoundError(f"No parcel: the point {here} is outside District 7", "lon")
-        if row.road:
-            raise NotFoundError(f"No parcel: the point {here} is on the road {row.road} "
+        if row["road"]:
+            raise NotFoundError(f"No parcel: the point {here} is on the road {row['road']} "
                                 "(right-of-way)", "lon")
-        if row.water:
-            raise NotFoundError(f"No parcel: the point {here} is on {row.water}", "lon")
+        if row["water"]:
+            raise NotFoundError(f"No parcel: the point {here} is on {row['water']}", "lon")
         raise NotFoundError(f"No parcel is recorded at {here}", "lon")
 
     async def card_by_key(self, key: str) -> str:
@@ -46,8 +46,8 @@ class ParcelService:
     async def ward_ids(self, ward: str) -> list[int]:
         """Ids of the wards (old or new) matching a code or a name, diacritics optional."""
         needle = normalize_search(ward).removeprefix("phuong ")
-        ids = [int(w.id) for w in await self.repo.wards()
-               if w.code == ward.strip() or normalize_search(str(w.name)) == needle]
+        ids = [int(w["id"]) for w in await self.repo.wards()
+               if w["code"] == ward.strip() or normalize_search(str(w["name"])) == needle]
         if not ids:
             raise NotFoundError(f"No ward '{ward}' (give an old or new ward code or name)",
                                 "ward")
@@ -69,16 +69,12 @@ class ParcelService:
         limit = min(limit, MAX_RESULTS)
         parcels = [_summary(r) for r in await self.repo.search_addresses(needle, limit)]
         streets = [
-            StreetSummary(name=r.name, right_of_way_m=r.right_of_way_m,
-                          bbox=[r.west, r.south, r.east, r.north])
+            StreetSummary(name=r["name"], right_of_way_m=r["right_of_way_m"],
+                          bbox=[r["west"], r["south"], r["east"], r["north"]])
             for r in await self.repo.search_streets(needle, limit)
         ]
         return SearchResult(query=query, parcels=parcels, streets=streets)
 
 
 def _summary(r: Any) -> ParcelSummary:
-    return ParcelSummary(
-        key=r.parcel_key, sheet=r.sheet_no, number=r.parcel_no, area_m2=r.area_m2,
-        address=r.address, ward_old=r.ward_old, ward_current=r.ward_current, lon=r.lon,
-        lat=r.lat,
-    )
+    return ParcelSummary.model_validate(dict(r.items()), from_attributes=False)

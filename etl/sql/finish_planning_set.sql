@@ -26,3 +26,8 @@ FROM admin_unit w
 WHERE w.level = 'ward'
   AND w.valid_to IS NULL
   AND ST_Intersects(w.geom, ST_PointOnSurface(p.geom));
+
+-- The look-up pieces of the land-use zones (see migration 0002).
+DELETE FROM land_use_piece;
+INSERT INTO land_use_piece (zone_id, code, geom)
+SELECT id, code, ST_Subdivide(geom, 16) FROM land_use_zone;

@@ -24,17 +24,19 @@ lu AS (
                             ELSE 100.0 * ST_Area(ST_Intersection(l.geom, p.geom)) / p.a END)
                AS share
     FROM p
-    JOIN land_use_zone l ON ST_Intersects(l.geom, p.geom)
+    JOIN land_use_piece l ON ST_Intersects(l.geom, p.geom)
     GROUP BY l.code
 ),
 rd AS (
+    -- Frontage: the parcel's boundary segments that lie on the right-of-way edge (their
+    -- midpoints within ~1 m of it), measured on the ellipsoid.
     SELECT r.name, r.right_of_way_m,
            degrees(ST_Azimuth(ST_Centroid(p.geom),
                               ST_ClosestPoint(r.geom, ST_Centroid(p.geom)))) AS azimuth,
-           ST_Length(ST_Intersection(
-               ST_Boundary(p.geom),
-               ST_Buffer(ST_ClipByBox2D(r.row_geom, ST_Expand(p.geom, 0.0001)::box2d), 0.00001)
-           )::geography) AS frontage_m
+           (SELECT COALESCE(sum(ST_Length(s.geom::geography)), 0)
+            FROM ST_DumpSegments(ST_Boundary(p.geom)) AS s
+            WHERE ST_DWithin(r.row_geom, ST_LineInterpolatePoint(s.geom, 0.5), 0.00001))
+               AS frontage_m
     FROM p
     JOIN road r ON ST_DWithin(r.row_geom, p.geom, 0.00001)
 ),
