@@ -19,8 +19,9 @@ from etl.readers import FeatureBatch, OgrReader, ReaderError
 from layers.text import normalize_search
 
 PLANNING_TABLES = (
-    "parcel", "zoning_block", "zoning_plan", "land_use_piece", "land_use_zone", "road",
-    "water_body", "detailed_plan",
+    "parcel_zoning", "parcel_land_use", "parcel_frontage", "parcel_detailed_plan", "parcel",
+    "zoning_block", "zoning_plan", "land_use_piece", "land_use_zone", "road", "water_body",
+    "detailed_plan",
 )
 LAYER_ORDER = (
     "wards", "water", "roads", "zoning_plans", "zoning_blocks", "land_use", "detailed_plans",
@@ -131,8 +132,8 @@ class PlanningSetLoader:
                     raise LoadError("the database already holds parcels (use replace)")
             for kind, data in prepared.items():
                 counts[kind] = getattr(self, f"_load_{kind}")(data)
-            sql = resources.files("etl.sql").joinpath("finish_planning_set.sql").read_text()
-            self.conn.execute(sql)
+            for script in ("finish_planning_set.sql", "parcel_facts.sql"):
+                self.conn.execute(resources.files("etl.sql").joinpath(script).read_text())
         for table in PLANNING_TABLES + ("admin_unit",):
             self.conn.execute(f"ANALYZE {table}")
         return counts

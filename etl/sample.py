@@ -371,7 +371,7 @@ class SampleGenerator:
             number = 0
             for cell in grid:
                 piece = cell.intersection(outline)
-                if piece.is_empty or piece.area < 0.05 * block_size**2:
+                if piece.is_empty or piece.area < 1.0:
                     continue
                 piece = polygonal_part(piece)
                 if piece is None:

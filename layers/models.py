@@ -219,3 +219,51 @@ class Parcel(Base):
     address_search: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))
     geom_3857: Mapped[object] = _mercator("MULTIPOLYGON")
+
+
+class ParcelZoning(Base):
+    """Share of a parcel in a zoning block (derived when layers are loaded)."""
+
+    __tablename__ = "parcel_zoning"
+
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcel.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("zoning_block.id", ondelete="CASCADE"),
+                                          primary_key=True, index=True)
+    share_pct: Mapped[float] = mapped_column(Float)
+
+
+class ParcelLandUse(Base):
+    """Share of a parcel under a land-use code (derived)."""
+
+    __tablename__ = "parcel_land_use"
+
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcel.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    share_pct: Mapped[float] = mapped_column(Float)
+
+
+class ParcelFrontage(Base):
+    """A street a parcel fronts: frontage length and the side facing it (derived)."""
+
+    __tablename__ = "parcel_frontage"
+
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcel.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    road_id: Mapped[int] = mapped_column(ForeignKey("road.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
+    frontage_m: Mapped[float] = mapped_column(Float)
+    side: Mapped[str] = mapped_column(String(2))
+
+
+class ParcelDetailedPlan(Base):
+    """Share of a parcel in a detailed plan or local amendment (derived)."""
+
+    __tablename__ = "parcel_detailed_plan"
+
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcel.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("detailed_plan.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
+    share_pct: Mapped[float] = mapped_column(Float)

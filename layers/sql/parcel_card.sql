@@ -1,9 +1,10 @@
 -- The whole parcel card as one JSON document. The parcel is chosen by the locator fragment
 -- put in place of {locate} (a fixed fragment from layers.repository, never user text);
--- every value is a bound parameter.
+-- every value is a bound parameter. Shares and frontage come precomputed from the
+-- parcel_* fact tables (etl/sql/parcel_facts.sql).
 WITH p AS (
     SELECT id, parcel_key, sheet_no, parcel_no, area_m2, address, ward_id, current_ward_id,
-           geom, ST_Area(geom) AS a
+           geom
     FROM parcel
     WHERE {locate}
     LIMIT 1
@@ -12,39 +13,29 @@ z AS (
     SELECT b.block_code, b.function_name, b.function_category, b.floors_min, b.floors_max,
            b.height_max_m, b.coverage_max_pct, b.far_max, b.population, b.area_m2, b.colour,
            pl.plan_code, pl.name AS plan_name, pl.scale, pl.decision_no, pl.decision_date,
-           pl.approving_body,
-           CASE WHEN ST_CoveredBy(p.geom, b.geom) THEN 100.0
-                ELSE 100.0 * ST_Area(ST_Intersection(b.geom, p.geom)) / p.a END AS share
+           pl.approving_body, pz.share_pct AS share
     FROM p
-    JOIN zoning_block b ON ST_Intersects(b.geom, p.geom)
+    JOIN parcel_zoning pz ON pz.parcel_id = p.id
+    JOIN zoning_block b ON b.id = pz.block_id
     JOIN zoning_plan pl ON pl.id = b.plan_id
 ),
 lu AS (
-    SELECT l.code, sum(CASE WHEN ST_CoveredBy(p.geom, l.geom) THEN 100.0
-                            ELSE 100.0 * ST_Area(ST_Intersection(l.geom, p.geom)) / p.a END)
-               AS share
+    SELECT pu.code, pu.share_pct AS share
     FROM p
-    JOIN land_use_piece l ON ST_Intersects(l.geom, p.geom)
-    GROUP BY l.code
+    JOIN parcel_land_use pu ON pu.parcel_id = p.id
 ),
 rd AS (
-    -- Frontage: the parcel's boundary segments that lie on the right-of-way edge (their
-    -- midpoints within ~1 m of it), measured on the ellipsoid.
-    SELECT r.name, r.right_of_way_m,
-           degrees(ST_Azimuth(ST_Centroid(p.geom),
-                              ST_ClosestPoint(r.geom, ST_Centroid(p.geom)))) AS azimuth,
-           (SELECT COALESCE(sum(ST_Length(s.geom::geography)), 0)
-            FROM ST_DumpSegments(ST_Boundary(p.geom)) AS s
-            WHERE ST_DWithin(r.row_geom, ST_LineInterpolatePoint(s.geom, 0.5), 0.00001))
-               AS frontage_m
+    SELECT r.name, r.right_of_way_m, pf.side, pf.frontage_m
     FROM p
-    JOIN road r ON ST_DWithin(r.row_geom, p.geom, 0.00001)
+    JOIN parcel_frontage pf ON pf.parcel_id = p.id
+    JOIN road r ON r.id = pf.road_id
 ),
 dp AS (
     SELECT d.kind, d.name, d.decision_no, d.decision_date, d.approving_body,
-           100.0 * ST_Area(ST_Intersection(d.geom, p.geom)) / p.a AS share
+           pd.share_pct AS share
     FROM p
-    JOIN detailed_plan d ON ST_Intersects(d.geom, p.geom)
+    JOIN parcel_detailed_plan pd ON pd.parcel_id = p.id
+    JOIN detailed_plan d ON d.id = pd.plan_id
 )
 SELECT json_build_object(
     'parcel', json_build_object(
@@ -85,24 +76,23 @@ SELECT json_build_object(
                                       'decision_date', z.decision_date,
                                       'approving_body', z.approving_body)
         ) ORDER BY z.share DESC)
-        FROM z WHERE z.share >= 0.05), '[]'::json),
+        FROM z), '[]'::json),
     'land_use', COALESCE((
         SELECT json_agg(json_build_object(
             'code', lu.code, 'name_vi', c.name_vi, 'name_en', c.name_en,
             'colour', c.fill_colour, 'share_pct', round(lu.share::numeric, 1)
         ) ORDER BY lu.share DESC)
         FROM lu
-        LEFT JOIN land_use_code c ON c.code = lu.code AND c.catalogue = %(catalogue)s
-        WHERE lu.share >= 0.05), '[]'::json),
+        LEFT JOIN land_use_code c ON c.code = lu.code AND c.catalogue = %(catalogue)s),
+        '[]'::json),
     'road_frontage', COALESCE((
         SELECT json_agg(json_build_object(
             'street', rd.name,
             'right_of_way_m', rd.right_of_way_m,
-            'side', (ARRAY['N','NE','E','SE','S','SW','W','NW'])[
-                        (floor(((rd.azimuth + 22.5)::numeric %% 360) / 45))::int + 1],
+            'side', rd.side,
             'frontage_m', round(rd.frontage_m::numeric, 1)
         ) ORDER BY rd.frontage_m DESC)
-        FROM rd WHERE rd.frontage_m >= 0.5), '[]'::json),
+        FROM rd), '[]'::json),
     'plans', COALESCE((
         SELECT json_agg(json_build_object(
             'kind', x.kind, 'name', x.name, 'decision_no', x.decision_no,
@@ -112,12 +102,12 @@ SELECT json_build_object(
             SELECT 0 AS sort, 'zoning_1_2000' AS kind, z.plan_name AS name, z.decision_no,
                    z.decision_date, z.approving_body,
                    round(sum(z.share)::numeric, 1) AS share_pct
-            FROM z WHERE z.share >= 0.05
+            FROM z
             GROUP BY z.plan_name, z.decision_no, z.decision_date, z.approving_body
             UNION ALL
             SELECT 1, dp.kind, dp.name, dp.decision_no, dp.decision_date, dp.approving_body,
                    round(dp.share::numeric, 1)
-            FROM dp WHERE dp.share >= 0.05
+            FROM dp
         ) AS x), '[]'::json),
     'services', COALESCE((
         SELECT json_agg(json_build_object(
@@ -126,8 +116,8 @@ SELECT json_build_object(
         ) ORDER BY pr.id)
         FROM procedure pr
         WHERE cardinality(pr.applies_to) = 0
-           OR pr.applies_to && ARRAY(SELECT z.function_category::varchar FROM z
-                                     WHERE z.share >= 0.05)), '[]'::json)
+           OR pr.applies_to && ARRAY(SELECT z.function_category::varchar FROM z)),
+        '[]'::json)
 )::text AS card
 FROM p
 JOIN admin_unit ow ON ow.id = p.ward_id

@@ -277,3 +277,18 @@ def test_openapi_documents_the_card(client: TestClient) -> None:
     assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "ParcelCard"
     )
+
+
+def test_every_parcel_has_planning_facts_that_add_up(conn: Connection) -> None:
+    missing, bad_zoning, bad_land_use = conn.exec_driver_sql(
+        """
+        SELECT
+          (SELECT count(*) FROM parcel p
+           WHERE NOT EXISTS (SELECT 1 FROM parcel_zoning z WHERE z.parcel_id = p.id)),
+          (SELECT count(*) FROM (SELECT parcel_id FROM parcel_zoning GROUP BY parcel_id
+                                 HAVING abs(sum(share_pct) - 100) > 0.3) AS z),
+          (SELECT count(*) FROM (SELECT parcel_id FROM parcel_land_use GROUP BY parcel_id
+                                 HAVING abs(sum(share_pct) - 100) > 0.3) AS u)
+        """
+    ).one()
+    assert (missing, bad_zoning, bad_land_use) == (0, 0, 0)
