@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable
+from functools import partial
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 
 import psycopg
 
@@ -19,7 +22,7 @@ PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
 POINTS = 2000
 CLIENTS = 4
 WARMUP = 100
-WORKERS = int(os.environ.get("BENCH_TAP_WORKERS", "1"))
+WORKERS = int(os.environ.get("BENCH_TAP_WORKERS", "2"))
 
 
 def _points(dsn: str) -> list[tuple[float, float]]:
@@ -37,34 +40,38 @@ def _points(dsn: str) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in rows]
 
 
-def _run(clients: list[Callable[[float, float], None]],
+def _client_process(make: Callable[[], Callable[[float, float], None]],
+                    mine: list[tuple[float, float]], barrier: Barrier,
+                    out: Queue[list[float]]) -> None:
+    tap = make()
+    for lon, lat in mine[:WARMUP // CLIENTS]:
+        tap(lon, lat)
+    barrier.wait()
+    local = []
+    for lon, lat in mine:
+        started = time.perf_counter()
+        tap(lon, lat)
+        local.append((time.perf_counter() - started) * 1000)
+    out.put(local)
+
+
+def _run(make: Callable[[], Callable[[float, float], None]],
          points: list[tuple[float, float]]) -> tuple[list[float], float]:
-    """Every client taps its share of the points; returns latencies (ms) and wall time (s)."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def work(index: int, tap: Callable[[float, float], None]) -> None:
-        mine = points[index::len(clients)]
-        for lon, lat in mine[:WARMUP // len(clients)]:
-            tap(lon, lat)
-        barrier.wait()
-        local = []
-        for lon, lat in mine:
-            started = time.perf_counter()
-            tap(lon, lat)
-            local.append((time.perf_counter() - started) * 1000)
-        with lock:
-            latencies.extend(local)
-
-    barrier = threading.Barrier(len(clients) + 1)
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(clients)]
-    for t in threads:
-        t.start()
+    """CLIENTS processes (no shared GIL) tap their share of the points: latencies (ms), wall (s)."""
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(CLIENTS + 1)
+    out: Queue[list[float]] = ctx.Queue()
+    procs = [ctx.Process(target=_client_process, args=(make, points[i::CLIENTS], barrier, out))
+             for i in range(CLIENTS)]
+    for proc in procs:
+        proc.start()
     barrier.wait()
     started = time.perf_counter()
-    for t in threads:
-        t.join()
-    return latencies, time.perf_counter() - started
+    latencies = [ms for _ in procs for ms in out.get()]
+    wall = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+    return latencies, wall
 
 
 def _raw_client(dsn: str) -> Callable[[float, float], None]:
@@ -112,14 +119,14 @@ def main() -> None:
     ).fetchone()
     log(f"tap: {len(points)} points on {PARCELS} parcels, {CLIENTS} clients, "
         f"{WORKERS} server workers")
-    raw_lat, raw_wall = _run([_raw_client(dsn) for _ in range(CLIENTS)], points)
+    raw_lat, raw_wall = _run(partial(_raw_client, dsn), points)
     proc, port = start_server(cluster, WORKERS)
     try:
         probe = http.client.HTTPConnection("127.0.0.1", port)
         probe.request("GET", f"/api/parcels/at?lon={points[0][0]!r}&lat={points[0][1]!r}")
         assert raw_card is not None
         assert json.loads(probe.getresponse().read()) == json.loads(raw_card[0])
-        http_lat, http_wall = _run([_http_client(port) for _ in range(CLIENTS)], points)
+        http_lat, http_wall = _run(partial(_http_client, port), points)
     finally:
         stop(proc)
     figures = {

@@ -16,7 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     # Road and water zones are long polygons whose bounding boxes cover whole districts of
-    # parcels; cut into pieces of at most 16 vertices, the card's overlay test touches only
+    # parcels; cut into pieces of at most 16 vertices, the parcel-fact overlay touches only
     # small geometries. Derived from land_use_zone, rebuilt whenever it is loaded.
     op.create_table(
         "land_use_piece",
