@@ -28,6 +28,10 @@ LAYER_ORDER = (
     "parcels",
 )
 OLD_WARD_END = "2025-07-01"
+TILE_LAYERS_OF = {  # loader layer kind -> the tile layers drawn from it
+    "wards": ("wards", "wards_old"), "water": ("water",), "roads": ("roads",),
+    "zoning_blocks": ("zoning_blocks",), "land_use": ("land_use",), "parcels": ("parcels",),
+}
 
 
 class LoadError(ValueError):
@@ -134,6 +138,14 @@ class PlanningSetLoader:
                 counts[kind] = getattr(self, f"_load_{kind}")(data)
             for script in ("finish_planning_set.sql", "parcel_facts.sql"):
                 self.conn.execute(resources.files("etl.sql").joinpath(script).read_text())
+            # The whole set was replaced: every tile of its layers is stale.
+            changed = sorted({t for kind in prepared for t in TILE_LAYERS_OF.get(kind, ())})
+            self.conn.execute(
+                "UPDATE layer_version SET version = version + 1, updated_at = now() "
+                "WHERE layer = ANY(%s)", (changed,),
+            )
+            self.conn.execute("DELETE FROM tile_cache WHERE layer = ANY(%s)",
+                              ([*changed, "basemap"],))
         for table in PLANNING_TABLES + ("admin_unit",):
             self.conn.execute(f"ANALYZE {table}")
         return counts

@@ -13,6 +13,7 @@ from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
 from gisapi.settings import Settings, get_settings
 from layers.routes import router as parcels_router
+from tiles.routes import router as tiles_router
 
 DESCRIPTION = """
 civicmap: thông tin quy hoạch và dịch vụ công của Quận 7 trên bản đồ.
@@ -43,7 +44,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 app.state.engine.dispose()
 
     app = FastAPI(title="civicmap", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(parcels_router)
+    app.include_router(tiles_router)
     return app

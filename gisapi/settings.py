@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     pool_max_overflow: int = Field(default=10, ge=0, le=200)
     sample_parcels: int = Field(default=60_000, ge=100)
     sample_seed: int = 7
+    tile_cache_size: int = Field(default=100_000, ge=0, description="Tiles kept in the cache")
 
     @field_validator("database_url")
     @classmethod

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import asyncpg
+
+from gisapi.sql import positional, sql_file
 
 LAND_USE_CATALOGUE = "TT27-2018"
 
@@ -20,24 +20,7 @@ LOCATE_BY_KEY = "parcel_key = %(key)s"
 @cache
 def card_sql(locate: str) -> str:
     """The card query for one of the locator fragments."""
-    template = resources.files("layers.sql").joinpath("parcel_card.sql").read_text()
-    return template.replace("{locate}", locate)
-
-
-_NAMED = re.compile(r"%\((\w+)\)s")
-
-
-@cache
-def positional(sql: str) -> tuple[str, tuple[str, ...]]:
-    """A %(name)s query (psycopg style, as our .sql files are written) in asyncpg's $n style."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    return _NAMED.sub(number, sql).replace("%%", "%"), tuple(names)
+    return sql_file("layers.sql", "parcel_card.sql").replace("{locate}", locate)
 
 
 SUMMARY_COLUMNS = """

@@ -65,7 +65,8 @@ def conn(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture
 def client(engine: Engine, conn: Connection) -> Iterator[TestClient]:
-    app = create_app(Settings(), engine=engine)
+    # No shared tile cache in HTTP tests: its rows would outlive the test.
+    app = create_app(Settings(tile_cache_size=0), engine=engine)
     app.dependency_overrides[get_connection] = lambda: conn
     with TestClient(app) as test_client:
         yield test_client

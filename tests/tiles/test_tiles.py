@@ -1,0 +1,183 @@
+"""Vector tiles: decoded and asserted, cache headers, targeted invalidation, GDAL reads them."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import mapbox_vector_tile
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+
+from gisapi.pgcluster import PostgresCluster
+from tiles.service import TileService
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def a_parcel(conn: Connection) -> tuple[str, float, float]:
+    key, lon, lat = conn.exec_driver_sql(
+        "SELECT parcel_key, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+        "FROM parcel ORDER BY parcel_key LIMIT 1 OFFSET 100"
+    ).one()
+    return str(key), float(lon), float(lat)
+
+
+def test_parcel_tile_holds_the_parcel_with_its_key(client: TestClient, conn: Connection) -> None:
+    key, lon, lat = a_parcel(conn)
+    x, y = tile_of(lon, lat, 17)
+    res = client.get(f"/tiles/parcels/17/{x}/{y}.mvt")
+    assert res.status_code == 200
+    assert res.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    decoded = mapbox_vector_tile.decode(res.content)
+    keys = {f["properties"]["key"] for f in decoded["parcels"]["features"]}
+    assert key in keys
+    assert all(f["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+               for f in decoded["parcels"]["features"])
+
+
+def test_basemap_bundles_the_layers_of_its_zoom(client: TestClient, conn: Connection) -> None:
+    _, lon, lat = a_parcel(conn)
+    x, y = tile_of(lon, lat, 16)
+    layers = set(mapbox_vector_tile.decode(client.get(f"/tiles/basemap/16/{x}/{y}.mvt").content))
+    assert {"wards", "wards_old", "zoning_blocks", "land_use", "parcels", "roads"} <= layers
+    x, y = tile_of(lon, lat, 12)
+    low = mapbox_vector_tile.decode(client.get(f"/tiles/basemap/12/{x}/{y}.mvt").content)
+    assert "parcels" not in low  # parcels only from the zoom where they are readable
+    assert "zoning_blocks" in low
+
+
+def test_zoning_tile_attributes_match_the_card(client: TestClient, conn: Connection) -> None:
+    _, lon, lat = a_parcel(conn)
+    card = client.get("/api/parcels/at", params={"lon": lon, "lat": lat}).json()
+    x, y = tile_of(lon, lat, 16)
+    blocks = mapbox_vector_tile.decode(
+        client.get(f"/tiles/zoning_blocks/16/{x}/{y}.mvt").content)["zoning_blocks"]["features"]
+    codes = {f["properties"]["block_code"]: f["properties"] for f in blocks}
+    for zone in card["zoning"]:
+        assert codes[zone["block_code"]]["function"] == zone["function_category"]
+
+
+def test_etag_and_cache_control(client: TestClient, conn: Connection) -> None:
+    _, lon, lat = a_parcel(conn)
+    x, y = tile_of(lon, lat, 16)
+    version = client.get("/tiles/parcels.json").json()["tiles"][0].rsplit("v=", 1)[1]
+    res = client.get(f"/tiles/parcels/16/{x}/{y}.mvt", params={"v": version})
+    assert res.headers["cache-control"] == "public, max-age=31536000, immutable"
+    etag = res.headers["etag"]
+    assert etag.startswith('"')
+    assert etag.endswith('"')
+    again = client.get(f"/tiles/parcels/16/{x}/{y}.mvt", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    stale = client.get(f"/tiles/parcels/16/{x}/{y}.mvt", params={"v": int(version) - 1})
+    assert stale.headers["cache-control"] == "public, max-age=300"
+
+
+def test_tilejson(client: TestClient) -> None:
+    doc = client.get("/tiles/basemap.json").json()
+    assert doc["tilejson"] == "3.0.0"
+    assert doc["tiles"][0].startswith("http://testserver/tiles/basemap/{z}/{x}/{y}.mvt?v=")
+    west, south, east, north = doc["bounds"]
+    assert 106.68 < west < east < 106.76
+    assert 10.69 < south < north < 10.77
+    ids = {layer["id"] for layer in doc["vector_layers"]}
+    assert {"parcels", "zoning_blocks", "land_use", "roads", "wards", "wards_old"} <= ids
+    parcels = client.get("/tiles/parcels.json").json()
+    assert parcels["vector_layers"][0]["fields"] == {"key": "String", "number": "Number"}
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/tiles/nope/10/0/0.mvt", 404),
+        ("/tiles/parcels/21/0/0.mvt", 404),
+        ("/tiles/parcels/3/8/0.mvt", 404),
+        ("/tiles/parcels/3/0/-1.mvt", 404),
+        ("/tiles/parcels/a/0/0.mvt", 422),
+        ("/tiles/parcels/3/0/1.5.mvt", 422),
+        ("/tiles/nope.json", 404),
+    ],
+)
+def test_bad_tile_addresses(client: TestClient, path: str, status: int) -> None:
+    res = client.get(path)
+    assert res.status_code == status
+    assert "detail" in res.json()
+
+
+def test_publishing_a_change_drops_only_the_tiles_over_it(
+    cluster: PostgresCluster, conn: Connection
+) -> None:
+    """A tile away from the change keeps its bytes and ETag; the tile over it changes."""
+    key, lon, lat = a_parcel(conn)
+    far_lon, far_lat = conn.exec_driver_sql(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) AS c FROM parcel "
+        "ORDER BY ST_Distance(geom, (SELECT geom FROM parcel WHERE parcel_key = %(k)s)) DESC "
+        "LIMIT 1) AS s", {"k": key},
+    ).one()
+    near, far = tile_of(lon, lat, 17), tile_of(far_lon, far_lat, 17)
+
+    async def scenario() -> None:
+        pg = await asyncpg.connect(host=str(cluster.socket_dir), port=cluster.port,
+                                   user="civicmap", database=cluster.dbname)
+        tr = pg.transaction()
+        await tr.start()
+        try:
+            service = TileService(pg, cache_size=1000)
+            before_near = await service.tile("parcels", 17, *near)
+            before_far = await service.tile("parcels", 17, *far)
+            # The planner moves one parcel by ~5 m; the change is that parcel's two outlines.
+            area = await pg.fetchval(
+                "WITH old AS (SELECT geom FROM parcel WHERE parcel_key = $1), "
+                "upd AS (UPDATE parcel SET geom = ST_Translate(geom, 0.00005, 0) "
+                "WHERE parcel_key = $1 RETURNING geom) "
+                "SELECT ST_AsBinary(ST_Union((SELECT geom FROM old), (SELECT geom FROM upd)))",
+                key,
+            )
+            assert await service.invalidate(["parcels"], bytes(area)) >= 1
+            after_near = await service.tile("parcels", 17, *near)
+            after_far = await service.tile("parcels", 17, *far)
+            assert after_far == before_far
+            assert after_near.etag != before_near.etag
+            moved = next(
+                f for f in mapbox_vector_tile.decode(after_near.data)["parcels"]["features"]
+                if f["properties"]["key"] == key
+            )
+            was = next(
+                f for f in mapbox_vector_tile.decode(before_near.data)["parcels"]["features"]
+                if f["properties"]["key"] == key
+            )
+            assert shapely.geometry.shape(moved["geometry"]).centroid.x > \
+                shapely.geometry.shape(was["geometry"]).centroid.x
+        finally:
+            await tr.rollback()
+            await pg.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin is not installed")
+def test_gdal_reads_our_tile(client: TestClient, conn: Connection, tmp_path: Path) -> None:
+    key, lon, lat = a_parcel(conn)
+    x, y = tile_of(lon, lat, 17)
+    path = tmp_path / "17" / str(x) / f"{y}.pbf"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(client.get(f"/tiles/basemap/17/{x}/{y}.mvt").content)
+    out = subprocess.run(
+        ["ogrinfo", "-ro", "-al", "-so", f"MVT:{path}", "-oo", f"X={x}", "-oo", f"Y={y}",
+         "-oo", "Z=17"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert "Layer name: parcels" in out
+    assert "key: String" in out

@@ -1,0 +1,1 @@
+"""Vector tiles from PostGIS (ST_AsMVT), their TileJSON, caching headers."""

@@ -1,0 +1,55 @@
+"""The tile layers: which table, which attributes, from which zoom (a fixed, trusted registry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_ZOOM = 20
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """One vector-tile layer: a table's geometry and the attributes the style uses."""
+
+    id: str
+    title: str
+    table: str
+    columns: dict[str, str]  # attribute name -> SQL expression over alias t
+    minzoom: int
+    maxzoom: int = MAX_ZOOM
+    where: str = "true"
+    description: str = ""
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """TileJSON vector_layers fields (name -> type word)."""
+        return {name: "String" if "::text" in expr or expr.endswith("_code") else "Number"
+                for name, expr in self.columns.items()}
+
+
+LAYERS: dict[str, TileLayer] = {
+    layer.id: layer
+    for layer in [
+        TileLayer("wards", "Phường (từ 01/07/2025)", "admin_unit",
+                  {"code": "t.code::text", "name": "t.name::text"}, minzoom=10,
+                  where="t.level = 'ward' AND t.valid_to IS NULL AND t.geom_3857 IS NOT NULL",
+                  description="Wards after the 2025 merger"),
+        TileLayer("wards_old", "Phường (trước 01/07/2025)", "admin_unit",
+                  {"code": "t.code::text", "name": "t.name::text"}, minzoom=10,
+                  where="t.level = 'ward' AND t.valid_to IS NOT NULL "
+                        "AND t.geom_3857 IS NOT NULL",
+                  description="Wards before the 2025 merger"),
+        TileLayer("water", "Sông, kênh rạch", "water_body",
+                  {"name": "t.name::text", "kind": "t.kind::text"}, minzoom=10),
+        TileLayer("roads", "Đường", "road",
+                  {"name": "t.name::text", "right_of_way_m": "t.right_of_way_m"}, minzoom=12),
+        TileLayer("zoning_blocks", "Quy hoạch phân khu 1/2000", "zoning_block",
+                  {"block_code": "t.block_code::text", "function": "t.function_category::text",
+                   "colour": "t.colour::text", "floors_max": "t.floors_max",
+                   "far_max": "t.far_max"}, minzoom=12),
+        TileLayer("land_use", "Quy hoạch sử dụng đất", "land_use_zone",
+                  {"code": "t.code::text"}, minzoom=12),
+        TileLayer("parcels", "Thửa đất", "parcel",
+                  {"key": "t.parcel_key::text", "number": "t.parcel_no"}, minzoom=16),
+    ]
+}
