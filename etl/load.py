@@ -20,8 +20,8 @@ from layers.text import normalize_search
 
 PLANNING_TABLES = (
     "parcel_zoning", "parcel_land_use", "parcel_frontage", "parcel_detailed_plan", "parcel",
-    "zoning_block", "zoning_plan", "land_use_piece", "land_use_zone", "road", "water_body",
-    "detailed_plan",
+    "zoning_block", "zoning_plan", "land_use_piece", "land_use_generalized", "land_use_zone",
+    "road", "water_body", "detailed_plan",
 )
 LAYER_ORDER = (
     "wards", "water", "roads", "zoning_plans", "zoning_blocks", "land_use", "detailed_plans",
@@ -136,7 +136,7 @@ class PlanningSetLoader:
                     raise LoadError("the database already holds parcels (use replace)")
             for kind, data in prepared.items():
                 counts[kind] = getattr(self, f"_load_{kind}")(data)
-            for script in ("finish_planning_set.sql", "parcel_facts.sql"):
+            for script in ("finish_planning_set.sql", "parcel_facts.sql", "generalize.sql"):
                 self.conn.execute(resources.files("etl.sql").joinpath(script).read_text())
             # The whole set was replaced: every tile of its layers is stale.
             changed = sorted({t for kind in prepared for t in TILE_LAYERS_OF.get(kind, ())})

@@ -19,6 +19,9 @@ class TileLayer:
     maxzoom: int = MAX_ZOOM
     where: str = "true"
     description: str = ""
+    # Below this zoom the layer is drawn from a generalized table (same column expressions).
+    generalized_below: int = 0
+    generalized_table: str = ""
 
     @property
     def fields(self) -> dict[str, str]:
@@ -48,7 +51,8 @@ LAYERS: dict[str, TileLayer] = {
                    "colour": "t.colour::text", "floors_max": "t.floors_max",
                    "far_max": "t.far_max"}, minzoom=12),
         TileLayer("land_use", "Quy hoạch sử dụng đất", "land_use_zone",
-                  {"code": "t.code::text"}, minzoom=12),
+                  {"code": "t.code::text"}, minzoom=12,
+                  generalized_below=14, generalized_table="land_use_generalized"),
         TileLayer("parcels", "Thửa đất", "parcel",
                   {"key": "t.parcel_key::text", "number": "t.parcel_no"}, minzoom=16),
     ]

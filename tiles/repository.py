@@ -15,13 +15,14 @@ EXTENT = 4096
 
 
 @cache
-def layer_sql(layer_id: str) -> str:
-    """The tile query of one registered layer."""
+def layer_sql(layer_id: str, generalized: bool = False) -> str:
+    """The tile query of one registered layer (from its generalized table when asked)."""
     layer = LAYERS[layer_id]
     columns = ", ".join(f"{expr} AS {name}" for name, expr in layer.columns.items())
+    table = layer.generalized_table if generalized else layer.table
     return (sql_file("tiles.sql", "layer_tile.sql")
-            .replace("{columns}", columns).replace("{table}", layer.table)
-            .replace("{where}", layer.where))
+            .replace("{columns}", columns).replace("{table}", table)
+            .replace("{where}", "true" if generalized else layer.where))
 
 
 def tile_params(layer: TileLayer, z: int, x: int, y: int) -> dict[str, object]:
@@ -43,7 +44,9 @@ class TileRepository:
 
     async def render(self, layer: TileLayer, z: int, x: int, y: int) -> bytes:
         """The layer's MVT bytes for one tile (empty when nothing is there)."""
-        data = await self._fetchval(layer_sql(layer.id), tile_params(layer, z, x, y))
+        generalized = z < layer.generalized_below
+        data = await self._fetchval(layer_sql(layer.id, generalized),
+                                    tile_params(layer, z, x, y))
         return bytes(data or b"")
 
     async def versions(self) -> dict[str, int]:

@@ -181,3 +181,21 @@ def test_gdal_reads_our_tile(client: TestClient, conn: Connection, tmp_path: Pat
     ).stdout
     assert "Layer name: parcels" in out
     assert "key: String" in out
+
+
+def test_low_zoom_land_use_is_generalized(client: TestClient, conn: Connection) -> None:
+    _, lon, lat = a_parcel(conn)
+    x, y = tile_of(lon, lat, 12)
+    low = mapbox_vector_tile.decode(
+        client.get(f"/tiles/land_use/12/{x}/{y}.mvt").content)["land_use"]["features"]
+    zones = conn.exec_driver_sql("SELECT count(DISTINCT code) FROM land_use_zone "
+                                 "WHERE code <> 'DGT'").scalar_one()
+    # One merged feature per code (clipped parts may split it), no road zones.
+    assert {f["properties"]["code"] for f in low} <= set(
+        conn.exec_driver_sql("SELECT code FROM land_use_zone").scalars())
+    assert "DGT" not in {f["properties"]["code"] for f in low}
+    assert len(low) <= zones * 4
+    x, y = tile_of(lon, lat, 15)
+    detailed = mapbox_vector_tile.decode(
+        client.get(f"/tiles/land_use/15/{x}/{y}.mvt").content)["land_use"]["features"]
+    assert "DGT" in {f["properties"]["code"] for f in detailed}
