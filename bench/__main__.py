@@ -2,9 +2,9 @@
 
 import sys
 
-from bench import tap
+from bench import tap, tiles
 
-BENCHES = {"tap": tap.main}
+BENCHES = {"tap": tap.main, "tiles": tiles.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHES)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from typing import Any
 
 import psycopg
 
@@ -54,11 +59,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(cluster: PostgresCluster, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(cluster: PostgresCluster, workers: int,
+                 env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """Our server (uvicorn) against the bench database; returns the process and its port."""
     port = free_port()
     env = dict(os.environ)
     env["CIVICMAP_DATABASE_URL"] = libpq_url(cluster.sqlalchemy_url())
+    env.update(env_extra or {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers",
          str(workers)],
@@ -91,3 +98,60 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
+
+
+Client = Callable[..., None]
+
+
+def _client_process(make: Callable[[], Client], mine: Sequence[tuple[Any, ...]], warmup: int,
+                    barrier: Barrier, out: Queue[list[float]]) -> None:
+    call = make()
+    for item in mine[:warmup]:
+        call(*item)
+    barrier.wait()
+    local = []
+    for item in mine:
+        started = time.perf_counter()
+        call(*item)
+        local.append((time.perf_counter() - started) * 1000)
+    out.put(local)
+
+
+def run_clients(make: Callable[[], Client], items: Sequence[tuple[Any, ...]], clients: int,
+                warmup: int) -> tuple[list[float], float]:
+    """`clients` processes (no shared GIL) each call their share of items once, timed.
+
+    Returns every call's latency (ms) and the wall time (s) from the common start.
+    """
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(clients + 1)
+    out: Queue[list[float]] = ctx.Queue()
+    procs = [ctx.Process(target=_client_process,
+                         args=(make, items[i::clients], warmup // clients, barrier, out))
+             for i in range(clients)]
+    for proc in procs:
+        proc.start()
+    barrier.wait()
+    started = time.perf_counter()
+    latencies = [ms for _ in procs for ms in out.get()]
+    wall = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+    return latencies, wall
+
+
+def http_getter(port: int) -> Callable[[str], tuple[int, bytes]]:
+    """A keep-alive HTTP/1.1 GET on a bare socket: as little client CPU as a driver call."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    reader = sock.makefile("rb")
+
+    def get(path: str) -> tuple[int, bytes]:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        status = int(reader.readline().split()[1])
+        length = 0
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return status, reader.read(length)
+    return get

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import http.client
 import json
-import multiprocessing
 import os
-import socket
-import time
 from collections.abc import Callable
 from functools import partial
-from multiprocessing.queues import Queue
-from multiprocessing.synchronize import Barrier
 
 import psycopg
 
-from bench.common import bench_database, log, percentile, start_server, stop
+from bench.common import (
+    bench_database,
+    http_getter,
+    log,
+    percentile,
+    run_clients,
+    start_server,
+    stop,
+)
 from layers.repository import LAND_USE_CATALOGUE, LOCATE_AT_POINT, card_sql
 
 PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
@@ -40,40 +43,6 @@ def _points(dsn: str) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in rows]
 
 
-def _client_process(make: Callable[[], Callable[[float, float], None]],
-                    mine: list[tuple[float, float]], barrier: Barrier,
-                    out: Queue[list[float]]) -> None:
-    tap = make()
-    for lon, lat in mine[:WARMUP // CLIENTS]:
-        tap(lon, lat)
-    barrier.wait()
-    local = []
-    for lon, lat in mine:
-        started = time.perf_counter()
-        tap(lon, lat)
-        local.append((time.perf_counter() - started) * 1000)
-    out.put(local)
-
-
-def _run(make: Callable[[], Callable[[float, float], None]],
-         points: list[tuple[float, float]]) -> tuple[list[float], float]:
-    """CLIENTS processes (no shared GIL) tap their share of the points: latencies (ms), wall (s)."""
-    ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(CLIENTS + 1)
-    out: Queue[list[float]] = ctx.Queue()
-    procs = [ctx.Process(target=_client_process, args=(make, points[i::CLIENTS], barrier, out))
-             for i in range(CLIENTS)]
-    for proc in procs:
-        proc.start()
-    barrier.wait()
-    started = time.perf_counter()
-    latencies = [ms for _ in procs for ms in out.get()]
-    wall = time.perf_counter() - started
-    for proc in procs:
-        proc.join()
-    return latencies, wall
-
-
 def _raw_client(dsn: str) -> Callable[[float, float], None]:
     conn = psycopg.connect(dsn, prepare_threshold=2)
     conn.execute("SET max_parallel_workers_per_gather = 0")
@@ -89,21 +58,11 @@ def _raw_client(dsn: str) -> Callable[[float, float], None]:
 
 
 def _http_client(port: int) -> Callable[[float, float], None]:
-    """A keep-alive HTTP/1.1 client on a bare socket: as little client CPU as psycopg's."""
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    reader = sock.makefile("rb")
+    get = http_getter(port)
 
     def tap(lon: float, lat: float) -> None:
-        sock.sendall(f"GET /api/parcels/at?lon={lon!r}&lat={lat!r} HTTP/1.1\r\n"
-                     "Host: 127.0.0.1\r\n\r\n".encode())
-        status = reader.readline()
-        length = 0
-        while (line := reader.readline()) not in (b"\r\n", b""):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        body = reader.read(length)
-        assert status.split()[1] == b"200", body[:200]
+        status, body = get(f"/api/parcels/at?lon={lon!r}&lat={lat!r}")
+        assert status == 200, body[:200]
     return tap
 
 
@@ -119,14 +78,14 @@ def main() -> None:
     ).fetchone()
     log(f"tap: {len(points)} points on {PARCELS} parcels, {CLIENTS} clients, "
         f"{WORKERS} server workers")
-    raw_lat, raw_wall = _run(partial(_raw_client, dsn), points)
+    raw_lat, raw_wall = run_clients(partial(_raw_client, dsn), points, CLIENTS, WARMUP)
     proc, port = start_server(cluster, WORKERS)
     try:
         probe = http.client.HTTPConnection("127.0.0.1", port)
         probe.request("GET", f"/api/parcels/at?lon={points[0][0]!r}&lat={points[0][1]!r}")
         assert raw_card is not None
         assert json.loads(probe.getresponse().read()) == json.loads(raw_card[0])
-        http_lat, http_wall = _run(partial(_http_client, port), points)
+        http_lat, http_wall = run_clients(partial(_http_client, port), points, CLIENTS, WARMUP)
     finally:
         stop(proc)
     figures = {

@@ -1,0 +1,124 @@
+"""BENCH tiles: uncached parcel tiles over HTTP vs the same SQL, and the heaviest tile per zoom."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from functools import partial
+
+import psycopg
+
+from bench.common import (
+    bench_database,
+    http_getter,
+    log,
+    percentile,
+    run_clients,
+    start_server,
+    stop,
+)
+from tiles.layers import LAYERS
+from tiles.repository import layer_sql, tile_params
+
+PARCELS = int(os.environ.get("BENCH_TILES_PARCELS", "200000"))
+TILES = 600
+CLIENTS = 4
+WARMUP = 40
+WORKERS = int(os.environ.get("BENCH_TILES_WORKERS", "2"))
+BUDGET_BYTES = 500 * 1024
+BUDGET_MS = 50.0
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The x/y of the tile holding a point."""
+    n = 2**z
+    return (int((lon + 180) / 360 * n),
+            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+
+
+def _district_tiles(dsn: str, z: int) -> list[tuple[int, int, int]]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                           "(SELECT ST_Extent(geom) AS e FROM parcel) AS s").fetchone()
+    assert row is not None
+    x0, y1 = tile_of(row[0], row[1], z)
+    x1, y0 = tile_of(row[2], row[3], z)
+    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def _raw_client(dsn: str) -> Callable[[int, int, int], None]:
+    conn = psycopg.connect(dsn, prepare_threshold=2, autocommit=True)
+    conn.execute("SET max_parallel_workers_per_gather = 0")
+    layer = LAYERS["parcels"]
+    sql = layer_sql("parcels")
+
+    def fetch(z: int, x: int, y: int) -> None:
+        conn.execute(sql, tile_params(layer, z, x, y)).fetchone()  # type: ignore[arg-type]
+    return fetch
+
+
+def _http_client(port: int) -> Callable[[int, int, int], None]:
+    get = http_getter(port)
+
+    def fetch(z: int, x: int, y: int) -> None:
+        status, body = get(f"/tiles/parcels/{z}/{x}/{y}.mvt")
+        assert status == 200, body[:200]
+    return fetch
+
+
+def _uncached(cluster_dsn: str, cluster: object) -> None:
+    tiles = _district_tiles(cluster_dsn, 16)
+    random.Random(7).shuffle(tiles)
+    tiles = (tiles * (TILES // len(tiles) + 1))[:TILES]
+    raw_lat, raw_wall = run_clients(partial(_raw_client, cluster_dsn), tiles, CLIENTS, WARMUP)
+    proc, port = start_server(cluster, WORKERS,  # type: ignore[arg-type]
+                              {"CIVICMAP_TILE_CACHE_SIZE": "0"})
+    try:
+        http_lat, http_wall = run_clients(partial(_http_client, port), tiles, CLIENTS, WARMUP)
+    finally:
+        stop(proc)
+    for name, ours, raw in (
+        ("z16_parcels_tiles_per_s", len(http_lat) / http_wall, len(raw_lat) / raw_wall),
+        ("z16_parcels_p50_ms", percentile(http_lat, 50), percentile(raw_lat, 50)),
+    ):
+        print(f"BENCH tiles {name} ours={ours:.2f} raw={raw:.2f} parcels={PARCELS} "
+              f"clients={CLIENTS} workers={WORKERS} uncached=1 ratio={ours / raw:.2f}",
+              flush=True)
+
+
+def _heaviest(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET max_parallel_workers_per_gather = 0")
+        for z in range(12, 19):
+            worst_bytes, worst_ms = 0, 0.0
+            for _, x, y in _district_tiles(dsn, z):
+                size, elapsed = 0, 0.0
+                for layer in LAYERS.values():
+                    if not layer.minzoom <= z <= layer.maxzoom:
+                        continue
+                    sql = layer_sql(layer.id, z < layer.generalized_below)
+                    started = time.perf_counter()
+                    row = conn.execute(sql, tile_params(layer, z, x, y)).fetchone()  # type: ignore[arg-type]
+                    elapsed += (time.perf_counter() - started) * 1000
+                    size += len(row[0] or b"") if row else 0
+                worst_bytes, worst_ms = max(worst_bytes, size), max(worst_ms, elapsed)
+            ratio = max(worst_bytes / BUDGET_BYTES, worst_ms / BUDGET_MS)
+            print(f"BENCH tiles heaviest_basemap z={z} kb={worst_bytes / 1024:.1f} "
+                  f"ms={worst_ms:.1f} parcels={PARCELS} budget_kb=500 budget_ms=50 "
+                  f"ratio={ratio:.2f}", flush=True)
+
+
+def main() -> None:
+    """Measure and print the BENCH tiles lines."""
+    cluster = bench_database(PARCELS)
+    dsn = cluster.libpq_dsn()
+    log(f"tiles: {PARCELS} parcels")
+    _uncached(dsn, cluster)
+    _heaviest(dsn)
+
+
+if __name__ == "__main__":
+    main()
