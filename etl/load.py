@@ -17,6 +17,7 @@ from etl.crs import VN2000_HCMC, WGS84, from_wgs84, is_vn2000_tm3, to_wgs84
 from etl.geometry import polygonal_part
 from etl.readers import FeatureBatch, OgrReader, ReaderError
 from layers.text import normalize_search
+from tiles.layers import readable_minzoom
 
 PLANNING_TABLES = (
     "parcel_zoning", "parcel_land_use", "parcel_frontage", "parcel_detailed_plan", "parcel",
@@ -32,6 +33,18 @@ TILE_LAYERS_OF = {  # loader layer kind -> the tile layers drawn from it
     "wards": ("wards", "wards_old"), "water": ("water",), "roads": ("roads",),
     "zoning_blocks": ("zoning_blocks",), "land_use": ("land_use",), "parcels": ("parcels",),
 }
+
+
+def set_parcel_minzoom(conn: psycopg.Connection[Any]) -> None:
+    """Store the zoom from which parcels are drawn, from their median size."""
+    row = conn.execute(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY area_m2), "
+        "ST_Y(ST_Centroid(ST_Extent(geom))) FROM parcel"
+    ).fetchone()
+    if row is None or row[0] is None:
+        return
+    conn.execute("UPDATE layer_version SET minzoom = %s WHERE layer = 'parcels'",
+                 (readable_minzoom(float(row[0]), float(row[1])),))
 
 
 class LoadError(ValueError):
@@ -146,6 +159,8 @@ class PlanningSetLoader:
             )
             self.conn.execute("DELETE FROM tile_cache WHERE layer = ANY(%s)",
                               ([*changed, "basemap"],))
+            if "parcels" in prepared:
+                set_parcel_minzoom(self.conn)
         for table in PLANNING_TABLES + ("admin_unit",):
             self.conn.execute(f"ANALYZE {table}")
         return counts

@@ -28,6 +28,7 @@ class WardPair(BaseModel):
 class ParcelPublic(BaseModel):
     """The parcel itself."""
 
+    id: int = Field(description="Feature id of this parcel in the parcels vector tiles")
     key: str = Field(description="MaThuaDat: ward code (5) + sheet (3) + parcel (4)",
                      examples=["274870120345"])
     sheet: int = Field(description="Số tờ bản đồ / map sheet number")

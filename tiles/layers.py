@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 MAX_ZOOM = 20
@@ -19,6 +20,8 @@ class TileLayer:
     maxzoom: int = MAX_ZOOM
     where: str = "true"
     description: str = ""
+    # MVT feature id (an integer expression), so a client can highlight one feature.
+    feature_id: str = ""
     # Below this zoom the layer is drawn from a generalized table (same column expressions).
     generalized_below: int = 0
     generalized_table: str = ""
@@ -53,7 +56,22 @@ LAYERS: dict[str, TileLayer] = {
         TileLayer("land_use", "Quy hoạch sử dụng đất", "land_use_zone",
                   {"code": "t.code::text"}, minzoom=12,
                   generalized_below=14, generalized_table="land_use_generalized"),
-        TileLayer("parcels", "Thửa đất", "parcel",
-                  {"key": "t.parcel_key::text", "number": "t.parcel_no"}, minzoom=16),
+        # Parcels carry their id as the feature id and their number as the only attribute (a
+        # 12-character key per parcel doubled the tile); their minimum zoom follows the data
+        # (readable_minzoom), stored in layer_version when parcels are loaded.
+        TileLayer("parcels", "Thửa đất", "parcel", {"number": "t.parcel_no"}, minzoom=16,
+                  feature_id="t.id"),
     ]
 }
+
+
+READABLE_PX = 8  # a parcel is worth drawing when its side spans this many pixels
+MIN_PARCEL_ZOOM, MAX_PARCEL_ZOOM = 15, 18
+
+
+def readable_minzoom(median_area_m2: float, lat: float) -> int:
+    """The lowest zoom at which a parcel of the median area spans READABLE_PX pixels."""
+    side = math.sqrt(max(median_area_m2, 1.0))
+    ground_res_z0 = 156_543.03392804097 * math.cos(math.radians(lat))  # m/px, 256 px tiles
+    zoom = math.ceil(math.log2(READABLE_PX * ground_res_z0 / side))
+    return min(max(zoom, MIN_PARCEL_ZOOM), MAX_PARCEL_ZOOM)

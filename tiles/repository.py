@@ -22,13 +22,15 @@ def layer_sql(layer_id: str, generalized: bool = False) -> str:
     table = layer.generalized_table if generalized else layer.table
     return (sql_file("tiles.sql", "layer_tile.sql")
             .replace("{columns}", columns).replace("{table}", table)
+            .replace("{feature_id}", layer.feature_id or "NULL::bigint")
             .replace("{where}", "true" if generalized else layer.where))
 
 
 def tile_params(layer: TileLayer, z: int, x: int, y: int) -> dict[str, object]:
     """Bound values of a layer's tile query: zoom-dependent simplification and margin."""
     unit = WORLD_M / 2**z / EXTENT  # metres per tile unit at this zoom
-    return {"name": layer.id, "z": z, "x": x, "y": y, "simplify": z < 15,
+    return {"name": layer.id, "fid": "fid" if layer.feature_id else None,
+            "z": z, "x": x, "y": y, "simplify": z < 15,
             "tolerance": unit, "margin": 64 * unit}
 
 
@@ -49,10 +51,10 @@ class TileRepository:
                                     tile_params(layer, z, x, y))
         return bytes(data or b"")
 
-    async def versions(self) -> dict[str, int]:
-        """The data version of every tile layer."""
-        rows = await self.conn.fetch("SELECT layer, version FROM layer_version")
-        return {r["layer"]: int(r["version"]) for r in rows}
+    async def versions(self) -> dict[str, tuple[int, int | None]]:
+        """The data version of every tile layer, and its minimum zoom where the data sets it."""
+        rows = await self.conn.fetch("SELECT layer, version, minzoom FROM layer_version")
+        return {r["layer"]: (int(r["version"]), r["minzoom"]) for r in rows}
 
     async def bounds(self) -> list[float] | None:
         """[west, south, east, north] of the district (WGS84)."""

@@ -35,7 +35,7 @@ async def tile(
     """The tile; long-cached when the URL carries the current version."""
     service = TileService(conn, request.app.state.settings.tile_cache_size)
     found = await service.tile(layer, z, x, y)
-    current = v is not None and (await service.versions()).get(layer) == v
+    current = v is not None and (await service.state()).versions.get(layer) == v
     headers = {"ETag": found.etag, "Cache-Control": IMMUTABLE if current else REVALIDATE,
                "Access-Control-Allow-Origin": "*"}
     if found.etag in request.headers.get("if-none-match", ""):

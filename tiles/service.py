@@ -16,7 +16,19 @@ BASEMAP = "basemap"  # one tile bundling every layer a phone needs at that zoom
 VERSION_TTL_S = 5.0  # how long a worker trusts its copy of the layer versions
 TRIM_EVERY = 500  # stores between two trims of the cache to its size bound
 
-_versions: tuple[float, dict[str, int]] = (0.0, {})
+@dataclass(frozen=True)
+class LayerState:
+    """What the database says about the layers: versions and data-driven minimum zooms."""
+
+    versions: dict[str, int]
+    minzooms: dict[str, int]
+
+    def minzoom(self, layer: TileLayer) -> int:
+        """The layer's minimum zoom: the data's when it sets one, else the registry's."""
+        return self.minzooms.get(layer.id, layer.minzoom)
+
+
+_state: tuple[float, LayerState | None] = (0.0, None)
 _stores = 0
 
 
@@ -40,16 +52,15 @@ class TileService:
         self.repo = TileRepository(conn)
         self.cache_size = cache_size
 
-    @staticmethod
-    def layers_of(layer_id: str, z: int) -> list[TileLayer]:
+    async def layers_of(self, layer_id: str, z: int) -> list[TileLayer]:
         """The registered layers behind a layer id at a zoom (404 for an unknown id)."""
-        if layer_id == BASEMAP:
-            return [layer for layer in LAYERS.values() if layer.minzoom <= z <= layer.maxzoom]
-        if layer_id not in LAYERS:
+        if layer_id != BASEMAP and layer_id not in LAYERS:
             raise NotFoundError(f"No tile layer '{layer_id}' (have {', '.join(LAYERS)}, "
                                 f"{BASEMAP})", "layer")
-        layer = LAYERS[layer_id]
-        return [layer] if layer.minzoom <= z <= layer.maxzoom else []
+        candidates = list(LAYERS.values()) if layer_id == BASEMAP else [LAYERS[layer_id]]
+        state = await self.state()
+        return [layer for layer in candidates
+                if state.minzoom(layer) <= z <= layer.maxzoom]
 
     @staticmethod
     def check_address(z: int, x: int, y: int) -> None:
@@ -64,7 +75,7 @@ class TileService:
         """The tile, from the cache or rendered (and then cached)."""
         global _stores
         self.check_address(z, x, y)
-        layers = self.layers_of(layer_id, z)
+        layers = await self.layers_of(layer_id, z)
         if self.cache_size:
             hit = await self.repo.cached(layer_id, z, x, y)
             if hit is not None:
@@ -79,24 +90,24 @@ class TileService:
             await self.repo.trim(self.cache_size)
         return tile
 
-    async def versions(self) -> dict[str, int]:
-        """Layer versions, refreshed at most every few seconds per worker."""
-        global _versions
-        fetched_at, versions = _versions
-        if time.monotonic() - fetched_at > VERSION_TTL_S:
-            versions = await self.repo.versions()
+    async def state(self) -> LayerState:
+        """Layer versions and data-driven minimum zooms, re-read at most every few seconds."""
+        global _state
+        fetched_at, state = _state
+        if state is None or time.monotonic() - fetched_at > VERSION_TTL_S:
+            rows = await self.repo.versions()
+            versions = {layer: version for layer, (version, _) in rows.items()}
             versions[BASEMAP] = sum(versions.values())
-            _versions = (time.monotonic(), versions)
-        return versions
+            state = LayerState(versions, {k: m for k, (_, m) in rows.items() if m is not None})
+            _state = (time.monotonic(), state)
+        return state
 
     async def tilejson(self, layer_id: str, base_url: str) -> dict[str, object]:
         """TileJSON 3.0 for a layer or the basemap."""
-        if layer_id == BASEMAP:
-            layers = list(LAYERS.values())
-        else:
-            self.layers_of(layer_id, MAX_ZOOM)  # 404 for an unknown layer
-            layers = [LAYERS[layer_id]]
-        version = (await self.versions()).get(layer_id, 1)
+        await self.layers_of(layer_id, MAX_ZOOM)  # 404 for an unknown layer
+        layers = list(LAYERS.values()) if layer_id == BASEMAP else [LAYERS[layer_id]]
+        state = await self.state()
+        version = state.versions.get(layer_id, 1)
         bounds = await self.repo.bounds() or [106.69, 10.70, 106.75, 10.76]
         return {
             "tilejson": "3.0.0",
@@ -105,12 +116,12 @@ class TileService:
             "version": f"1.0.{version}",
             "scheme": "xyz",
             "tiles": [f"{base_url}tiles/{layer_id}/{{z}}/{{x}}/{{y}}.mvt?v={version}"],
-            "minzoom": min(layer.minzoom for layer in layers),
+            "minzoom": min(state.minzoom(layer) for layer in layers),
             "maxzoom": MAX_ZOOM,
             "bounds": bounds,
             "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 14],
             "vector_layers": [
-                {"id": layer.id, "description": layer.title, "minzoom": layer.minzoom,
+                {"id": layer.id, "description": layer.title, "minzoom": state.minzoom(layer),
                  "maxzoom": layer.maxzoom, "fields": layer.fields}
                 for layer in layers
             ],
@@ -118,7 +129,7 @@ class TileService:
 
     async def invalidate(self, layers: list[str], area_wkb: bytes | None) -> int:
         """After a data change: drop the cached tiles over the area and bump the versions."""
-        global _versions
+        global _state
         dropped = await self.repo.invalidate([*layers, BASEMAP], area_wkb)
-        _versions = (0.0, {})
+        _state = (0.0, None)
         return dropped

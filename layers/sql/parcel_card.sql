@@ -39,6 +39,7 @@ dp AS (
 )
 SELECT json_build_object(
     'parcel', json_build_object(
+        'id', p.id,
         'key', p.parcel_key,
         'sheet', p.sheet_no,
         'number', p.parcel_no,

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
 from gisapi.pgcluster import PostgresCluster
+from tiles.layers import readable_minzoom
 from tiles.service import TileService
 
 
@@ -34,15 +35,23 @@ def a_parcel(conn: Connection) -> tuple[str, float, float]:
     return str(key), float(lon), float(lat)
 
 
-def test_parcel_tile_holds_the_parcel_with_its_key(client: TestClient, conn: Connection) -> None:
+def parcel_id(conn: Connection, key: str) -> int:
+    return int(conn.exec_driver_sql("SELECT id FROM parcel WHERE parcel_key = %(k)s",
+                                    {"k": key}).scalar_one())
+
+
+def test_parcel_tile_holds_the_parcel_by_id(client: TestClient, conn: Connection) -> None:
     key, lon, lat = a_parcel(conn)
-    x, y = tile_of(lon, lat, 17)
-    res = client.get(f"/tiles/parcels/17/{x}/{y}.mvt")
+    x, y = tile_of(lon, lat, 18)
+    res = client.get(f"/tiles/parcels/18/{x}/{y}.mvt")
     assert res.status_code == 200
     assert res.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     decoded = mapbox_vector_tile.decode(res.content)
-    keys = {f["properties"]["key"] for f in decoded["parcels"]["features"]}
-    assert key in keys
+    by_id = {f["id"]: f["properties"] for f in decoded["parcels"]["features"]}
+    assert by_id[parcel_id(conn, key)]["number"] == int(key[-4:])
+    # The card names the same feature id, so the app can highlight the tapped parcel.
+    card = client.get("/api/parcels/at", params={"lon": lon, "lat": lat}).json()
+    assert card["parcel"]["id"] == parcel_id(conn, key)
     assert all(f["geometry"]["type"] in {"Polygon", "MultiPolygon"}
                for f in decoded["parcels"]["features"])
 
@@ -95,7 +104,7 @@ def test_tilejson(client: TestClient) -> None:
     ids = {layer["id"] for layer in doc["vector_layers"]}
     assert {"parcels", "zoning_blocks", "land_use", "roads", "wards", "wards_old"} <= ids
     parcels = client.get("/tiles/parcels.json").json()
-    assert parcels["vector_layers"][0]["fields"] == {"key": "String", "number": "Number"}
+    assert parcels["vector_layers"][0]["fields"] == {"number": "Number"}
 
 
 @pytest.mark.parametrize(
@@ -126,7 +135,8 @@ def test_publishing_a_change_drops_only_the_tiles_over_it(
         "ORDER BY ST_Distance(geom, (SELECT geom FROM parcel WHERE parcel_key = %(k)s)) DESC "
         "LIMIT 1) AS s", {"k": key},
     ).one()
-    near, far = tile_of(lon, lat, 17), tile_of(far_lon, far_lat, 17)
+    near, far = tile_of(lon, lat, 18), tile_of(far_lon, far_lat, 18)
+    pid = parcel_id(conn, key)
 
     async def scenario() -> None:
         pg = await asyncpg.connect(host=str(cluster.socket_dir), port=cluster.port,
@@ -135,8 +145,8 @@ def test_publishing_a_change_drops_only_the_tiles_over_it(
         await tr.start()
         try:
             service = TileService(pg, cache_size=1000)
-            before_near = await service.tile("parcels", 17, *near)
-            before_far = await service.tile("parcels", 17, *far)
+            before_near = await service.tile("parcels", 18, *near)
+            before_far = await service.tile("parcels", 18, *far)
             # The planner moves one parcel by ~5 m; the change is that parcel's two outlines.
             area = await pg.fetchval(
                 "WITH old AS (SELECT geom FROM parcel WHERE parcel_key = $1), "
@@ -146,17 +156,17 @@ def test_publishing_a_change_drops_only_the_tiles_over_it(
                 key,
             )
             assert await service.invalidate(["parcels"], bytes(area)) >= 1
-            after_near = await service.tile("parcels", 17, *near)
-            after_far = await service.tile("parcels", 17, *far)
+            after_near = await service.tile("parcels", 18, *near)
+            after_far = await service.tile("parcels", 18, *far)
             assert after_far == before_far
             assert after_near.etag != before_near.etag
             moved = next(
                 f for f in mapbox_vector_tile.decode(after_near.data)["parcels"]["features"]
-                if f["properties"]["key"] == key
+                if f["id"] == pid
             )
             was = next(
                 f for f in mapbox_vector_tile.decode(before_near.data)["parcels"]["features"]
-                if f["properties"]["key"] == key
+                if f["id"] == pid
             )
             assert shapely.geometry.shape(moved["geometry"]).centroid.x > \
                 shapely.geometry.shape(was["geometry"]).centroid.x
@@ -170,17 +180,17 @@ def test_publishing_a_change_drops_only_the_tiles_over_it(
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin is not installed")
 def test_gdal_reads_our_tile(client: TestClient, conn: Connection, tmp_path: Path) -> None:
     key, lon, lat = a_parcel(conn)
-    x, y = tile_of(lon, lat, 17)
-    path = tmp_path / "17" / str(x) / f"{y}.pbf"
+    x, y = tile_of(lon, lat, 18)
+    path = tmp_path / "18" / str(x) / f"{y}.pbf"
     path.parent.mkdir(parents=True)
-    path.write_bytes(client.get(f"/tiles/basemap/17/{x}/{y}.mvt").content)
+    path.write_bytes(client.get(f"/tiles/basemap/18/{x}/{y}.mvt").content)
     out = subprocess.run(
         ["ogrinfo", "-ro", "-al", "-so", f"MVT:{path}", "-oo", f"X={x}", "-oo", f"Y={y}",
-         "-oo", "Z=17"],
+         "-oo", "Z=18"],
         capture_output=True, text=True, check=True,
     ).stdout
     assert "Layer name: parcels" in out
-    assert "key: String" in out
+    assert "number: Integer" in out
 
 
 def test_low_zoom_land_use_is_generalized(client: TestClient, conn: Connection) -> None:
@@ -199,3 +209,27 @@ def test_low_zoom_land_use_is_generalized(client: TestClient, conn: Connection) 
     detailed = mapbox_vector_tile.decode(
         client.get(f"/tiles/land_use/15/{x}/{y}.mvt").content)["land_use"]["features"]
     assert "DGT" in {f["properties"]["code"] for f in detailed}
+
+
+def test_parcels_start_at_the_zoom_where_they_are_readable(
+    client: TestClient, conn: Connection
+) -> None:
+    median = conn.exec_driver_sql(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY area_m2) FROM parcel"
+    ).scalar_one()
+    doc = client.get("/tiles/parcels.json").json()
+    assert doc["minzoom"] == readable_minzoom(float(median), 10.73)
+    # Below it, a parcel tile is empty; from it on, it has parcels.
+    _, lon, lat = a_parcel(conn)
+    below = client.get("/tiles/parcels/{}/{}/{}.mvt".format(
+        doc["minzoom"] - 1, *tile_of(lon, lat, doc["minzoom"] - 1)))
+    at = client.get("/tiles/parcels/{}/{}/{}.mvt".format(
+        doc["minzoom"], *tile_of(lon, lat, doc["minzoom"])))
+    assert below.content == b""
+    assert "parcels" in mapbox_vector_tile.decode(at.content)
+
+
+def test_readable_minzoom_follows_parcel_size() -> None:
+    assert readable_minzoom(437, 10.73) == 16  # the default sample's ~20 m parcels
+    assert readable_minzoom(26, 10.73) == 18  # the 1M sample's ~5 m parcels
+    assert readable_minzoom(20_000, 10.73) == 15  # clamped
