@@ -30,6 +30,7 @@ WARMUP = 40
 WORKERS = int(os.environ.get("BENCH_TILES_WORKERS", "2"))
 BUDGET_BYTES = 500 * 1024
 BUDGET_MS = 50.0
+ZOOM = 17  # parcels of the 200k sample start at 17 (readable_minzoom)
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -70,7 +71,7 @@ def _http_client(port: int) -> Callable[[int, int, int], None]:
 
 
 def _uncached(cluster_dsn: str, cluster: object) -> None:
-    tiles = _district_tiles(cluster_dsn, 16)
+    tiles = _district_tiles(cluster_dsn, ZOOM)
     random.Random(7).shuffle(tiles)
     tiles = (tiles * (TILES // len(tiles) + 1))[:TILES]
     raw_lat, raw_wall = run_clients(partial(_raw_client, cluster_dsn), tiles, CLIENTS, WARMUP)
@@ -81,8 +82,8 @@ def _uncached(cluster_dsn: str, cluster: object) -> None:
     finally:
         stop(proc)
     for name, ours, raw in (
-        ("z16_parcels_tiles_per_s", len(http_lat) / http_wall, len(raw_lat) / raw_wall),
-        ("z16_parcels_p50_ms", percentile(http_lat, 50), percentile(raw_lat, 50)),
+        (f"z{ZOOM}_parcels_tiles_per_s", len(http_lat) / http_wall, len(raw_lat) / raw_wall),
+        (f"z{ZOOM}_parcels_p50_ms", percentile(http_lat, 50), percentile(raw_lat, 50)),
     ):
         print(f"BENCH tiles {name} ours={ours:.2f} raw={raw:.2f} parcels={PARCELS} "
               f"clients={CLIENTS} workers={WORKERS} uncached=1 ratio={ours / raw:.2f}",
@@ -92,12 +93,15 @@ def _uncached(cluster_dsn: str, cluster: object) -> None:
 def _heaviest(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET max_parallel_workers_per_gather = 0")
+        minzoom = {layer.id: layer.minzoom for layer in LAYERS.values()}
+        minzoom.update(conn.execute(
+            "SELECT layer, minzoom FROM layer_version WHERE minzoom IS NOT NULL").fetchall())
         for z in range(12, 19):
             worst_bytes, worst_ms = 0, 0.0
             for _, x, y in _district_tiles(dsn, z):
                 size, elapsed = 0, 0.0
                 for layer in LAYERS.values():
-                    if not layer.minzoom <= z <= layer.maxzoom:
+                    if not minzoom[layer.id] <= z <= layer.maxzoom:
                         continue
                     sql = layer_sql(layer.id, z < layer.generalized_below)
                     started = time.perf_counter()
