@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test setup system venv lint bench test-fast clean-db
+.PHONY: run test setup system venv glyphs lint bench clean-db
 
 run: setup
 	$(VENV)/bin/civicmap run
@@ -13,7 +13,7 @@ run: setup
 test: setup lint
 	bash .ci/pytest
 
-setup: system venv
+setup: system venv glyphs
 
 system:
 	@bash .ci/setup-system
@@ -27,7 +27,15 @@ $(STAMP): requirements.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-lint: setup
+GLYPHS := var/glyphs/Noto\ Sans\ Bold/7680-7935.pbf
+
+glyphs: $(GLYPHS)
+
+$(GLYPHS): mobile_web/package-lock.json mobile_web/scripts/build-glyphs.mjs
+	cd mobile_web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent glyphs
+	@touch $(GLYPHS)
+
+lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 

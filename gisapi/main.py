@@ -14,6 +14,7 @@ from gisapi.health import router as health_router
 from gisapi.settings import Settings, get_settings
 from layers.routes import router as parcels_router
 from tiles.raster import install_raster_tiles
+from tiles.routes import assets as assets_router
 from tiles.routes import router as tiles_router
 
 DESCRIPTION = """
@@ -50,5 +51,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(health_router)
     app.include_router(parcels_router)
     app.include_router(tiles_router)
+    app.include_router(assets_router)
     install_raster_tiles(app)
     return app

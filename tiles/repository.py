@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from gisapi.sql import positional, sql_file
+from layers.repository import LAND_USE_CATALOGUE
 from tiles.layers import LAYERS, TileLayer
 
 WORLD_M = 40_075_016.685578488  # Web Mercator world width
@@ -101,3 +102,11 @@ class TileRepository:
             "WHERE layer = ANY($1::text[])", layers,
         )
         return int(status.split()[-1])
+
+    async def land_use_colours(self) -> dict[str, str]:
+        """Fill colour of every land-use code (current catalogue)."""
+        rows = await self.conn.fetch(
+            "SELECT code, fill_colour FROM land_use_code WHERE catalogue = $1",
+            LAND_USE_CATALOGUE,
+        )
+        return {r["code"]: r["fill_colour"] for r in rows}

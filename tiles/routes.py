@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from gisapi.deps import ReadConnectionDep
+from gisapi.errors import NotFoundError
 from tiles.service import TileService
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
@@ -48,3 +51,35 @@ async def tilejson(request: Request, conn: ReadConnectionDep,
                    layer: Annotated[str, Path(max_length=32)]) -> dict[str, Any]:
     """TileJSON with versioned tile URLs."""
     return await TileService(conn).tilejson(layer, str(request.base_url))
+
+
+assets = APIRouter(tags=["map assets"])
+
+FONTSTACK = r"^[A-Za-z0-9 ,]{1,200}$"
+GLYPH_RANGE = r"^\d{1,5}-\d{1,5}$"
+
+
+@assets.get("/styles/district.json", summary="MapLibre style of the district map")
+async def style(request: Request, conn: ReadConnectionDep) -> Response:
+    """The style: our basemap tiles, our glyphs, the official land-use colours."""
+    service = TileService(conn)
+    document = await service.style(str(request.base_url))
+    return Response(content=json.dumps(document, ensure_ascii=False),
+                    media_type="application/json",
+                    headers={"Cache-Control": REVALIDATE})
+
+
+@assets.get("/fonts/{fontstack}/{glyph_range}.pbf", summary="Glyphs (SDF) for map labels")
+async def glyphs(
+    request: Request,
+    fontstack: Annotated[str, Path(pattern=FONTSTACK, examples=["Noto Sans Regular"])],
+    glyph_range: Annotated[str, Path(pattern=GLYPH_RANGE, examples=["7680-7935"])],
+) -> Response:
+    """One glyph range of the first font of the stack we have."""
+    folder = FsPath(request.app.state.settings.var_dir) / "glyphs"
+    for font in (f.strip() for f in fontstack.split(",")):
+        path = folder / font / f"{glyph_range}.pbf"
+        if font and path.parent.parent == folder and path.is_file():
+            return Response(content=path.read_bytes(), media_type="application/x-protobuf",
+                            headers={"Cache-Control": IMMUTABLE})
+    raise NotFoundError(f"No glyphs {glyph_range} for '{fontstack}'", "fontstack")

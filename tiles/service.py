@@ -11,6 +11,7 @@ import asyncpg
 from gisapi.errors import NotFoundError
 from tiles.layers import LAYERS, MAX_ZOOM, TileLayer
 from tiles.repository import TileRepository
+from tiles.style import district_style
 
 BASEMAP = "basemap"  # one tile bundling every layer a phone needs at that zoom
 VERSION_TTL_S = 5.0  # how long a worker trusts its copy of the layer versions
@@ -133,3 +134,13 @@ class TileService:
         dropped = await self.repo.invalidate([*layers, BASEMAP], area_wkb)
         _state = (0.0, None)
         return dropped
+
+    async def style(self, base_url: str) -> dict[str, object]:
+        """The district style with land-use colours from the reference table."""
+        bounds = await self.repo.bounds() or [106.69, 10.70, 106.75, 10.76]
+        state = await self.state()
+        return district_style(
+            base_url, await self.repo.land_use_colours(),
+            state.minzoom(LAYERS["parcels"]),
+            [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2],
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +69,7 @@ def raster_client(engine: Engine, conn: Connection) -> Iterator[TestClient]:
     app.dependency_overrides[get_connection] = lambda: conn
     with TestClient(app) as client:
         yield client
+    shutil.rmtree(var, ignore_errors=True)
 
 
 def _global_pixel(lon: float, lat: float, z: int) -> tuple[float, float]:
