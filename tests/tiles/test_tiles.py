@@ -233,3 +233,18 @@ def test_readable_minzoom_follows_parcel_size() -> None:
     assert readable_minzoom(437, 10.73) == 16  # the default sample's ~20 m parcels
     assert readable_minzoom(26, 10.73) == 18  # the 1M sample's ~5 m parcels
     assert readable_minzoom(20_000, 10.73) == 15  # clamped
+
+
+def test_gzip_when_asked(client: TestClient, conn: Connection) -> None:
+    _, lon, lat = a_parcel(conn)
+    x, y = tile_of(lon, lat, 15)
+    plain = client.get(f"/tiles/basemap/15/{x}/{y}.mvt", headers={"Accept-Encoding": "identity"})
+    zipped = client.get(f"/tiles/basemap/15/{x}/{y}.mvt", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 1.5
+    assert zipped.content == plain.content  # the client decompressed it
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    again = client.get(f"/tiles/basemap/15/{x}/{y}.mvt",
+                       headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]})
+    assert again.status_code == 304
