@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from gisapi.deps import ReadConnectionDep
 from gisapi.errors import NotFoundError
-from tiles.service import TileService
+from tiles.service import Tile, TileService, memory_hit
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
@@ -30,7 +30,6 @@ GZIP_LEVEL = 5  # most of level 9's gain at a fraction of its CPU
 )
 async def tile(
     request: Request,
-    conn: ReadConnectionDep,
     layer: Annotated[str, Path(max_length=32, examples=["parcels", "basemap"])],
     z: Annotated[int, Path(description="Zoom")],
     x: Annotated[int, Path()],
@@ -38,9 +37,18 @@ async def tile(
     v: Annotated[int | None, Query(description="Data version (from the TileJSON)")] = None,
 ) -> Response:
     """The tile; long-cached when the URL carries the current version."""
-    service = TileService(conn, request.app.state.settings.tile_cache_size)
-    found = await service.tile(layer, z, x, y)
-    current = v is not None and (await service.state()).versions.get(layer) == v
+    cache_size = request.app.state.settings.tile_cache_size
+    # Hot tiles are answered from this worker's memory without taking a connection.
+    if cache_size and (hot := memory_hit(layer, z, x, y)) is not None:
+        return _tile_response(request, hot[0], v == hot[1])
+    async with request.app.state.read_pool.acquire() as conn:
+        service = TileService(conn, cache_size)
+        found = await service.tile(layer, z, x, y)
+        current = v is not None and (await service.state()).versions.get(layer) == v
+    return _tile_response(request, found, current)
+
+
+def _tile_response(request: Request, found: Tile, current: bool) -> Response:
     # MVT compresses about 2.5x; the gzip representation gets its own strong ETag.
     gzip = "gzip" in request.headers.get("accept-encoding", "") and len(found.data) > 512
     etag = found.etag[:-1] + '-gz"' if gzip else found.etag

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import asyncpg
@@ -30,6 +31,50 @@ class LayerState:
 
 
 _state: tuple[float, LayerState | None] = (0.0, None)
+
+
+class TileMemory:
+    """A per-worker LRU of hot tiles in front of the shared cache table.
+
+    Keys carry the layer's version, so an invalidation (which bumps it) retires every entry of
+    the layer in this worker at once, and in the others within VERSION_TTL_S; tiles away from
+    the change come back from the shared cache with their old bytes and ETag.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[tuple[str, int, int, int, int], Tile] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: tuple[str, int, int, int, int]) -> Tile | None:
+        """The tile under key, marked as recently used."""
+        tile = self.items.get(key)
+        if tile is not None:
+            self.items.move_to_end(key)
+        return tile
+
+    def put(self, key: tuple[str, int, int, int, int], tile: Tile) -> None:
+        """Keep a tile, evicting the least recently used beyond the byte budget."""
+        if key in self.items or len(tile.data) > self.max_bytes:
+            return
+        self.items[key] = tile
+        self.size += len(tile.data)
+        while self.size > self.max_bytes:
+            _, old = self.items.popitem(last=False)
+            self.size -= len(old.data)
+
+
+MEMORY = TileMemory(64 * 1024 * 1024)
+
+
+def memory_hit(layer_id: str, z: int, x: int, y: int) -> tuple[Tile, int] | None:
+    """A hot tile and its layer version straight from this worker's memory (no database)."""
+    fetched_at, state = _state
+    if state is None or time.monotonic() - fetched_at > VERSION_TTL_S:
+        return None
+    version = state.versions.get(layer_id)
+    tile = None if version is None else MEMORY.get((layer_id, version, z, x, y))
+    return None if tile is None else (tile, version)  # type: ignore[return-value]
 _stores = 0
 
 
@@ -77,14 +122,19 @@ class TileService:
         global _stores
         self.check_address(z, x, y)
         layers = await self.layers_of(layer_id, z)
-        if self.cache_size:
-            hit = await self.repo.cached(layer_id, z, x, y)
-            if hit is not None:
-                return Tile(*hit)
+        if not self.cache_size:
+            data = b"".join([await self.repo.render(layer, z, x, y) for layer in layers])
+            return Tile(data, etag_of(data))
+        key = (layer_id, (await self.state()).versions.get(layer_id, 0), z, x, y)
+        if (hot := MEMORY.get(key)) is not None:
+            return hot
+        hit = await self.repo.cached(layer_id, z, x, y)
+        if hit is not None:
+            MEMORY.put(key, Tile(*hit))
+            return Tile(*hit)
         data = b"".join([await self.repo.render(layer, z, x, y) for layer in layers])
         tile = Tile(data, etag_of(data))
-        if not self.cache_size:
-            return tile
+        MEMORY.put(key, tile)
         await self.repo.store(layer_id, z, x, y, tile.data, tile.etag)
         _stores += 1
         if _stores % TRIM_EVERY == 0:

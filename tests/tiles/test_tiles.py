@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from gisapi.pgcluster import PostgresCluster
 from tiles.layers import readable_minzoom
-from tiles.service import TileService
+from tiles.service import Tile, TileMemory, TileService
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -248,3 +248,16 @@ def test_gzip_when_asked(client: TestClient, conn: Connection) -> None:
     again = client.get(f"/tiles/basemap/15/{x}/{y}.mvt",
                        headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]})
     assert again.status_code == 304
+
+
+def test_memory_keeps_recent_tiles_within_its_budget() -> None:
+    memory = TileMemory(max_bytes=250)
+    tiles = {i: Tile(bytes([i]) * 100, f'"{i}"') for i in range(3)}
+    memory.put(("parcels", 1, 18, 0, 0), tiles[0])
+    memory.put(("parcels", 1, 18, 0, 1), tiles[1])
+    assert memory.get(("parcels", 1, 18, 0, 0)) == tiles[0]  # now the most recent
+    memory.put(("parcels", 1, 18, 0, 2), tiles[2])  # over budget: the oldest goes
+    assert memory.get(("parcels", 1, 18, 0, 1)) is None
+    assert memory.get(("parcels", 1, 18, 0, 0)) == tiles[0]
+    assert memory.size == 200
+    assert memory.get(("parcels", 2, 18, 0, 0)) is None  # another version, another key
