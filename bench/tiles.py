@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 import random
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from functools import partial
@@ -12,7 +14,9 @@ from functools import partial
 import psycopg
 
 from bench.common import (
+    BENCH_DIR,
     bench_database,
+    free_port,
     http_getter,
     log,
     percentile,
@@ -31,6 +35,8 @@ WORKERS = int(os.environ.get("BENCH_TILES_WORKERS", "2"))
 BUDGET_BYTES = 500 * 1024
 BUDGET_MS = 50.0
 ZOOM = 17  # parcels of the 200k sample start at 17 (readable_minzoom)
+HOT_TILES = 200
+HOT_ROUNDS = 20
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -115,12 +121,84 @@ def _heaviest(dsn: str) -> None:
                   f"ratio={ratio:.2f}", flush=True)
 
 
+NGINX_CONF = """
+worker_processes {workers};
+pid {root}/nginx.pid;
+error_log {root}/error.log;
+daemon off;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 100000;
+    types {{ application/vnd.mapbox-vector-tile mvt; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {root}/www;
+        etag on;
+    }}
+}}
+"""
+
+
+def _hot(dsn: str, cluster: object) -> None:
+    """Hot cached tiles over HTTP against nginx serving the same tile files from disk."""
+    if shutil.which("nginx") is None:
+        log("tiles: nginx is not installed (apt-get install nginx-light): hot-cache line skipped")
+        return
+    tiles = _district_tiles(dsn, ZOOM)[:HOT_TILES]
+    proc, port = start_server(cluster, WORKERS)  # type: ignore[arg-type]
+    root = BENCH_DIR / "nginx"
+    shutil.rmtree(root, ignore_errors=True)
+    nginx_port = free_port()
+    try:
+        get = http_getter(port)
+        for z, x, y in tiles:  # warm our cache, and write the very same bytes for nginx
+            status, body = get(f"/tiles/basemap/{z}/{x}/{y}.mvt")
+            assert status == 200
+            target = root / "www" / "tiles" / "basemap" / str(z) / str(x) / f"{y}.mvt"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+        (root / "nginx.conf").write_text(
+            NGINX_CONF.format(workers=WORKERS, root=root, port=nginx_port))
+        nginx = subprocess.Popen(["nginx", "-c", str(root / "nginx.conf")])
+        try:
+            time.sleep(0.5)
+            items = tiles * HOT_ROUNDS
+            ours_lat, ours_wall = run_clients(partial(_http_tiles, port), items, CLIENTS,
+                                              WARMUP)
+            ngx_lat, ngx_wall = run_clients(partial(_http_tiles, nginx_port), items, CLIENTS,
+                                            WARMUP)
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+    finally:
+        stop(proc)
+    for name, ours, base in (
+        ("hot_cached_tiles_per_s", len(ours_lat) / ours_wall, len(ngx_lat) / ngx_wall),
+        ("hot_cached_p50_ms", percentile(ours_lat, 50), percentile(ngx_lat, 50)),
+    ):
+        print(f"BENCH tiles {name} ours={ours:.2f} nginx={base:.2f} tiles={len(tiles)} "
+              f"clients={CLIENTS} workers={WORKERS} ratio={ours / base:.2f}", flush=True)
+
+
+def _http_tiles(port: int) -> Callable[[int, int, int], None]:
+    get = http_getter(port)
+
+    def fetch(z: int, x: int, y: int) -> None:
+        status, body = get(f"/tiles/basemap/{z}/{x}/{y}.mvt")
+        assert status == 200, body[:200]
+    return fetch
+
+
 def main() -> None:
     """Measure and print the BENCH tiles lines."""
     cluster = bench_database(PARCELS)
     dsn = cluster.libpq_dsn()
     log(f"tiles: {PARCELS} parcels")
     _uncached(dsn, cluster)
+    _hot(dsn, cluster)
     _heaviest(dsn)
 
 
