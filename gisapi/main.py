@@ -13,6 +13,7 @@ from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
 from gisapi.settings import Settings, get_settings
 from layers.routes import router as parcels_router
+from tiles.http import HotTileMiddleware
 from tiles.raster import install_raster_tiles
 from tiles.routes import assets as assets_router
 from tiles.routes import router as tiles_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(title="civicmap", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(HotTileMiddleware)
     app.include_router(health_router)
     app.include_router(parcels_router)
     app.include_router(tiles_router)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from gzip import compress
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -11,14 +10,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from gisapi.deps import ReadConnectionDep
 from gisapi.errors import NotFoundError
-from tiles.service import Tile, TileService, memory_hit
+from tiles.http import IMMUTABLE, MVT, REVALIDATE, tile_answer
+from tiles.service import Tile, TileService
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
-MVT = "application/vnd.mapbox-vector-tile"
-IMMUTABLE = "public, max-age=31536000, immutable"  # the URL names the data version
-REVALIDATE = "public, max-age=300"
-GZIP_LEVEL = 5  # most of level 9's gain at a fraction of its CPU
 
 
 @router.get(
@@ -38,9 +34,6 @@ async def tile(
 ) -> Response:
     """The tile; long-cached when the URL carries the current version."""
     cache_size = request.app.state.settings.tile_cache_size
-    # Hot tiles are answered from this worker's memory without taking a connection.
-    if cache_size and (hot := memory_hit(layer, z, x, y)) is not None:
-        return _tile_response(request, hot[0], v == hot[1])
     async with request.app.state.read_pool.acquire() as conn:
         service = TileService(conn, cache_size)
         found = await service.tile(layer, z, x, y)
@@ -49,18 +42,9 @@ async def tile(
 
 
 def _tile_response(request: Request, found: Tile, current: bool) -> Response:
-    # MVT compresses about 2.5x; the gzip representation gets its own strong ETag.
-    gzip = "gzip" in request.headers.get("accept-encoding", "") and len(found.data) > 512
-    etag = found.etag[:-1] + '-gz"' if gzip else found.etag
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if current else REVALIDATE,
-               "Vary": "Accept-Encoding", "Access-Control-Allow-Origin": "*"}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    if gzip:
-        headers["Content-Encoding"] = "gzip"
-        return Response(content=compress(found.data, GZIP_LEVEL), media_type=MVT,
-                        headers=headers)
-    return Response(content=found.data, media_type=MVT, headers=headers)
+    status, headers, body = tile_answer(found, current, request.headers.get("if-none-match", ""),
+                                        request.headers.get("accept-encoding", ""))
+    return Response(content=body, status_code=status, headers=headers)
 
 
 @router.get("/{layer}.json", summary="TileJSON 3.0 of a layer or of the basemap")

@@ -6,6 +6,7 @@ import asyncio
 import math
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import asyncpg
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
 from gisapi.pgcluster import PostgresCluster
+from tiles import service as tiles_service
 from tiles.layers import readable_minzoom
 from tiles.service import Tile, TileMemory, TileService
 
@@ -261,3 +263,27 @@ def test_memory_keeps_recent_tiles_within_its_budget() -> None:
     assert memory.get(("parcels", 1, 18, 0, 0)) == tiles[0]
     assert memory.size == 200
     assert memory.get(("parcels", 2, 18, 0, 0)) is None  # another version, another key
+
+
+def test_hot_tiles_are_answered_from_memory_before_routing(client: TestClient) -> None:
+    fake = Tile(b"\x1a\x00" * 400, '"hot"')
+    state = tiles_service.LayerState({"roads": 41}, {})
+    saved = tiles_service._state
+    tiles_service._state = (time.monotonic(), state)
+    tiles_service.MEMORY.put(("roads", 41, 14, 13059, 7649), fake)
+    try:
+        res = client.get("/tiles/roads/14/13059/7649.mvt?v=41",
+                         headers={"Accept-Encoding": "identity"})
+        assert res.content == fake.data
+        assert res.headers["etag"] == '"hot"'
+        assert res.headers["cache-control"] == "public, max-age=31536000, immutable"
+        stale = client.get("/tiles/roads/14/13059/7649.mvt?v=40",
+                           headers={"Accept-Encoding": "identity"})
+        assert stale.headers["cache-control"] == "public, max-age=300"
+        assert client.get("/tiles/roads/14/13059/7649.mvt",
+                          headers={"If-None-Match": '"hot-gz"'}).status_code == 304
+        assert client.head("/tiles/roads/14/13059/7649.mvt").content == b""
+    finally:
+        tiles_service.MEMORY.items.pop(("roads", 41, 14, 13059, 7649), None)
+        tiles_service.MEMORY.size -= len(fake.data)
+        tiles_service._state = saved

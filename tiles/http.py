@@ -1,0 +1,69 @@
+"""How a tile is answered over HTTP (headers, 304, gzip), and the hot path that skips routing."""
+
+from __future__ import annotations
+
+import re
+from gzip import compress
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tiles.service import Tile, memory_hit
+
+MVT = "application/vnd.mapbox-vector-tile"
+IMMUTABLE = "public, max-age=31536000, immutable"  # the URL names the data version
+REVALIDATE = "public, max-age=300"
+GZIP_LEVEL = 5  # most of level 9's gain at a fraction of its CPU
+
+TILE_PATH = re.compile(r"^/tiles/([a-z_]{1,32})/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
+VERSION_QUERY = re.compile(rb"(?:^|&)v=(\d{1,9})(?:&|$)")
+
+
+def tile_answer(tile: Tile, current: bool, if_none_match: str,
+                accept_encoding: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body for a tile (304 when the client has it)."""
+    # MVT compresses about 2.5x; the gzip representation gets its own strong ETag.
+    gzip = "gzip" in accept_encoding and len(tile.data) > 512
+    etag = tile.etag[:-1] + '-gz"' if gzip else tile.etag
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if current else REVALIDATE,
+               "Vary": "Accept-Encoding", "Access-Control-Allow-Origin": "*"}
+    if etag in if_none_match:
+        return 304, headers, b""
+    headers["Content-Type"] = MVT
+    if gzip:
+        headers["Content-Encoding"] = "gzip"
+        return 200, headers, compress(tile.data, GZIP_LEVEL)
+    return 200, headers, tile.data
+
+
+class HotTileMiddleware:
+    """Answers a tile this worker holds in memory before any routing or validation runs.
+
+    Measured on 2 cores: hot tiles through the FastAPI route ran at about a tenth of nginx's
+    rate; everything else (misses, bad addresses, other paths) goes on to the app unchanged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a hot tile, or pass the request on."""
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            match = TILE_PATH.match(scope["path"])
+            hot = match and memory_hit(match[1], int(match[2]), int(match[3]), int(match[4]))
+            if hot:
+                tile, version = hot
+                wanted = VERSION_QUERY.search(scope.get("query_string", b""))
+                request_headers = dict(scope["headers"])
+                status, headers, body = tile_answer(
+                    tile, wanted is not None and int(wanted[1]) == version,
+                    request_headers.get(b"if-none-match", b"").decode("latin-1"),
+                    request_headers.get(b"accept-encoding", b"").decode("latin-1"),
+                )
+                if scope["method"] == "HEAD":
+                    body = b""
+                raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+                raw.append((b"content-length", str(len(body)).encode()))
+                await send({"type": "http.response.start", "status": status, "headers": raw})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
