@@ -1,0 +1,117 @@
+"""BENCH raster: COG tiles through our catalogue route vs rio-tiler's bare reader, same tiles."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from rasterio.io import MemoryFile
+from rasterio.transform import from_origin
+from rio_cogeo.cogeo import cog_translate
+from rio_cogeo.profiles import cog_profiles
+from rio_tiler.io import Reader
+
+from bench.common import (
+    bench_database,
+    http_getter,
+    log,
+    percentile,
+    run_clients,
+    start_server,
+    stop,
+)
+from gisapi.settings import PROJECT_ROOT
+from tiles.raster import GDAL_ENV
+
+PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
+SIZE = 4096  # pixels a side, 0.5 m each: a 2 km orthophoto
+ORIGIN = (604000.0, 1188500.0)  # VN-2000 TM-3 105-45, north-west corner
+ZOOM = 17
+CLIENTS = 4
+WARMUP = 20
+WORKERS = 2
+LAYER_ID = "bench-ortho"
+VN2000 = ("+proj=tmerc +lat_0=0 +lon_0=105.75 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "
+          "+towgs84=-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,"
+          "0.00427372,0.252906278 +units=m +no_defs")
+
+
+def _make_cog(path: Path) -> None:
+    if path.exists():
+        return
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    data = np.stack([((xx // 64 + yy // 64) % 2 * 80 + rng.integers(0, 120, (SIZE, SIZE)))
+                     .astype(np.uint8) for _ in range(3)])
+    profile = {"driver": "GTiff", "dtype": "uint8", "count": 3, "width": SIZE, "height": SIZE,
+               "crs": VN2000, "transform": from_origin(*ORIGIN, 0.5, 0.5)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with MemoryFile() as mem:
+        with mem.open(**profile) as dst:
+            dst.write(data)
+        with mem.open() as src:
+            cog_translate(src, str(path), cog_profiles.get("deflate"), quiet=True)
+
+
+def _tiles(path: Path) -> list[tuple[int, int, int]]:
+    with Reader(str(path)) as src:
+        west, south, east, north = src.get_geographic_bounds(src.tms.rasterio_geographic_crs)
+    def xy(lon: float, lat: float) -> tuple[int, int]:
+        n = 2**ZOOM
+        return (int((lon + 180) / 360 * n),
+                int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+    x0, y0 = xy(west, north)
+    x1, y1 = xy(east, south)
+    return [(ZOOM, x, y) for x in range(x0 + 1, x1) for y in range(y0 + 1, y1)]
+
+
+def _bare(path: Path) -> Callable[[int, int, int], None]:
+    def fetch(z: int, x: int, y: int) -> None:
+        import rasterio
+
+        with rasterio.Env(**GDAL_ENV), Reader(str(path)) as src:
+            src.tile(x, y, z).render(img_format="PNG")
+    return fetch
+
+
+def _http(port: int) -> Callable[[int, int, int], None]:
+    get = http_getter(port)
+
+    def fetch(z: int, x: int, y: int) -> None:
+        status, body = get(f"/raster/{LAYER_ID}/tiles/WebMercatorQuad/{z}/{x}/{y}.png")
+        assert status == 200, body[:200]
+    return fetch
+
+
+def main() -> None:
+    """Measure and print the BENCH raster lines."""
+    cluster = bench_database(PARCELS)
+    path = PROJECT_ROOT / "var" / "rasters" / f"{LAYER_ID}.tif"
+    _make_cog(path)
+    with psycopg.connect(cluster.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("INSERT INTO raster_layer (id, title, file) VALUES (%s, %s, %s) "
+                     "ON CONFLICT (id) DO NOTHING", (LAYER_ID, "Bench orthophoto", path.name))
+    tiles = _tiles(path)
+    log(f"raster: {len(tiles)} z{ZOOM} tiles of a {SIZE}x{SIZE} COG")
+    bare_lat, bare_wall = run_clients(partial(_bare, path), tiles, CLIENTS, WARMUP)
+    proc, port = start_server(cluster, WORKERS)
+    try:
+        ours_lat, ours_wall = run_clients(partial(_http, port), tiles, CLIENTS, WARMUP)
+    finally:
+        stop(proc)
+    for name, ours, bare in (
+        ("cog_tiles_per_s", len(ours_lat) / ours_wall, len(bare_lat) / bare_wall),
+        ("cog_p50_ms", percentile(ours_lat, 50), percentile(bare_lat, 50)),
+    ):
+        print(f"BENCH raster {name} ours={ours:.2f} bare_reader={bare:.2f} tiles={len(tiles)} "
+              f"zoom={ZOOM} clients={CLIENTS} workers={WORKERS} ratio={ours / bare:.2f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
