@@ -55,7 +55,7 @@ LAYERS: dict[str, TileLayer] = {
                    "far_max": "t.far_max"}, minzoom=12),
         TileLayer("land_use", "Quy hoạch sử dụng đất", "land_use_zone",
                   {"code": "t.code::text"}, minzoom=12,
-                  generalized_below=14, generalized_table="land_use_generalized"),
+                  generalized_below=15, generalized_table="land_use_generalized"),
         # Parcels carry their id as the feature id and their number as the only attribute (a
         # 12-character key per parcel doubled the tile); their minimum zoom follows the data
         # (readable_minzoom), stored in layer_version when parcels are loaded.

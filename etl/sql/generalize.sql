@@ -1,5 +1,5 @@
 -- Low-zoom land use: zones of one code merged across the streets between them (a closing by
--- 12 m), simplified to 4 m; road zones are left to the roads layer. Read by tiles below z14.
+-- 12 m), simplified to 4 m; road zones are left to the roads layer. Read by tiles below z15.
 DELETE FROM land_use_generalized;
 INSERT INTO land_use_generalized (code, geom_3857)
 SELECT code,
