@@ -155,3 +155,13 @@ def http_getter(port: int) -> Callable[[str], tuple[int, bytes]]:
                 length = int(line[15:])
         return status, reader.read(length)
     return get
+
+
+def http_caller(port: int, template: str) -> Callable[..., None]:
+    """A client that GETs template.format(*args) on a kept-alive connection, expecting 200."""
+    get = http_getter(port)
+
+    def call(*args: object) -> None:
+        status, body = get(template.format(*args))
+        assert status == 200, body[:200]
+    return call

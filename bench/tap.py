@@ -12,7 +12,7 @@ import psycopg
 
 from bench.common import (
     bench_database,
-    http_getter,
+    http_caller,
     log,
     percentile,
     run_clients,
@@ -26,6 +26,7 @@ POINTS = 2000
 CLIENTS = 4
 WARMUP = 100
 WORKERS = int(os.environ.get("BENCH_TAP_WORKERS", "2"))
+CARD_PATH = "/api/parcels/at?lon={0!r}&lat={1!r}"
 
 
 def _points(dsn: str) -> list[tuple[float, float]]:
@@ -57,15 +58,6 @@ def _raw_client(dsn: str) -> Callable[[float, float], None]:
     return tap
 
 
-def _http_client(port: int) -> Callable[[float, float], None]:
-    get = http_getter(port)
-
-    def tap(lon: float, lat: float) -> None:
-        status, body = get(f"/api/parcels/at?lon={lon!r}&lat={lat!r}")
-        assert status == 200, body[:200]
-    return tap
-
-
 def main() -> None:
     """Measure both paths in one run and print the BENCH lines."""
     cluster = bench_database(PARCELS)
@@ -85,7 +77,8 @@ def main() -> None:
         probe.request("GET", f"/api/parcels/at?lon={points[0][0]!r}&lat={points[0][1]!r}")
         assert raw_card is not None
         assert json.loads(probe.getresponse().read()) == json.loads(raw_card[0])
-        http_lat, http_wall = run_clients(partial(_http_client, port), points, CLIENTS, WARMUP)
+        http_lat, http_wall = run_clients(partial(http_caller, port, CARD_PATH), points,
+                                          CLIENTS, WARMUP)
     finally:
         stop(proc)
     figures = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import shutil
@@ -12,12 +11,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import morecantile
 import psycopg
 
 from bench.common import (
     BENCH_DIR,
     bench_database,
     free_port,
+    http_caller,
     http_getter,
     log,
     percentile,
@@ -28,6 +29,7 @@ from bench.common import (
 from tiles.layers import LAYERS
 from tiles.repository import layer_sql, tile_params
 
+WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 PARCELS = int(os.environ.get("BENCH_TILES_PARCELS", "200000"))
 TILES = 600
 CLIENTS = 4
@@ -37,14 +39,8 @@ BUDGET_BYTES = 500 * 1024
 BUDGET_MS = 50.0
 ZOOM = 17  # parcels of the 200k sample start at 17 (readable_minzoom)
 HOT_TILES = 200
+BASEMAP_PATH = "/tiles/basemap/{}/{}/{}.mvt"
 HOT_ROUNDS = 20
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """The x/y of the tile holding a point."""
-    n = 2**z
-    return (int((lon + 180) / 360 * n),
-            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
 
 
 def _district_tiles(dsn: str, z: int) -> list[tuple[int, int, int]]:
@@ -52,9 +48,7 @@ def _district_tiles(dsn: str, z: int) -> list[tuple[int, int, int]]:
         row = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                            "(SELECT ST_Extent(geom) AS e FROM parcel) AS s").fetchone()
     assert row is not None
-    x0, y1 = tile_of(row[0], row[1], z)
-    x1, y0 = tile_of(row[2], row[3], z)
-    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    return [(t.z, t.x, t.y) for t in WEB_MERCATOR.tiles(*row, zooms=[z])]
 
 
 def _raw_client(dsn: str) -> Callable[[int, int, int], None]:
@@ -68,15 +62,6 @@ def _raw_client(dsn: str) -> Callable[[int, int, int], None]:
     return fetch
 
 
-def _http_client(port: int) -> Callable[[int, int, int], None]:
-    get = http_getter(port)
-
-    def fetch(z: int, x: int, y: int) -> None:
-        status, body = get(f"/tiles/parcels/{z}/{x}/{y}.mvt")
-        assert status == 200, body[:200]
-    return fetch
-
-
 def _uncached(cluster_dsn: str, cluster: object) -> None:
     tiles = _district_tiles(cluster_dsn, ZOOM)
     random.Random(7).shuffle(tiles)
@@ -85,7 +70,8 @@ def _uncached(cluster_dsn: str, cluster: object) -> None:
     proc, port = start_server(cluster, WORKERS,  # type: ignore[arg-type]
                               {"CIVICMAP_TILE_CACHE_SIZE": "0"})
     try:
-        http_lat, http_wall = run_clients(partial(_http_client, port), tiles, CLIENTS, WARMUP)
+        http_lat, http_wall = run_clients(partial(http_caller, port, "/tiles/parcels/{}/{}/{}.mvt"),
+                                           tiles, CLIENTS, WARMUP)
     finally:
         stop(proc)
     for name, ours, raw in (
@@ -180,10 +166,10 @@ def _hot(dsn: str, cluster: object) -> None:
         try:
             time.sleep(0.5)
             items = tiles * HOT_ROUNDS
-            ours_lat, ours_wall = run_clients(partial(_http_tiles, port), items, CLIENTS,
-                                              WARMUP)
-            ngx_lat, ngx_wall = run_clients(partial(_http_tiles, nginx_port), items, CLIENTS,
-                                            WARMUP)
+            ours_lat, ours_wall = run_clients(partial(http_caller, port, BASEMAP_PATH), items,
+                                              CLIENTS, WARMUP)
+            ngx_lat, ngx_wall = run_clients(partial(http_caller, nginx_port, BASEMAP_PATH), items,
+                                            CLIENTS, WARMUP)
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
@@ -195,15 +181,6 @@ def _hot(dsn: str, cluster: object) -> None:
     ):
         print(f"BENCH tiles {name} ours={ours:.2f} nginx={base:.2f} tiles={len(tiles)} "
               f"clients={CLIENTS} workers={WORKERS} ratio={ours / base:.2f}", flush=True)
-
-
-def _http_tiles(port: int) -> Callable[[int, int, int], None]:
-    get = http_getter(port)
-
-    def fetch(z: int, x: int, y: int) -> None:
-        status, body = get(f"/tiles/basemap/{z}/{x}/{y}.mvt")
-        assert status == 200, body[:200]
-    return fetch
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import shutil
 import subprocess
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import mapbox_vector_tile
+import morecantile
 import pytest
 import shapely
 from fastapi.testclient import TestClient
@@ -23,10 +23,8 @@ from tiles.service import Tile, TileMemory, TileService
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
+    tile = morecantile.tms.get("WebMercatorQuad").tile(lon, lat, z)
+    return tile.x, tile.y
 
 
 def a_parcel(conn: Connection) -> tuple[str, float, float]:
