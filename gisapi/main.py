@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.types import ASGIApp
 
 from gisapi.db import database_url, make_engine, make_read_pool
 from gisapi.errors import install_error_handlers
@@ -22,6 +23,14 @@ DESCRIPTION = """
 civicmap: thông tin quy hoạch và dịch vụ công của Quận 7 trên bản đồ.
 Planning information and public services of District 7, Ho Chi Minh City, map first.
 """
+
+
+class CivicmapApp(FastAPI):
+    """FastAPI with the hot-tile answer in front of its whole middleware stack."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Wrap the stack: a tile held in memory needs no error or body-limit middleware."""
+        return HotTileMiddleware(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -46,10 +55,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             if own:
                 app.state.engine.dispose()
 
-    app = FastAPI(title="civicmap", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = CivicmapApp(title="civicmap", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
-    app.add_middleware(HotTileMiddleware)
     app.include_router(health_router)
     app.include_router(parcels_router)
     app.include_router(tiles_router)
