@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test setup system venv glyphs lint bench clean-db
+.PHONY: run test setup system venv glyphs web lint bench clean-db
 
 run: setup
 	$(VENV)/bin/civicmap run
@@ -13,7 +13,7 @@ run: setup
 test: setup lint
 	bash .ci/pytest
 
-setup: system venv glyphs
+setup: system venv glyphs web
 
 system:
 	@bash .ci/setup-system
@@ -34,6 +34,13 @@ glyphs: $(GLYPHS)
 $(GLYPHS): mobile_web/package-lock.json mobile_web/scripts/build-glyphs.mjs
 	cd mobile_web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent glyphs
 	@touch $(GLYPHS)
+
+WEB_SOURCES := $(wildcard mobile_web/src/* mobile_web/public/*) mobile_web/scripts/build.mjs
+
+web: mobile_web/dist/index.html
+
+mobile_web/dist/index.html: mobile_web/package-lock.json $(WEB_SOURCES)
+	cd mobile_web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,7 @@ from gisapi.db import database_url, make_engine, make_read_pool
 from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
 from gisapi.settings import Settings, get_settings
+from gisapi.web import router as web_router
 from layers.routes import router as parcels_router
 from tiles.http import HotTileMiddleware
 from tiles.raster import install_raster_tiles
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(tiles_router)
     app.include_router(assets_router)
     install_raster_tiles(app)
+    app.include_router(web_router)  # last: its /{name} matches any single segment
     return app

@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -174,7 +175,9 @@ def test_publishing_a_change_drops_only_the_tiles_over_it(
             await tr.rollback()
             await pg.close()
 
-    asyncio.run(scenario())
+    # Its own thread: the browser tests' Playwright may hold this thread's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin is not installed")

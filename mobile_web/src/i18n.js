@@ -1,0 +1,52 @@
+// Every string the app shows, Vietnamese first; code refers to keys only.
+export const MESSAGES = {
+  vi: {
+    "app.title": "Bản đồ quy hoạch Quận 7",
+    "map.label": "Bản đồ Quận 7",
+    "sheet.close": "Đóng",
+    "card.loading": "Đang tải thông tin thửa đất…",
+    "card.parcel": "Thửa {number}, tờ bản đồ {sheet}",
+    "card.key": "Mã thửa",
+    "card.area": "Diện tích",
+    "card.ward": "Phường",
+    "card.ward_old": "trước 01/07/2025: {name}",
+    "card.address": "Địa chỉ",
+    "card.zoning": "Quy hoạch phân khu 1/2000",
+    "card.block": "Ô phố {code}: {function} ({share}%)",
+    "card.indicators": "Tầng cao {min}–{max} · mật độ {coverage}% · hệ số SDĐ {far}",
+    "card.land_use": "Quy hoạch sử dụng đất",
+    "card.frontage": "Lộ giới",
+    "card.road": "{street}: lộ giới {width} m",
+    "card.none": "Không có thửa đất tại vị trí này",
+  },
+  en: {
+    "app.title": "District 7 planning map",
+    "map.label": "Map of District 7",
+    "sheet.close": "Close",
+    "card.loading": "Loading the parcel…",
+    "card.parcel": "Parcel {number}, map sheet {sheet}",
+    "card.key": "Parcel key",
+    "card.area": "Area",
+    "card.ward": "Ward",
+    "card.ward_old": "before 1 July 2025: {name}",
+    "card.address": "Address",
+    "card.zoning": "1/2000 zoning plan",
+    "card.block": "Block {code}: {function} ({share}%)",
+    "card.indicators": "Floors {min}–{max} · coverage {coverage}% · FAR {far}",
+    "card.land_use": "Land-use plan",
+    "card.frontage": "Right-of-way",
+    "card.road": "{street}: right-of-way {width} m",
+    "card.none": "No parcel at this place",
+  },
+};
+
+export function translator(lang) {
+  const messages = MESSAGES[lang] || MESSAGES.vi;
+  return (key, values = {}) =>
+    (messages[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+// Vietnamese number format: 1.234,5
+export const formatNumber = (value, lang = "vi") =>
+  new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: 1 })
+    .format(value);
