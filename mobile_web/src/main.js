@@ -1,13 +1,28 @@
 import * as maplibregl from "maplibre-gl";
 import { formatNumber, translator } from "./i18n.js";
 
-const lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "vi";
+const asked = new URLSearchParams(location.search).get("lang");
+const lang = (asked || localStorage.getItem("lang")) === "en" ? "en" : "vi";
 const t = translator(lang);
 document.documentElement.lang = lang;
 for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
 for (const el of document.querySelectorAll("[data-i18n-aria]")) {
   el.setAttribute("aria-label", t(el.dataset.i18nAria));
 }
+for (const el of document.querySelectorAll("[data-i18n-placeholder]")) {
+  el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+const other = lang === "vi" ? "en" : "vi";
+const langButton = document.getElementById("lang");
+langButton.textContent = other.toUpperCase();
+langButton.lang = other;
+langButton.setAttribute("aria-label", other === "en" ? "English" : "Tiếng Việt");
+langButton.addEventListener("click", () => {
+  localStorage.setItem("lang", other);
+  const url = new URL(location.href);
+  url.searchParams.set("lang", other);
+  location.replace(url);
+});
 
 const map = new maplibregl.Map({
   container: "map",
@@ -90,6 +105,107 @@ function renderCard(card) {
   sheet.hidden = false;
 }
 
+function bounds(geometry) {
+  const box = new maplibregl.LngLatBounds();
+  const walk = (c) => (typeof c[0] === "number" ? box.extend(c) : c.forEach(walk));
+  walk(geometry.coordinates);
+  return box;
+}
+
+function show(card) {
+  state.card = card;
+  status.textContent = "";
+  select(card.parcel.id);
+  renderCard(card);
+  history.replaceState(null, "", `#/parcel/${card.parcel.key}`);
+}
+
+async function openKey(key) {
+  const res = await fetch(`/api/parcels/${encodeURIComponent(key)}`);
+  if (!res.ok) {
+    status.textContent = t("search.none");
+    return;
+  }
+  const card = await res.json();
+  const box = bounds(card.parcel.geometry);
+  const whenLoaded = () => {
+    map.fitBounds(box, { padding: 80, maxZoom: 19, duration: 0 });
+    map.once("idle", () => show(card));
+  };
+  if (map.loaded()) whenLoaded(); else map.once("load", whenLoaded);
+}
+
+function routeHash() {
+  const match = location.hash.match(/^#\/parcel\/(\d{12})$/);
+  if (match && (!state.card || state.card.parcel.key !== match[1])) openKey(match[1]);
+}
+window.addEventListener("hashchange", routeHash);
+routeHash();
+
+document.getElementById("share").addEventListener("click", async () => {
+  const url = location.href;
+  if (navigator.share) {
+    try { await navigator.share({ url, title: title.textContent }); return; } catch { /* fall through */ }
+  }
+  await navigator.clipboard?.writeText(url);
+  status.textContent = t("card.copied");
+});
+
+const results = document.getElementById("results");
+
+function result(text, action) {
+  const item = el("li");
+  const button = el("button", text);
+  button.type = "button";
+  button.addEventListener("click", () => { results.hidden = true; action(); });
+  item.append(button);
+  return item;
+}
+
+function goToKey(key) {
+  if (location.hash === `#/parcel/${key}`) openKey(key); else location.hash = `#/parcel/${key}`;
+}
+
+document.getElementById("search").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const q = document.getElementById("q").value.trim();
+  results.replaceChildren();
+  if (/^\d{12}$/.test(q)) {
+    goToKey(q);
+    return;
+  }
+  const items = [];
+  const sheetParcel = q.match(/^(.+?)\s+(\d{1,3})\s*\/\s*(\d{1,4})$/);
+  if (sheetParcel) {
+    const [, ward, sheetNo, parcelNo] = sheetParcel;
+    const res = await fetch(`/api/parcels?ward=${encodeURIComponent(ward)}&sheet=${sheetNo}` +
+      `&parcel=${parcelNo}`);
+    if (res.ok) {
+      for (const p of (await res.json()).items) {
+        items.push(result(t("search.parcel", { number: p.number, sheet: p.sheet,
+          ward: p.ward_old }), () => goToKey(p.key)));
+      }
+    }
+  } else if (q.length >= 2) {
+    const res = await fetch(`/api/search?q=${encodeURIComponent(q)}`);
+    if (res.ok) {
+      const found = await res.json();
+      for (const s of found.streets) {
+        items.push(result(t("search.street", { name: s.name,
+          width: formatNumber(s.right_of_way_m, lang) }),
+          () => map.fitBounds(s.bbox, { padding: 40 })));
+      }
+      for (const p of found.parcels) {
+        items.push(result(`${p.address} — ${p.ward_current ?? p.ward_old}`,
+          () => goToKey(p.key)));
+      }
+    }
+  }
+  if (!items.length) items.push(el("li", t("search.none"), "muted"));
+  results.append(...items);
+  results.hidden = false;
+});
+
 map.on("click", async (event) => {
   const { lng, lat } = event.lngLat;
   status.textContent = t("card.loading");
@@ -101,10 +217,7 @@ map.on("click", async (event) => {
       status.textContent = t("card.none");
       return;
     }
-    state.card = await res.json();
-    status.textContent = "";
-    select(state.card.parcel.id);
-    renderCard(state.card);
+    show(await res.json());
   } catch {
     status.textContent = t("card.none");
   }

@@ -67,3 +67,43 @@ def test_english_switch(page: Page, live_server: str) -> None:
     _open(page, live_server + "/?lang=en")
     assert page.locator("h1").inner_text() == "District 7 planning map"
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def _a_parcel(conn: Connection, offset: int) -> tuple[str, int, int, str]:
+    key, sheet, number, ward = conn.exec_driver_sql(
+        "SELECT p.parcel_key, p.sheet_no, p.parcel_no, w.name FROM parcel p "
+        "JOIN admin_unit w ON w.id = p.ward_id ORDER BY p.parcel_key LIMIT 1 OFFSET %(o)s",
+        {"o": offset},
+    ).one()
+    return str(key), int(sheet), int(number), str(ward)
+
+
+def test_search_by_ward_sheet_and_number(page: Page, live_server: str,
+                                         conn: Connection) -> None:
+    key, sheet, number, ward = _a_parcel(conn, 321)
+    _open(page, live_server + "/")
+    page.fill("#q", f"{ward} {sheet}/{number}")
+    page.press("#q", "Enter")
+    page.locator("#results button").first.click()
+    page.locator("#sheet").wait_for(state="visible", timeout=15_000)
+    assert key in page.locator("#sheet").inner_text()
+    assert page.evaluate("location.hash") == f"#/parcel/{key}"
+
+
+def test_deep_link_reopens_the_parcel(page: Page, live_server: str, conn: Connection) -> None:
+    key, _, _, _ = _a_parcel(conn, 654)
+    _open(page, f"{live_server}/#/parcel/{key}")
+    page.locator("#sheet").wait_for(state="visible", timeout=15_000)
+    assert key in page.locator("#sheet").inner_text()
+    assert page.evaluate("window.__civicmap.map.getZoom()") > 15
+
+
+def test_language_button_switches_and_remembers(page: Page, live_server: str) -> None:
+    _open(page, live_server + "/")
+    assert page.locator("h1").inner_text() == "Bản đồ quy hoạch Quận 7"
+    page.click("#lang")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.locator("h1").inner_text() == "District 7 planning map"
+    assert page.get_attribute("#q", "placeholder").startswith("Parcel key")
+    page.goto(live_server + "/")  # no ?lang: the choice was remembered
+    page.wait_for_function("document.documentElement.lang === 'en'")
