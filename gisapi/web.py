@@ -43,5 +43,5 @@ async def index(request: Request) -> Response:
 
 @router.get("/{name}")
 async def asset(request: Request, name: Annotated[str, Path(pattern=ASSET)]) -> Response:
-    """A file of the built app."""
-    return _file(request, name, "public, max-age=3600")
+    """A file of the built app (the service worker always revalidated, as browsers expect)."""
+    return _file(request, name, "no-cache" if name == "sw.js" else "public, max-age=3600")

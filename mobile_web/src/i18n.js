@@ -2,6 +2,7 @@
 export const MESSAGES = {
   vi: {
     "app.title": "Bản đồ quy hoạch Quận 7",
+    "app.offline": "Đang ngoại tuyến: bản đồ và thông tin đã xem vẫn hiển thị",
     "map.label": "Bản đồ Quận 7",
     "sheet.close": "Đóng",
     "card.loading": "Đang tải thông tin thửa đất…",
@@ -29,6 +30,7 @@ export const MESSAGES = {
   },
   en: {
     "app.title": "District 7 planning map",
+    "app.offline": "Offline: the map and cards you viewed still show",
     "map.label": "Map of District 7",
     "sheet.close": "Close",
     "card.loading": "Loading the parcel…",

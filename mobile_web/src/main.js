@@ -33,6 +33,15 @@ const map = new maplibregl.Map({
   attributionControl: false,
 });
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+map.addControl(new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: true } }),
+  "top-right");
+
+const offline = document.getElementById("offline");
+const onlineState = () => { offline.hidden = navigator.onLine; };
+window.addEventListener("online", onlineState);
+window.addEventListener("offline", onlineState);
+onlineState();
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js");
 const state = { map, loaded: false, selected: null, card: null };
 window.__civicmap = state;
 map.once("idle", () => {

@@ -107,3 +107,25 @@ def test_language_button_switches_and_remembers(page: Page, live_server: str) ->
     assert page.get_attribute("#q", "placeholder").startswith("Parcel key")
     page.goto(live_server + "/")  # no ?lang: the choice was remembered
     page.wait_for_function("document.documentElement.lang === 'en'")
+
+
+def test_offline_reload_still_shows_the_shell_and_the_last_card(
+    page: Page, live_server: str, conn: Connection
+) -> None:
+    key, _, _, _ = _a_parcel(conn, 987)
+    _open(page, f"{live_server}/#/parcel/{key}")
+    page.locator("#sheet").wait_for(state="visible", timeout=15_000)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now under the service worker's control: it keeps what is fetched
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+    page.locator("#sheet").wait_for(state="visible", timeout=15_000)
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        assert page.locator("h1").inner_text() == "Bản đồ quy hoạch Quận 7"
+        page.locator("#offline").wait_for(state="visible")
+        page.locator("#sheet").wait_for(state="visible", timeout=15_000)
+        assert key in page.locator("#sheet").inner_text()
+    finally:
+        page.context.set_offline(False)

@@ -1,0 +1,42 @@
+// Offline: the app shell is precached; tiles, glyphs and parcel cards are kept as they are
+// fetched, so the last viewed area and cards still show without a network.
+const SHELL = "civicmap-shell-v1";
+const DATA = "civicmap-data-v1";
+const SHELL_FILES = ["/", "/app.js", "/app.css", "/maplibre-gl-worker.mjs",
+  "/maplibre-gl-shared.mjs", "/manifest.webmanifest", "/icon.svg"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)));
+  self.skipWaiting();
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys().then((keys) => Promise.all(
+    keys.filter((k) => k !== SHELL && k !== DATA).map((k) => caches.delete(k)))));
+  self.clients.claim();
+});
+
+async function networkFirst(request, cacheName) {
+  const cache = await caches.open(cacheName);
+  try {
+    const response = await fetch(request);
+    if (response.ok) cache.put(request, response.clone());
+    return response;
+  } catch {
+    const cached = await cache.match(request, { ignoreVary: true });
+    if (cached) return cached;
+    throw new Error("offline and not cached");
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (event.request.mode === "navigate") {
+    event.respondWith(networkFirst(new Request("/"), SHELL));
+  } else if (SHELL_FILES.includes(url.pathname)) {
+    event.respondWith(networkFirst(event.request, SHELL));
+  } else if (/^\/(tiles|fonts|styles|api\/parcels)\//.test(url.pathname)) {
+    event.respondWith(networkFirst(event.request, DATA));
+  }
+});
