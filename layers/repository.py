@@ -132,3 +132,14 @@ class ParcelRepository:
             """,
             {"q": needle, "limit": limit},
         )
+
+    async def land_use_codes(self) -> list[Row]:
+        """The land-use codes of the current catalogue, marking those the district uses."""
+        return await self._all(
+            """
+            SELECT c.code, c.name_vi, c.name_en, c.group_code, c.fill_colour,
+                   EXISTS (SELECT 1 FROM land_use_zone z WHERE z.code = c.code) AS used
+            FROM land_use_code c WHERE c.catalogue = %(catalogue)s ORDER BY c.code
+            """,
+            {"catalogue": LAND_USE_CATALOGUE},
+        )

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from gisapi.deps import ReadConnectionDep
-from layers.schemas import ParcelCard, ParcelList, SearchResult
+from layers.repository import ParcelRepository
+from layers.schemas import LandUseCodePublic, ParcelCard, ParcelList, SearchResult
 from layers.service import ParcelService
 
 router = APIRouter(prefix="/api", tags=["parcels"])
@@ -91,3 +92,14 @@ async def search(
 ) -> SearchResult:
     """Addresses and streets containing the text, with or without diacritics."""
     return await ParcelService(conn).search(q, limit)
+
+
+@router.get(
+    "/land-use-codes",
+    response_model=list[LandUseCodePublic],
+    summary="Land-use type codes and their colours (mã loại đất, chú giải)",
+)
+async def land_use_codes(conn: ReadConnectionDep) -> list[LandUseCodePublic]:
+    """The legend of the land-use plan."""
+    rows = await ParcelRepository(conn).land_use_codes()
+    return [LandUseCodePublic.model_validate(dict(r.items())) for r in rows]

@@ -159,3 +159,14 @@ class SearchResult(BaseModel):
     query: str
     parcels: list[ParcelSummary]
     streets: list[StreetSummary]
+
+
+class LandUseCodePublic(BaseModel):
+    """A land-use type code with its official fill colour (the map legend)."""
+
+    code: str = Field(examples=["ODT"])
+    name_vi: str
+    name_en: str
+    group_code: str
+    fill_colour: str
+    used: bool = Field(description="Whether the district's land-use plan has this code")

@@ -57,6 +57,12 @@ sheet.querySelector(".sheet-close").addEventListener("click", () => {
   sheet.hidden = true;
   select(null);
 });
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !sheet.hidden) {
+    sheet.hidden = true;
+    select(null);
+  }
+});
 
 function select(id) {
   if (state.selected !== null) {
@@ -112,6 +118,8 @@ function renderCard(card) {
     }
   }
   sheet.hidden = false;
+  title.tabIndex = -1;
+  title.focus({ preventScroll: true });
 }
 
 function bounds(geometry) {
@@ -158,6 +166,39 @@ document.getElementById("share").addEventListener("click", async () => {
   }
   await navigator.clipboard?.writeText(url);
   status.textContent = t("card.copied");
+});
+
+// Layer switcher: each checkbox shows or hides a group of style layers.
+const GROUPS = {
+  zoning: ["zoning-blocks", "block-codes"],
+  "land-use": ["land-use"],
+  parcels: ["parcels", "parcel-selected", "parcel-numbers"],
+  "wards-old": ["wards-old"],
+};
+const layersButton = document.getElementById("layers-button");
+const layersPanel = document.getElementById("layers");
+layersButton.addEventListener("click", () => {
+  layersPanel.hidden = !layersPanel.hidden;
+  layersButton.setAttribute("aria-expanded", String(!layersPanel.hidden));
+});
+function applyGroup(box) {
+  for (const id of GROUPS[box.value]) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
+  }
+}
+const boxes = layersPanel.querySelectorAll("input[type=checkbox]");
+boxes.forEach((box) => box.addEventListener("change", () => applyGroup(box)));
+map.once("load", () => boxes.forEach(applyGroup));
+
+fetch("/api/land-use-codes").then((r) => r.json()).then((codes) => {
+  const legend = document.getElementById("legend");
+  for (const c of codes.filter((code) => code.used)) {
+    const item = el("li");
+    const swatch = el("span", undefined, "swatch");
+    swatch.style.background = c.fill_colour;
+    item.append(swatch, el("span", `${c.code} — ${lang === "en" ? c.name_en : c.name_vi}`));
+    legend.append(item);
+  }
 });
 
 const results = document.getElementById("results");

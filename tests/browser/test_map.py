@@ -129,3 +129,26 @@ def test_offline_reload_still_shows_the_shell_and_the_last_card(
         assert key in page.locator("#sheet").inner_text()
     finally:
         page.context.set_offline(False)
+
+
+def test_layer_switcher_and_legend(page: Page, live_server: str) -> None:
+    _open(page, live_server + "/")
+    page.click("#layers-button")
+    assert page.get_attribute("#layers-button", "aria-expanded") == "true"
+    page.locator("#legend li").first.wait_for()
+    assert "ODT" in page.locator("#legend").inner_text()
+    visibility = "window.__civicmap.map.getLayoutProperty('land-use', 'visibility')"
+    assert page.evaluate(visibility) == "visible"
+    page.uncheck("#layers input[value=land-use]")
+    assert page.evaluate(visibility) == "none"
+
+
+def test_card_is_reachable_by_keyboard(page: Page, live_server: str, conn: Connection) -> None:
+    key, _, _, _ = _a_parcel(conn, 111)
+    _open(page, f"{live_server}/#/parcel/{key}")
+    page.locator("#sheet").wait_for(state="visible", timeout=15_000)
+    assert page.evaluate("document.activeElement.id") == "sheet-title"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#sheet') !== null")
+    page.keyboard.press("Escape")
+    page.locator("#sheet").wait_for(state="hidden")

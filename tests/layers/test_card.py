@@ -292,3 +292,10 @@ def test_every_parcel_has_planning_facts_that_add_up(conn: Connection) -> None:
         """
     ).one()
     assert (missing, bad_zoning, bad_land_use) == (0, 0, 0)
+
+
+def test_land_use_legend(client: TestClient) -> None:
+    codes = {c["code"]: c for c in client.get("/api/land-use-codes").json()}
+    assert codes["ODT"]["fill_colour"] == "#FFA0FF"
+    assert codes["ODT"]["used"] is True
+    assert codes["LUC"]["used"] is False  # no paddy in District 7's plan
