@@ -2,9 +2,9 @@
 
 import sys
 
-from bench import raster, tap, tiles
+from bench import pwa, raster, tap, tiles
 
-BENCHES = {"tap": tap.main, "tiles": tiles.main, "raster": raster.main}
+BENCHES = {"tap": tap.main, "tiles": tiles.main, "raster": raster.main, "pwa": pwa.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHES)

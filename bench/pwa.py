@@ -1,0 +1,98 @@
+"""BENCH pwa: Lighthouse (mobile, simulated slow 4G) on the home page and a deep-linked parcel."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg
+from playwright.sync_api import sync_playwright
+
+from bench.common import bench_database, log, start_server, stop
+from gisapi.settings import PROJECT_ROOT
+
+PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
+LIGHTHOUSE = PROJECT_ROOT / "bench" / "lighthouse"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ("--headless=new --no-sandbox --disable-gpu --enable-unsafe-swiftshader "
+         "--disable-background-networking --disable-component-update --no-first-run "
+         "--disable-sync")
+GOALS = {"performance": 90, "accessibility": 95, "first_map_ms": 2500}
+
+
+def _lighthouse(url: str) -> dict[str, object]:
+    if not (LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=LIGHTHOUSE, check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        subprocess.run(
+            [str(LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse"), url, "--quiet",
+             "--output=json", f"--output-path={out}", "--form-factor=mobile",
+             "--only-categories=performance,accessibility,best-practices",
+             f"--chrome-flags={FLAGS}"],
+            env=dict(os.environ, CHROME_PATH=CHROMIUM), check=True,
+        )
+        report = json.loads(out.read_text())
+    audits = report["audits"]
+    marks = audits.get("user-timings", {}).get("details", {}).get("items", [])
+    first_map = next((m["startTime"] for m in marks if m.get("name") == "civicmap:first-map"),
+                     float("nan"))
+    return {
+        "performance": round(report["categories"]["performance"]["score"] * 100),
+        "accessibility": round(report["categories"]["accessibility"]["score"] * 100),
+        "best_practices": round(report["categories"]["best-practices"]["score"] * 100),
+        "fcp_ms": round(audits["first-contentful-paint"]["numericValue"]),
+        "first_map_ms": round(first_map),
+        "total_kb": round(audits["total-byte-weight"]["numericValue"] / 1024),
+    }
+
+
+def _installability_errors(url: str) -> list[str]:
+    """Chrome's own installability check (Lighthouse 12 has no PWA category)."""
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=FLAGS.split())
+        page = context.new_page()
+        page.goto(url)
+        page.evaluate("navigator.serviceWorker.ready")
+        page.reload()
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        cdp = context.new_cdp_session(page)
+        errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        context.close()
+    return [e["errorId"] for e in errors]
+
+
+def main() -> None:
+    """Measure and print the BENCH pwa lines."""
+    cluster = bench_database(PARCELS)
+    with psycopg.connect(cluster.libpq_dsn()) as conn:
+        row = conn.execute("SELECT parcel_key FROM parcel ORDER BY parcel_key LIMIT 1 OFFSET 5000"
+                           ).fetchone()
+    assert row is not None
+    proc, port = start_server(cluster, 2)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        pages = {"home": f"{base}/", "parcel": f"{base}/#/parcel/{row[0]}"}
+        for name, url in pages.items():
+            log(f"pwa: lighthouse on {name}")
+            figures = _lighthouse(url)
+            ratio = max(GOALS["performance"] / max(int(figures["performance"]), 1),  # type: ignore[call-overload]
+                        GOALS["accessibility"] / max(int(figures["accessibility"]), 1),  # type: ignore[call-overload]
+                        float(figures["first_map_ms"]) / GOALS["first_map_ms"])  # type: ignore[arg-type]
+            fields = " ".join(f"{k}={v}" for k, v in figures.items())
+            print(f"BENCH pwa {name} {fields} goals=perf>=90,a11y>=95,first_map<2500 "
+                  f"ratio={ratio:.2f}", flush=True)
+        errors = _installability_errors(f"{base}/")
+        print(f"BENCH pwa installability errors={len(errors)} ids={','.join(errors) or '-'} "
+              f"ratio={float(len(errors)):.2f}", flush=True)
+    finally:
+        stop(proc)
+
+
+if __name__ == "__main__":
+    main()
