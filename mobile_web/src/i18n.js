@@ -20,6 +20,10 @@ export const MESSAGES = {
     "card.road": "{street}: lộ giới {width} m",
     "card.none": "Không có thửa đất tại vị trí này",
     "card.share": "Chia sẻ thửa đất",
+    "card.plans": "Quyết định phê duyệt",
+    "card.plan": "{decision} ngày {date} — {name}",
+    "card.services": "Dịch vụ có thể thực hiện",
+    "card.service_soon": "Sắp có: bắt đầu “{name}” ngay từ thửa đất này, điền sẵn thông tin thửa",
     "card.copied": "Đã sao chép đường dẫn",
     "layers.button": "Lớp bản đồ",
     "layers.title": "Lớp bản đồ",
@@ -55,6 +59,10 @@ export const MESSAGES = {
     "card.road": "{street}: right-of-way {width} m",
     "card.none": "No parcel at this place",
     "card.share": "Share this parcel",
+    "card.plans": "Approving decisions",
+    "card.plan": "{decision} of {date} — {name}",
+    "card.services": "What you can start here",
+    "card.service_soon": "Coming soon: start “{name}” from this parcel, pre-filled with its facts",
     "card.copied": "Link copied",
     "layers.button": "Map layers",
     "layers.title": "Map layers",
@@ -77,6 +85,12 @@ export function translator(lang) {
   return (key, values = {}) =>
     (messages[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
 }
+
+// dd/mm/yyyy, as Vietnamese documents write dates.
+export const formatDate = (iso) => {
+  const [y, m, d] = iso.split("-");
+  return `${d}/${m}/${y}`;
+};
 
 // Vietnamese number format: 1.234,5
 export const formatNumber = (value, lang = "vi") =>

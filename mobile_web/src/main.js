@@ -1,5 +1,5 @@
 import * as maplibregl from "maplibre-gl";
-import { formatNumber, translator } from "./i18n.js";
+import { formatDate, formatNumber, translator } from "./i18n.js";
 
 const asked = new URLSearchParams(location.search).get("lang");
 const lang = (asked || localStorage.getItem("lang")) === "en" ? "en" : "vi";
@@ -107,8 +107,17 @@ function renderCard(card) {
   }
   if (card.land_use.length) {
     body.append(el("h3", t("card.land_use")));
-    body.append(el("p", card.land_use
-      .map((u) => `${u.code} ${formatNumber(u.share_pct, lang)}%`).join(" · ")));
+    const bar = el("div", undefined, "share-bar");
+    bar.setAttribute("aria-hidden", "true");
+    for (const u of card.land_use) {
+      const part = el("span");
+      part.style.width = `${u.share_pct}%`;
+      part.style.background = u.colour || "#ccc";
+      bar.append(part);
+    }
+    body.append(bar, el("p", card.land_use.map((u) =>
+      `${u.code} ${lang === "en" ? u.name_en : u.name_vi} ${formatNumber(u.share_pct, lang)}%`)
+      .join(" · ")));
   }
   if (card.road_frontage.length) {
     body.append(el("h3", t("card.frontage")));
@@ -116,6 +125,25 @@ function renderCard(card) {
       body.append(el("p", t("card.road", { street: r.street,
         width: formatNumber(r.right_of_way_m, lang) })));
     }
+  }
+  if (card.plans.length) {
+    body.append(el("h3", t("card.plans")));
+    for (const plan of card.plans) {
+      body.append(el("p", t("card.plan", { decision: plan.decision_no,
+        date: formatDate(plan.decision_date), name: plan.name }), "muted"));
+    }
+  }
+  if (card.services.length) {
+    body.append(el("h3", t("card.services")));
+    const list = el("div", undefined, "services");
+    for (const service of card.services) {
+      const name = lang === "en" ? service.name_en : service.name_vi;
+      const button = el("button", name);
+      button.type = "button";
+      button.addEventListener("click", () => { status.textContent = t("card.service_soon", { name }); });
+      list.append(button);
+    }
+    body.append(list);
   }
   sheet.hidden = false;
   title.tabIndex = -1;

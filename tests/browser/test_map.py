@@ -56,7 +56,12 @@ def test_tapping_a_parcel_opens_its_card(page: Page, live_server: str,
     page.mouse.click(x, y)
     sheet = page.locator("#sheet")
     sheet.wait_for(state="visible", timeout=15_000)
-    assert key in sheet.inner_text()
+    text = sheet.inner_text()
+    assert key in text
+    card = page.evaluate("window.__civicmap.card")
+    assert card["plans"][0]["decision_no"] in text
+    day, month, year = card["plans"][0]["decision_date"].split("-")[::-1]
+    assert f"{day}/{month}/{year}" in text  # dd/mm/yyyy
     assert page.evaluate("window.__civicmap.selected") == page.evaluate(
         "window.__civicmap.card.parcel.id")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
