@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from gisapi.deps import ReadConnectionDep
-from layers.repository import ParcelRepository
 from layers.schemas import LandUseCodePublic, ParcelCard, ParcelList, SearchResult
 from layers.service import ParcelService
 
@@ -101,5 +100,4 @@ async def search(
 )
 async def land_use_codes(conn: ReadConnectionDep) -> list[LandUseCodePublic]:
     """The legend of the land-use plan."""
-    rows = await ParcelRepository(conn).land_use_codes()
-    return [LandUseCodePublic.model_validate(dict(r.items())) for r in rows]
+    return await ParcelService(conn).land_use_codes()

@@ -8,7 +8,13 @@ import asyncpg
 
 from gisapi.errors import InvalidInputError, NotFoundError
 from layers.repository import ParcelRepository
-from layers.schemas import ParcelList, ParcelSummary, SearchResult, StreetSummary
+from layers.schemas import (
+    LandUseCodePublic,
+    ParcelList,
+    ParcelSummary,
+    SearchResult,
+    StreetSummary,
+)
 from layers.text import normalize_search
 
 MAX_RESULTS = 50
@@ -74,6 +80,11 @@ class ParcelService:
             for r in await self.repo.search_streets(needle, limit)
         ]
         return SearchResult(query=query, parcels=parcels, streets=streets)
+
+    async def land_use_codes(self) -> list[LandUseCodePublic]:
+        """The land-use legend: every code with its colour, and whether the district uses it."""
+        return [LandUseCodePublic.model_validate(dict(r.items()))
+                for r in await self.repo.land_use_codes()]
 
 
 def _summary(r: Any) -> ParcelSummary:
