@@ -17,6 +17,7 @@ from etl.crs import VN2000_HCMC, WGS84, from_wgs84, is_vn2000_tm3, to_wgs84
 from etl.geometry import polygonal_part
 from etl.readers import FeatureBatch, OgrReader, ReaderError
 from layers.text import normalize_search
+from tiles import changes as tile_changes
 from tiles.layers import readable_minzoom
 
 PLANNING_TABLES = (
@@ -132,6 +133,7 @@ class PlanningSetLoader:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
+        self.tile_changes: dict[str, int] = {}  # features changed per tile layer (replace)
 
     def load(self, files: dict[str, Path], replace: bool = False) -> dict[str, int]:
         """Load every layer kind present in files (kind -> path); return feature counts."""
@@ -142,6 +144,7 @@ class PlanningSetLoader:
         counts: dict[str, int] = {}
         with self.conn.transaction():
             if replace:
+                tile_changes.snapshot(self.conn)
                 self.conn.execute(f"TRUNCATE {', '.join(PLANNING_TABLES)} RESTART IDENTITY")
             else:
                 existing = self.conn.execute("SELECT count(*) FROM parcel").fetchone()
@@ -151,14 +154,18 @@ class PlanningSetLoader:
                 counts[kind] = getattr(self, f"_load_{kind}")(data)
             for script in ("finish_planning_set.sql", "parcel_facts.sql", "generalize.sql"):
                 self.conn.execute(resources.files("etl.sql").joinpath(script).read_text())
-            # The whole set was replaced: every tile of its layers is stale.
-            changed = sorted({t for kind in prepared for t in TILE_LAYERS_OF.get(kind, ())})
-            self.conn.execute(
-                "UPDATE layer_version SET version = version + 1, updated_at = now() "
-                "WHERE layer = ANY(%s)", (changed,),
-            )
-            self.conn.execute("DELETE FROM tile_cache WHERE layer = ANY(%s)",
-                              ([*changed, "basemap"],))
+            if replace:
+                # Only the tiles over what the new set changed are dropped.
+                self.tile_changes = tile_changes.apply(self.conn)
+            else:
+                # A first load: whatever was cached for these layers belongs to nothing.
+                changed = sorted({t for kind in prepared for t in TILE_LAYERS_OF.get(kind, ())})
+                self.conn.execute(
+                    "UPDATE layer_version SET version = version + 1, updated_at = now() "
+                    "WHERE layer = ANY(%s)", (changed,),
+                )
+                self.conn.execute("DELETE FROM tile_cache WHERE layer = ANY(%s)",
+                                  ([*changed, "basemap"],))
             if "parcels" in prepared:
                 set_parcel_minzoom(self.conn)
         for table in PLANNING_TABLES + ("admin_unit",):
