@@ -6,6 +6,8 @@ import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
+from gzip import compress
 
 import asyncpg
 
@@ -17,6 +19,7 @@ from tiles.style import district_style
 BASEMAP = "basemap"  # one tile bundling every layer a phone needs at that zoom
 VERSION_TTL_S = 5.0  # how long a worker trusts its copy of the layer versions
 TRIM_EVERY = 500  # stores between two trims of the cache to its size bound
+GZIP_LEVEL = 5  # most of level 9's gain at a fraction of its CPU
 
 @dataclass(frozen=True)
 class LayerState:
@@ -84,6 +87,11 @@ class Tile:
 
     data: bytes
     etag: str
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        """The gzip representation, made once per tile held in memory."""
+        return compress(self.data, GZIP_LEVEL)
 
 
 def etag_of(data: bytes) -> str:
