@@ -12,6 +12,7 @@ from gisapi.deps import ReadConnectionDep
 from gisapi.errors import NotFoundError
 from tiles.http import IMMUTABLE, MVT, REVALIDATE, tile_answer
 from tiles.service import Tile, TileService
+from tiles.sprite import sprite
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
@@ -84,3 +85,20 @@ async def glyphs(
             return Response(content=path.read_bytes(), media_type="application/x-protobuf",
                             headers={"Cache-Control": IMMUTABLE})
     raise NotFoundError(f"No glyphs {glyph_range} for '{fontstack}'", "fontstack")
+
+
+SPRITES = {"district": 1, "district@2x": 2}
+
+
+@assets.get("/sprites/{name}.{kind}", summary="The map's icon sprite (index or sheet)")
+async def sprite_file(
+    name: Annotated[str, Path(pattern=r"^district(@2x)?$")],
+    kind: Annotated[str, Path(pattern=r"^(json|png)$")],
+) -> Response:
+    """The sprite index (JSON) or sheet (PNG) at 1x or 2x."""
+    index, sheet = sprite(SPRITES[name])
+    if kind == "json":
+        return Response(content=json.dumps(index), media_type="application/json",
+                        headers={"Cache-Control": REVALIDATE})
+    return Response(content=sheet, media_type="image/png",
+                    headers={"Cache-Control": REVALIDATE})

@@ -31,6 +31,7 @@ def district_style(base_url: str, land_use_colours: dict[str, str],
             "district": {"type": "vector", "url": f"{base_url}tiles/basemap.json"},
         },
         "glyphs": f"{base_url}fonts/{{fontstack}}/{{range}}.pbf",
+        "sprite": f"{base_url}sprites/district",
         "layers": [
             {"id": "background", "type": "background",
              "paint": {"background-color": "#F6F4EF"}},

@@ -30,6 +30,7 @@ def test_map_loads_from_this_server_alone(page: Page, live_server: str) -> None:
     assert hosts == {"127.0.0.1"}
     assert any("/tiles/basemap/" in u for u in requests)
     assert any("/fonts/" in u for u in requests)
+    assert page.evaluate("window.__civicmap.map.hasImage('feedback')")  # our sprite decoded
     drawn = page.evaluate("window.__civicmap.map.queryRenderedFeatures().length")
     assert drawn > 0
     assert page.evaluate("performance.getEntriesByName('civicmap:first-map').length") == 1

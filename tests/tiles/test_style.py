@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from urllib.parse import quote
 
 import pytest
@@ -19,7 +20,7 @@ def test_style_points_only_at_this_platform(client: TestClient) -> None:
     assert set(urls) == {"http://testserver"}
     style = json.loads(text)
     assert style["version"] == 8
-    assert "sprite" not in style  # no icons yet; nothing to fetch from anywhere else
+    assert style["sprite"] == "http://testserver/sprites/district"
 
 
 def test_style_layers_use_layers_the_tiles_have(client: TestClient) -> None:
@@ -72,3 +73,19 @@ def test_bad_glyph_requests(client: TestClient, path: str, status: int) -> None:
 def test_a_fontstack_falls_back_to_a_font_we_have(client: TestClient) -> None:
     res = client.get("/fonts/Open%20Sans%20Regular,Noto%20Sans%20Regular/0-255.pbf")
     assert res.status_code == 200
+
+
+@pytest.mark.parametrize(("name", "ratio"), [("district", 1), ("district@2x", 2)])
+def test_sprite_index_and_sheet_agree(client: TestClient, name: str, ratio: int) -> None:
+    index = client.get(f"/sprites/{name}.json").json()
+    sheet = client.get(f"/sprites/{name}.png")
+    assert sheet.headers["content-type"] == "image/png"
+    png = sheet.content
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert {"feedback", "dossier", "selected"} <= set(index)
+    for icon in index.values():
+        assert icon["pixelRatio"] == ratio
+        assert icon["x"] + icon["width"] <= width
+        assert icon["y"] + icon["height"] <= height
+    assert client.get("/sprites/other.png").status_code == 422
