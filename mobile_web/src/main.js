@@ -31,6 +31,12 @@ const map = new maplibregl.Map({
   zoom: 15,
   canvasContextAttributes: { preserveDrawingBuffer: true },
   attributionControl: false,
+  locale: {
+    "NavigationControl.ZoomIn": t("map.zoom_in"),
+    "NavigationControl.ZoomOut": t("map.zoom_out"),
+    "GeolocateControl.FindMyLocation": t("map.locate"),
+    "GeolocateControl.LocationNotAvailable": t("map.locate"),
+  },
 });
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
 map.addControl(new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: true } }),

@@ -158,3 +158,21 @@ def test_card_is_reachable_by_keyboard(page: Page, live_server: str, conn: Conne
     assert page.evaluate("document.activeElement.closest('#sheet') !== null")
     page.keyboard.press("Escape")
     page.locator("#sheet").wait_for(state="hidden")
+
+
+def test_controls_are_labelled_touch_targets(page: Page, live_server: str) -> None:
+    _open(page, live_server + "/")
+    small = page.evaluate(
+        "[...document.querySelectorAll('button, input, [role=button]')]"
+        ".filter(e => e.offsetParent !== null)"
+        ".map(e => [e.getAttribute('aria-label') || e.textContent.trim() || e.id,"
+        " e.getBoundingClientRect()])"
+        ".filter(([, r]) => r.width < 44 || r.height < 44).map(([n]) => n)"
+    )
+    assert small == []
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('button')].filter(e => e.offsetParent !== null"
+        " && !(e.getAttribute('aria-label') || e.textContent.trim())).length"
+    )
+    assert unlabelled == 0
+    assert page.get_attribute(".maplibregl-ctrl-zoom-in", "aria-label") == "Phóng to"
