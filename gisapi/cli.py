@@ -23,6 +23,8 @@ db_app = typer.Typer(help="The database: the embedded PostGIS cluster, or the se
 sample_app = typer.Typer(help="District 7 sample planning data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+raster_app = typer.Typer(help="Raster layers (scanned plans, orthophotos).", no_args_is_help=True)
+app.add_typer(raster_app, name="raster")
 
 
 def _settings() -> Settings:
@@ -182,6 +184,27 @@ def sample_load(
             raise _fail(f"not loaded: {exc}") from exc
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
     typer.echo(f"loaded {summary} in {time.monotonic() - started:.1f} s")
+
+
+# -- raster ---------------------------------------------------------------------------------
+
+@raster_app.command("add")
+def raster_add(
+    source: Annotated[Path, typer.Argument(help="A local GeoTIFF (made a COG if it is not)")],
+    layer_id: Annotated[str, typer.Option("--id", help="Catalogue id, e.g. plan-2012")],
+    title: Annotated[str, typer.Option(help="Title shown to users")],
+) -> None:
+    """Register a GeoTIFF as a raster layer served at /raster/{id}/..."""
+    from tiles.catalogue import RasterError, register_raster
+
+    settings = _settings()
+    ensure_database(settings)
+    with psycopg.connect(settings_libpq_url(settings), autocommit=True) as conn:
+        try:
+            path = register_raster(conn, settings.var_dir / "rasters", source, layer_id, title)
+        except RasterError as exc:
+            raise _fail(f"not added: {exc}") from exc
+    typer.echo(f"raster layer '{layer_id}' -> {path}")
 
 
 # -- serve ---------------------------------------------------------------------------------
