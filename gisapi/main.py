@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp
 
+from accounts.routes import router as accounts_router
 from gisapi.db import database_url, make_engine, make_read_pool
 from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(parcels_router)
+    app.include_router(accounts_router)
     app.include_router(tiles_router)
     app.include_router(assets_router)
     install_raster_tiles(app)

@@ -1,0 +1,145 @@
+"""Sign-up with a one-time code through the outbox, sign-in with a cookie, CSRF, sign-out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+
+PHONE = "0901 234 567"
+PASSWORD = "mật-khẩu-dài-đủ"
+
+
+def _sign_up(client: TestClient, identifier: str = PHONE, **extra: object) -> None:
+    res = client.post("/api/auth/signup", json={
+        "identifier": identifier, "password": PASSWORD, "display_name": "Nguyễn Văn An",
+        "accept_purpose": True, **extra})
+    assert res.status_code == 202, res.text
+
+
+def _code(conn: Connection, recipient: str) -> str:
+    body = conn.exec_driver_sql(
+        "SELECT body FROM outbox_message WHERE recipient = %(r)s ORDER BY id DESC LIMIT 1",
+        {"r": recipient}).scalar_one()
+    match = re.search(r"\b(\d{6})\b", body)
+    assert match
+    return match[1]
+
+
+def _verified(client: TestClient, conn: Connection) -> None:
+    _sign_up(client)
+    res = client.post("/api/auth/verify",
+                      json={"identifier": PHONE, "code": _code(conn, "+84901234567")})
+    assert res.status_code == 204
+
+
+def test_sign_up_sends_a_code_by_sms_and_stores_no_clear_secret(
+    client: TestClient, conn: Connection
+) -> None:
+    _sign_up(client)
+    code = _code(conn, "+84901234567")
+    stored = conn.exec_driver_sql(
+        "SELECT p.password_hash, c.code_hash FROM person p JOIN one_time_code c "
+        "ON c.person_id = p.id WHERE p.phone = '+84901234567'").one()
+    assert stored.password_hash.startswith("$argon2")
+    assert PASSWORD not in stored.password_hash
+    assert code not in stored.code_hash
+
+
+def test_unverified_accounts_cannot_sign_in(client: TestClient, conn: Connection) -> None:
+    _sign_up(client)
+    res = client.post("/api/auth/signin", json={"identifier": PHONE, "password": PASSWORD})
+    assert res.status_code == 403
+
+
+def test_sign_in_sets_a_safe_cookie_and_me_answers(client: TestClient, conn: Connection) -> None:
+    _verified(client, conn)
+    res = client.post("/api/auth/signin",
+                      json={"identifier": "+84901234567", "password": PASSWORD})
+    assert res.status_code == 200
+    cookie = res.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    me = client.get("/api/me").json()
+    assert me["display_name"] == "Nguyễn Văn An"
+    assert me["roles"] == ["citizen"]
+    assert "password" not in str(me)
+
+
+def test_wrong_password_and_unknown_person_get_the_same_answer(
+    client: TestClient, conn: Connection
+) -> None:
+    _verified(client, conn)
+    wrong = client.post("/api/auth/signin", json={"identifier": PHONE, "password": "nope"})
+    unknown = client.post("/api/auth/signin",
+                          json={"identifier": "0999999999", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    kinds = conn.exec_driver_sql("SELECT kind FROM audit_event ORDER BY id").scalars().all()
+    assert kinds.count("sign_in_failed") == 2
+
+
+def test_sign_out_needs_the_csrf_token_and_ends_the_session(
+    client: TestClient, conn: Connection
+) -> None:
+    _verified(client, conn)
+    csrf = client.post("/api/auth/signin",
+                       json={"identifier": PHONE, "password": PASSWORD}).json()["csrf_token"]
+    old_cookie = client.cookies.get("civicmap_session")
+    assert client.post("/api/auth/signout").status_code == 403
+    assert client.post("/api/auth/signout", headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.get("/api/me").status_code == 200
+    assert client.post("/api/auth/signout", headers={"X-CSRF-Token": csrf}).status_code == 204
+    client.cookies.set("civicmap_session", old_cookie)  # replaying the old cookie
+    assert client.get("/api/me").status_code == 401
+
+
+def test_each_sign_in_gets_a_new_session(client: TestClient, conn: Connection) -> None:
+    _verified(client, conn)
+    client.post("/api/auth/signin", json={"identifier": PHONE, "password": PASSWORD})
+    first = client.cookies.get("civicmap_session")
+    client.post("/api/auth/signin", json={"identifier": PHONE, "password": PASSWORD})
+    assert client.cookies.get("civicmap_session") != first
+
+
+def test_codes_give_out_after_five_wrong_tries(client: TestClient, conn: Connection) -> None:
+    _sign_up(client)
+    good = _code(conn, "+84901234567")
+    bad = f"{(int(good) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        assert client.post("/api/auth/verify",
+                           json={"identifier": PHONE, "code": bad}).status_code == 422
+    res = client.post("/api/auth/verify", json={"identifier": PHONE, "code": good})
+    assert res.status_code == 422
+    assert "new one" in res.json()["detail"]
+
+
+@pytest.mark.parametrize("field", ["role", "owner_id", "status", "verified_at"])
+def test_a_body_cannot_set_privileged_fields(client: TestClient, field: str) -> None:
+    res = client.post("/api/auth/signup", json={
+        "identifier": "an@example.vn", "password": PASSWORD, "display_name": "An",
+        "accept_purpose": True, field: "administrator"})
+    assert res.status_code == 422
+    assert res.json()["detail"][0]["loc"][-1] == field
+
+
+def test_duplicate_and_malformed_identifiers(client: TestClient, conn: Connection) -> None:
+    _sign_up(client, "An@Example.vn")
+    again = client.post("/api/auth/signup", json={
+        "identifier": "an@example.vn", "password": PASSWORD, "display_name": "An",
+        "accept_purpose": True})
+    assert again.status_code == 409
+    bad = client.post("/api/auth/signup", json={
+        "identifier": "12345", "password": PASSWORD, "display_name": "An",
+        "accept_purpose": True})
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "identifier"
+
+
+def test_the_audit_log_is_append_only(conn: Connection) -> None:
+    conn.exec_driver_sql("INSERT INTO audit_event (kind) VALUES ('test')")
+    with pytest.raises(Exception, match="append-only"):  # noqa: PT011
+        with conn.begin_nested():
+            conn.exec_driver_sql("DELETE FROM audit_event")
