@@ -15,6 +15,13 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import Connection
 
 from accounts.notify import Notifier
+from accounts.ratelimit import (
+    ANONYMOUS_WRITE,
+    CODE_SEND,
+    SIGN_IN_ADDRESS,
+    SIGN_IN_PAIR,
+    RateLimiter,
+)
 from gisapi.errors import ConflictError, DomainError, InvalidInputError
 
 PURPOSE = ("Số điện thoại hoặc email và tên của bạn được dùng để đăng nhập, gửi mã xác thực và "
@@ -71,9 +78,11 @@ class Session:
 class AccountService:
     """Sign-up, verification, sign-in and sign-out."""
 
-    def __init__(self, conn: Connection, notifier: Notifier) -> None:
+    def __init__(self, conn: Connection, notifier: Notifier, address: str = "") -> None:
         self.conn = conn
         self.notifier = notifier
+        self.address = address  # the client's address, for rate limits only
+        self.limits = RateLimiter(conn)
 
     def _one(self, sql: str, params: dict[str, Any]) -> Any:
         return self.conn.exec_driver_sql(sql, params).first()
@@ -93,6 +102,9 @@ class AccountService:
             raise InvalidInputError("the purpose of processing must be accepted",
                                     "accept_purpose")
         kind, value = parse_identifier(identifier)
+        self.limits.check(ANONYMOUS_WRITE, self.address)
+        self.limits.hit(ANONYMOUS_WRITE, self.address)
+        # `kind` is 'phone' or 'email' (parse_identifier): a column name, never user text.
         if self._one(f"SELECT 1 FROM person WHERE {kind} = %(v)s", {"v": value}):
             raise ConflictError(f"this {kind} already has an account", "identifier")
         person_id = int(self._one(
@@ -108,6 +120,8 @@ class AccountService:
         return "sms" if kind == "phone" else "email"
 
     def _send_code(self, person_id: int, kind: str, value: str, purpose: str) -> None:
+        self.limits.check(CODE_SEND, value)
+        self.limits.hit(CODE_SEND, value)
         code = f"{secrets.randbelow(1_000_000):06d}"
         self.conn.exec_driver_sql(
             "INSERT INTO one_time_code (person_id, purpose, code_hash, expires_at) VALUES "
@@ -119,8 +133,11 @@ class AccountService:
                            f"civicmap: mã xác thực của bạn là {code} "
                            f"(hiệu lực {CODE_MINUTES} phút).")
 
-    def verify(self, identifier: str, code: str) -> None:
-        """Mark the person verified when the latest unexpired code matches."""
+    def verify(self, identifier: str, code: str) -> DomainError | None:
+        """Mark the person verified when the latest unexpired code matches.
+
+        A wrong code is returned, not raised: its counted attempt must be committed.
+        """
         kind, value = parse_identifier(identifier)
         row = self._one(
             f"""
@@ -139,32 +156,38 @@ class AccountService:
                 "UPDATE one_time_code SET attempts = attempts + 1 WHERE id = %(id)s",
                 {"id": row.id})
             self.audit("verify_failed", row.person_id)
-            raise InvalidInputError("the code does not match", "code")
+            return InvalidInputError("the code does not match", "code")
         self.conn.exec_driver_sql("UPDATE one_time_code SET used_at = now() WHERE id = %(id)s",
                                   {"id": row.id})
         self.conn.exec_driver_sql(
             "UPDATE person SET verified_at = now() WHERE id = %(p)s", {"p": row.person_id})
         self.audit("verified", row.person_id)
+        return None
 
-    def sign_in(self, identifier: str, password: str) -> Session:
-        """A new session for matching credentials (one generic error otherwise)."""
+    def sign_in(self, identifier: str, password: str) -> Session | DomainError:
+        """A new session for matching credentials; a failure is returned, not raised, so that
+        its audit event and rate-limit hits are committed with the answer."""
         wrong = UnauthorizedError("the phone/e-mail or the password is wrong")
         try:
             kind, value = parse_identifier(identifier)
         except InvalidInputError:
-            raise wrong from None
+            return wrong
+        self.limits.check(SIGN_IN_PAIR, self.address, value)
+        self.limits.check(SIGN_IN_ADDRESS, self.address)
         row = self._one(
             f"SELECT id, password_hash, verified_at FROM person WHERE {kind} = %(v)s "
             "AND deleted_at IS NULL", {"v": value})
         try:
             HASHER.verify(row.password_hash if row else DUMMY_HASH, password)
+            if row is None:
+                raise VerifyMismatchError
         except (VerifyMismatchError, InvalidHashError):
+            self.limits.hit(SIGN_IN_PAIR, self.address, value)
+            self.limits.hit(SIGN_IN_ADDRESS, self.address)
             self.audit("sign_in_failed", row.id if row else None)
-            raise wrong from None
-        if row is None:
-            raise wrong
+            return wrong
         if row.verified_at is None:
-            raise ForbiddenError("verify the code sent to you first", "identifier")
+            return ForbiddenError("verify the code sent to you first", "identifier")
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(24))
         self.conn.exec_driver_sql(
             "INSERT INTO web_session (token_hash, person_id, csrf_token, expires_at) VALUES "

@@ -35,12 +35,22 @@ class ConflictError(DomainError):
     status_code = 409
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+def error_response(exc: DomainError) -> JSONResponse:
+    """The JSON answer for a domain error (also returned directly where the transaction must
+    still commit, e.g. a failed sign-in whose audit event and rate-limit hit must stay)."""
     body: dict[str, object] = {"detail": exc.message}
     if exc.field:
         body["field"] = exc.field
-    return JSONResponse(body, status_code=exc.status_code)
+    headers = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return error_response(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:
