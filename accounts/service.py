@@ -26,6 +26,7 @@ from gisapi.errors import ConflictError, DomainError, InvalidInputError
 
 PURPOSE = ("Số điện thoại hoặc email và tên của bạn được dùng để đăng nhập, gửi mã xác thực và "
            "liên hệ về hồ sơ, phản ánh của bạn (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15).")
+STAFF_ROLES = ("officer", "leader", "planner", "administrator")
 CODE_MINUTES = 10
 CODE_ATTEMPTS = 5
 SESSION_DAYS = 30
@@ -118,6 +119,30 @@ class AccountService:
         self._send_code(person_id, kind, value, "verify")
         self.audit("sign_up", person_id)
         return "sms" if kind == "phone" else "email"
+
+    def create_staff(self, identifier: str, name: str, role: str, department: str | None,
+                     wards: list[str], created_by: int | None = None) -> tuple[int, str]:
+        """A verified staff account and its temporary password (staff never sign themselves up)."""
+        if role not in STAFF_ROLES:
+            raise InvalidInputError(f"role must be one of {', '.join(STAFF_ROLES)}", "role")
+        if role in ("officer", "leader") and not department:
+            raise InvalidInputError(f"an {role} belongs to a department", "department")
+        kind, value = parse_identifier(identifier)
+        if self._one(f"SELECT 1 FROM person WHERE {kind} = %(v)s", {"v": value}):
+            raise ConflictError(f"this {kind} already has an account", "identifier")
+        password = secrets.token_urlsafe(12)
+        person_id = int(self._one(
+            f"INSERT INTO person ({kind}, password_hash, display_name, verified_at) "
+            "VALUES (%(v)s, %(h)s, %(n)s, now()) RETURNING id",
+            {"v": value, "h": HASHER.hash(password), "n": name.strip()},
+        )[0])
+        self.conn.exec_driver_sql(
+            "INSERT INTO role_grant (person_id, role, department, wards) VALUES "
+            "(%(p)s, %(r)s, %(d)s, %(w)s)",
+            {"p": person_id, "r": role, "d": department, "w": wards or None},
+        )
+        self.audit("staff_created", created_by, person=person_id, role=role)
+        return person_id, password
 
     def _send_code(self, person_id: int, kind: str, value: str, purpose: str) -> None:
         self.limits.check(CODE_SEND, value)

@@ -23,6 +23,9 @@ db_app = typer.Typer(help="The database: the embedded PostGIS cluster, or the se
 sample_app = typer.Typer(help="District 7 sample planning data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+staff_app = typer.Typer(help="Staff accounts (created here, never by sign-up).",
+                        no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
 raster_app = typer.Typer(help="Raster layers (scanned plans, orthophotos).", no_args_is_help=True)
 app.add_typer(raster_app, name="raster")
 
@@ -184,6 +187,37 @@ def sample_load(
             raise _fail(f"not loaded: {exc}") from exc
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
     typer.echo(f"loaded {summary} in {time.monotonic() - started:.1f} s")
+
+
+# -- staff ----------------------------------------------------------------------------------
+
+@staff_app.command("add")
+def staff_add(
+    identifier: Annotated[str, typer.Argument(help="Phone number or e-mail address")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[str, typer.Option(help="officer, leader, planner or administrator")],
+    department: Annotated[str | None, typer.Option(help="Department (officers, leaders)")]
+    = None,
+    ward: Annotated[list[str] | None, typer.Option(help="Ward code served (repeatable)")]
+    = None,
+) -> None:
+    """Create a staff account; prints its temporary password once."""
+    from accounts.notify import OutboxNotifier
+    from accounts.service import AccountService
+    from gisapi.errors import DomainError
+
+    settings = _settings()
+    ensure_database(settings)
+    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
+    try:
+        with engine.begin() as conn:
+            person_id, password = AccountService(conn, OutboxNotifier(conn)).create_staff(
+                identifier, name, role, department, ward or [])
+    except DomainError as exc:
+        raise _fail(f"not created: {exc.message}") from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"staff account {person_id} ({role}) created; temporary password: {password}")
 
 
 # -- raster ---------------------------------------------------------------------------------

@@ -145,3 +145,31 @@ def test_the_audit_log_is_append_only(conn: Connection) -> None:
     with pytest.raises(Exception, match="append-only"):  # noqa: PT011
         with conn.begin_nested():
             conn.exec_driver_sql("DELETE FROM audit_event")
+
+
+def test_staff_accounts_are_created_verified_with_their_scope(
+    client: TestClient, conn: Connection
+) -> None:
+    from accounts.notify import OutboxNotifier
+    from accounts.service import AccountService
+    from gisapi.errors import InvalidInputError
+
+    service = AccountService(conn, OutboxNotifier(conn))
+    person_id, password = service.create_staff("0912 000 111", "Lê Văn Cán Bộ", "officer",
+                                               "urban-management", ["27487", "27490"])
+    grant = conn.exec_driver_sql(
+        "SELECT role, department, wards FROM role_grant WHERE person_id = %(p)s",
+        {"p": person_id}).one()
+    assert tuple(grant) == ("officer", "urban-management", ["27487", "27490"])
+    res = client.post("/api/auth/signin", json={"identifier": "0912000111", "password": password})
+    assert res.status_code == 200
+    assert res.json()["roles"] == ["officer"]
+    with pytest.raises(InvalidInputError, match="department"):
+        service.create_staff("0912000222", "X", "officer", None, [])
+    with pytest.raises(InvalidInputError, match="role"):
+        service.create_staff("0912000333", "X", "citizen", None, [])
+    # No self sign-up as staff: the sign-up body has no role to give.
+    res = client.post("/api/auth/signup", json={
+        "identifier": "0912000444", "password": PASSWORD, "display_name": "X",
+        "accept_purpose": True, "role": "officer"})
+    assert res.status_code == 422
