@@ -13,6 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from accounts.notify import Notifier
 from accounts.ratelimit import (
@@ -108,11 +109,14 @@ class AccountService:
         # `kind` is 'phone' or 'email' (parse_identifier): a column name, never user text.
         if self._one(f"SELECT 1 FROM person WHERE {kind} = %(v)s", {"v": value}):
             raise ConflictError(f"this {kind} already has an account", "identifier")
-        person_id = int(self._one(
-            f"INSERT INTO person ({kind}, password_hash, display_name, lang) "
-            "VALUES (%(v)s, %(h)s, %(n)s, %(l)s) RETURNING id",
-            {"v": value, "h": HASHER.hash(password), "n": name.strip(), "l": lang},
-        )[0])
+        try:
+            person_id = int(self._one(
+                f"INSERT INTO person ({kind}, password_hash, display_name, lang) "
+                "VALUES (%(v)s, %(h)s, %(n)s, %(l)s) RETURNING id",
+                {"v": value, "h": HASHER.hash(password), "n": name.strip(), "l": lang},
+            )[0])
+        except IntegrityError:  # the same identifier signed up a moment ago, concurrently
+            raise ConflictError(f"this {kind} already has an account", "identifier") from None
         self.conn.exec_driver_sql(
             "INSERT INTO role_grant (person_id, role) VALUES (%(p)s, 'citizen')",
             {"p": person_id})
