@@ -1,85 +1,246 @@
-"""HTTP routes of sign-up, verification, sign-in, sign-out and "me"."""
+"""HTTP routes of accounts: sign-up and in, passwords, one's own data, tokens, staff, audit."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Header, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from accounts.notify import OutboxNotifier
-from accounts.schemas import PersonPublic, SignIn, SignUp, SignUpAccepted, Verify
-from accounts.service import PURPOSE, SESSION_DAYS, AccountService
+from accounts.policy import Principal
+from accounts.schemas import (
+    AuditEvent,
+    Deletion,
+    Forgot,
+    GrantIn,
+    PasswordChange,
+    PersonPublic,
+    ProfileUpdate,
+    Reset,
+    RolesUpdate,
+    SignIn,
+    SignUp,
+    SignUpAccepted,
+    StaffCreate,
+    StaffCreated,
+    StaffPublic,
+    TokenCreate,
+    TokenIssued,
+    TokenPublic,
+    Verify,
+)
+from accounts.service import PURPOSE, SESSION_DAYS, AccountService, GrantSpec, Session
+from gisapi.auth import COOKIE, authorize
 from gisapi.deps import ConnectionDep
 from gisapi.errors import DomainError, error_response
 
 router = APIRouter(prefix="/api", tags=["accounts"])
-COOKIE = "civicmap_session"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "testserver"}
+
+Entering = Annotated[Principal, Depends(authorize("account.enter"))]
+Public = Annotated[Principal, Depends(authorize("public.read"))]
+Self = Annotated[Principal, Depends(authorize("account.self"))]
+TokenOwner = Annotated[Principal, Depends(authorize("token.manage"))]
+Administrator = Annotated[Principal, Depends(authorize("staff.manage"))]
+Auditor = Annotated[Principal, Depends(authorize("audit.read"))]
 
 
 def _service(conn: ConnectionDep, request: Request) -> AccountService:
     address = request.client.host if request.client else ""
-    return AccountService(conn, OutboxNotifier(conn), address)
+    return AccountService(conn, OutboxNotifier(conn), request.app.state.server_key, address)
 
+
+Service = Annotated[AccountService, Depends(_service)]
+
+
+def _set_cookie(response: Response, request: Request, session: Session) -> None:
+    response.set_cookie(
+        COOKIE, session.token, max_age=SESSION_DAYS * 86_400, httponly=True, samesite="lax",
+        secure=request.url.hostname not in LOCAL_HOSTS, path="/",
+    )
+
+
+def _me(service: AccountService, person_id: int, csrf_token: str | None) -> PersonPublic:
+    row = service.me(person_id)
+    return PersonPublic(id=row.id, display_name=row.display_name, phone=row.phone,
+                        email=row.email, lang=row.lang, roles=row.roles, csrf_token=csrf_token)
+
+
+def _grant(body: GrantIn) -> GrantSpec:
+    return GrantSpec(body.role, body.department, tuple(body.wards))
+
+
+# -- entering ----------------------------------------------------------------------------------
 
 @router.post("/auth/signup", status_code=202, response_model=SignUpAccepted,
              summary="Citizen sign-up (đăng ký): a one-time code is sent")
-def sign_up(body: SignUp, request: Request, conn: ConnectionDep) -> SignUpAccepted:
+def sign_up(body: SignUp, _: Entering, service: Service) -> SignUpAccepted:
     """Create the account; it is usable once the code is verified."""
-    channel = _service(conn, request).sign_up(body.identifier, body.password, body.display_name,
-                                     body.lang, body.accept_purpose)
+    channel = service.sign_up(body.identifier, body.password, body.display_name, body.lang,
+                              body.accept_purpose)
     return SignUpAccepted(channel=channel, purpose=PURPOSE)
 
 
 @router.get("/auth/purpose", summary="Why personal data is processed (shown before sign-up)")
-def purpose() -> dict[str, str]:
+def purpose(_: Public) -> dict[str, str]:
     """The purpose statement."""
     return {"purpose": PURPOSE}
 
 
 @router.post("/auth/verify", status_code=204, summary="Verify the one-time code")
-def verify(body: Verify, request: Request, conn: ConnectionDep) -> Response:
+def verify(body: Verify, _: Entering, service: Service) -> Response:
     """Mark the account verified."""
-    failure = _service(conn, request).verify(body.identifier, body.code)
+    failure = service.verify(body.identifier, body.code)
     return error_response(failure) if failure else Response(status_code=204)
 
 
 @router.post("/auth/signin", response_model=PersonPublic, summary="Sign in (đăng nhập)")
-def sign_in(body: SignIn, request: Request, response: Response,
-            conn: ConnectionDep) -> PersonPublic | Response:
-    """A new session in an HttpOnly cookie; the answer carries the CSRF token."""
-    service = _service(conn, request)
-    session = service.sign_in(body.identifier, body.password)
+def sign_in(body: SignIn, _: Entering, request: Request, response: Response,
+            service: Service) -> PersonPublic | JSONResponse:
+    """A new session in an HttpOnly cookie (any old one ends); the answer has the CSRF token."""
+    session = service.sign_in(body.identifier, body.password, request.cookies.get(COOKIE))
     if isinstance(session, DomainError):
         return error_response(session)
-    response.set_cookie(
-        COOKIE, session.token, max_age=SESSION_DAYS * 86_400, httponly=True, samesite="lax",
-        secure=request.url.hostname not in LOCAL_HOSTS, path="/",
-    )
-    return _public(service.current(session.token))
+    _set_cookie(response, request, session)
+    return _me(service, session.person_id, session.csrf_token)
 
+
+@router.post("/auth/password/forgot", status_code=202,
+             summary="Send a password-reset code (the answer is the same for unknown accounts)")
+def forgot(body: Forgot, _: Entering, service: Service) -> Response:
+    """Send a reset code to the phone or e-mail, if it has an account."""
+    service.forgot_password(body.identifier)
+    return Response(status_code=202)
+
+
+@router.post("/auth/password/reset", status_code=204,
+             summary="Set a new password with the reset code; every session ends")
+def reset(body: Reset, _: Entering, service: Service) -> Response:
+    """A new password; sessions and API tokens of the account end."""
+    failure = service.reset_password(body.identifier, body.code, body.new_password)
+    return error_response(failure) if failure else Response(status_code=204)
+
+
+# -- one's own account -------------------------------------------------------------------------
 
 @router.post("/auth/signout", status_code=204, summary="Sign out (here, or everywhere)")
-def sign_out(
-    conn: ConnectionDep,
-    request: Request,
-    everywhere: bool = False,
-    session: Annotated[str | None, Cookie(alias=COOKIE)] = None,
-    csrf: Annotated[str | None, Header(alias="X-CSRF-Token")] = None,
-) -> Response:
-    """End the session; needs the CSRF token like every cookie-authenticated write."""
-    _service(conn, request).sign_out(session, csrf, everywhere)
+def sign_out(me: Self, request: Request, service: Service, everywhere: bool = False) -> Response:
+    """End the session (or all sessions and tokens); needs the CSRF token."""
+    service.sign_out(me, request.cookies.get(COOKIE), everywhere)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
     return response
 
 
 @router.get("/me", response_model=PersonPublic, summary="The signed-in person")
-def me(conn: ConnectionDep, request: Request,
-       session: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> PersonPublic:
-    """Who is signed in."""
-    return _public(_service(conn, request).current(session))
+def me(caller: Self, service: Service) -> PersonPublic:
+    """Who is signed in, with the CSRF token for writes."""
+    assert caller.person_id is not None
+    return _me(service, caller.person_id, caller.csrf_token)
 
 
-def _public(row: object) -> PersonPublic:
-    return PersonPublic.model_validate(row, from_attributes=True)
+@router.patch("/me", response_model=PersonPublic, summary="Change my name or language")
+def update_me(body: ProfileUpdate, caller: Self, service: Service) -> PersonPublic:
+    """Display name and language preference."""
+    assert caller.person_id is not None
+    service.update_profile(caller.person_id, body.display_name, body.lang)
+    return _me(service, caller.person_id, caller.csrf_token)
+
+
+@router.post("/me/password", response_model=PersonPublic,
+             summary="Change my password; every other session and token ends")
+def change_password(body: PasswordChange, caller: Self, request: Request, response: Response,
+                    service: Service) -> PersonPublic | JSONResponse:
+    """A new password; this browser gets a fresh session."""
+    assert caller.person_id is not None
+    session = service.change_password(caller, body.current_password, body.new_password)
+    if isinstance(session, DomainError):
+        return error_response(session)
+    _set_cookie(response, request, session)
+    return _me(service, caller.person_id, session.csrf_token)
+
+
+@router.get("/me/export", summary="Everything kept about me, as JSON (Law 91/2025/QH15)")
+def export(caller: Self, service: Service) -> JSONResponse:
+    """A download of one's own data."""
+    assert caller.person_id is not None
+    return JSONResponse(service.export(caller.person_id), headers={
+        "Content-Disposition": 'attachment; filename="civicmap-my-data.json"',
+        "Cache-Control": "no-store"})
+
+
+@router.post("/me/deletion", status_code=204,
+             summary="Delete my account: personal data anonymised, dossiers kept as the record")
+def delete_me(body: Deletion, caller: Self, service: Service) -> Response:
+    """Anonymise the account; the password confirms it."""
+    failure = service.delete(caller, body.password)
+    if failure:
+        return error_response(failure)
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# -- API tokens --------------------------------------------------------------------------------
+
+@router.get("/tokens", response_model=list[TokenPublic], summary="My API tokens")
+def tokens(caller: TokenOwner, service: Service) -> list[Any]:
+    """Tokens (never their secrets)."""
+    return [TokenPublic.model_validate(row, from_attributes=True)
+            for row in service.tokens(caller)]
+
+
+@router.post("/tokens", status_code=201, response_model=TokenIssued,
+             summary="Issue a scoped API token (shown once)")
+def issue_token(body: TokenCreate, caller: TokenOwner, service: Service) -> TokenIssued:
+    """A bearer token for an integration, limited to the given actions."""
+    token_id, token = service.issue_token(caller, body.name, body.scopes, body.days)
+    return TokenIssued(id=token_id, token=token)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke one of my API tokens")
+def revoke_token(token_id: int, caller: TokenOwner, service: Service) -> Response:
+    """The token stops working at once."""
+    service.revoke_token(caller, token_id)
+    return Response(status_code=204)
+
+
+# -- administration ----------------------------------------------------------------------------
+
+@router.get("/staff", response_model=list[StaffPublic], summary="Staff accounts and their roles")
+def staff(_: Administrator, service: Service) -> list[Any]:
+    """Everyone holding a staff role."""
+    return [StaffPublic.model_validate(row, from_attributes=True) for row in service.staff()]
+
+
+@router.post("/staff", status_code=201, response_model=StaffCreated,
+             summary="Create a staff account (a code to set the password is sent)")
+def create_staff(body: StaffCreate, admin: Administrator, service: Service) -> StaffCreated:
+    """No self sign-up for staff: an administrator creates them."""
+    person_id, _ = service.create_staff(body.identifier, body.display_name, _grant(body.grant),
+                                        admin.person_id, send_code=True)
+    return StaffCreated(id=person_id)
+
+
+@router.put("/people/{person_id}/roles", status_code=204, summary="Set a person's roles")
+def set_roles(person_id: int, body: RolesUpdate, admin: Administrator,
+              service: Service) -> Response:
+    """Replace every role the person holds (audited as a role change)."""
+    service.set_roles(admin, person_id, [_grant(g) for g in body.grants])
+    return Response(status_code=204)
+
+
+@router.get("/audit", response_model=list[AuditEvent], summary="The audit log")
+def audit(
+    _: Auditor,
+    service: Service,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    person_id: int | None = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[Any]:
+    """Security events and staff writes, newest first."""
+    return [AuditEvent.model_validate(row, from_attributes=True)
+            for row in service.audit_events(kind, person_id, since, limit)]

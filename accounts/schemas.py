@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 # Requests refuse fields they do not know: a body naming `role` or `owner_id` is a 422.
@@ -49,7 +52,8 @@ class PersonPublic(BaseModel):
     email: str | None
     lang: str
     roles: list[str]
-    csrf_token: str = Field(description="Send it back in X-CSRF-Token with every write")
+    csrf_token: str | None = Field(
+        default=None, description="Send it back in X-CSRF-Token with every write")
 
 
 class SignUpAccepted(BaseModel):
@@ -57,3 +61,131 @@ class SignUpAccepted(BaseModel):
 
     channel: str = Field(examples=["sms"])
     purpose: str = Field(description="Why the data is processed (shown before sign-up)")
+
+
+class Forgot(BaseModel):
+    """Ask for a password-reset code."""
+
+    model_config = STRICT
+
+    identifier: str = Field(min_length=3, max_length=254)
+
+
+class Reset(BaseModel):
+    """A new password with the reset code."""
+
+    model_config = STRICT
+
+    identifier: str = Field(min_length=3, max_length=254)
+    code: str = Field(pattern=r"^\d{6}$")
+    new_password: str = Field(min_length=10, max_length=200)
+
+
+class PasswordChange(BaseModel):
+    """A new password, with the current one."""
+
+    model_config = STRICT
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)
+
+
+class ProfileUpdate(BaseModel):
+    """What a person may change about themselves."""
+
+    model_config = STRICT
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    lang: str | None = Field(default=None, pattern="^(vi|en)$")
+
+
+class Deletion(BaseModel):
+    """Delete my account: the password confirms it."""
+
+    model_config = STRICT
+
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenCreate(BaseModel):
+    """A bearer token for an integration."""
+
+    model_config = STRICT
+
+    name: str = Field(min_length=1, max_length=100, examples=["Phần mềm một cửa"])
+    scopes: list[str] = Field(min_length=1, max_length=10, examples=[["dossier.read"]])
+    days: int = Field(default=90, ge=1, le=365)
+
+
+class TokenPublic(BaseModel):
+    """A token as listed (never its secret)."""
+
+    id: int
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenIssued(BaseModel):
+    """A new token: the secret is shown this once."""
+
+    id: int
+    token: str = Field(description="Send as `Authorization: Bearer <token>`; shown only once")
+
+
+class GrantIn(BaseModel):
+    """A role to grant."""
+
+    model_config = STRICT
+
+    role: str = Field(examples=["officer"])
+    department: str | None = Field(default=None, max_length=64, examples=["urban-management"])
+    wards: list[str] = Field(default_factory=list, max_length=20, examples=[["27487"]])
+
+
+class StaffCreate(BaseModel):
+    """A staff account made by an administrator."""
+
+    model_config = STRICT
+
+    identifier: str = Field(min_length=3, max_length=254)
+    display_name: str = Field(min_length=1, max_length=100)
+    grant: GrantIn
+
+
+class StaffCreated(BaseModel):
+    """The new account; a code to set the password went to the person."""
+
+    id: int
+
+
+class RolesUpdate(BaseModel):
+    """All the roles a person should hold."""
+
+    model_config = STRICT
+
+    grants: list[GrantIn] = Field(max_length=6)
+
+
+class StaffPublic(BaseModel):
+    """A staff member as administrators see them."""
+
+    id: int
+    display_name: str
+    phone: str | None
+    email: str | None
+    deleted: bool
+    grants: list[dict[str, Any]]
+
+
+class AuditEvent(BaseModel):
+    """One audit event."""
+
+    id: int
+    at: datetime
+    person_id: int | None
+    kind: str
+    detail: dict[str, Any]

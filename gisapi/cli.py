@@ -203,7 +203,7 @@ def staff_add(
 ) -> None:
     """Create a staff account; prints its temporary password once."""
     from accounts.notify import OutboxNotifier
-    from accounts.service import AccountService
+    from accounts.service import AccountService, GrantSpec
     from gisapi.errors import DomainError
 
     settings = _settings()
@@ -211,8 +211,9 @@ def staff_add(
     engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
     try:
         with engine.begin() as conn:
-            person_id, password = AccountService(conn, OutboxNotifier(conn)).create_staff(
-                identifier, name, role, department, ward or [])
+            service = AccountService(conn, OutboxNotifier(conn), settings.server_key())
+            person_id, password = service.create_staff(
+                identifier, name, GrantSpec(role, department, tuple(ward or ())))
     except DomainError as exc:
         raise _fail(f"not created: {exc.message}") from exc
     finally:

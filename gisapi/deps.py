@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Connection
 
 
@@ -27,3 +28,10 @@ async def get_read_connection(request: Request) -> AsyncIterator[asyncpg.Connect
 
 
 ReadConnectionDep = Annotated[asyncpg.Connection, Depends(get_read_connection)]
+
+
+def side_transaction(app: FastAPI) -> AbstractContextManager[Connection]:
+    """A transaction of its own, committed even when the request's rolls back (tests may set
+    `app.state.side_transaction` to keep it inside theirs)."""
+    factory = getattr(app.state, "side_transaction", None)
+    return factory() if factory is not None else app.state.engine.begin()  # type: ignore[no-any-return]

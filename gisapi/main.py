@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp
 
 from accounts.routes import router as accounts_router
+from gisapi.auth import authorize, install_access_audit
 from gisapi.db import database_url, make_engine, make_read_pool
 from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
 from gisapi.settings import Settings, get_settings
 from gisapi.web import router as web_router
 from layers.routes import router as parcels_router
+from permits.routes import router as dossiers_router
 from tiles.http import HotTileMiddleware
 from tiles.raster import install_raster_tiles
 from tiles.routes import assets as assets_router
@@ -59,12 +61,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app = CivicmapApp(title="civicmap", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.server_key = settings.server_key()
     install_error_handlers(app)
-    app.include_router(health_router)
-    app.include_router(parcels_router)
+    install_access_audit(app)
+    # Every route names its action in the policy: public ones at the router, others per route.
+    public = [Depends(authorize("public.read"))]
+    app.include_router(health_router, dependencies=public)
+    app.include_router(parcels_router, dependencies=public)
     app.include_router(accounts_router)
-    app.include_router(tiles_router)
-    app.include_router(assets_router)
+    app.include_router(dossiers_router)
+    app.include_router(tiles_router, dependencies=public)
+    app.include_router(assets_router, dependencies=public)
     install_raster_tiles(app)
-    app.include_router(web_router)  # last: its /{name} matches any single segment
+    app.include_router(web_router, dependencies=public)  # last: /{name} matches any segment
     return app

@@ -1,9 +1,11 @@
 """Settings read once from the environment (prefix CIVICMAP_)."""
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,10 @@ class Settings(BaseSettings):
     sample_parcels: int = Field(default=60_000, ge=100)
     sample_seed: int = 7
     tile_cache_size: int = Field(default=100_000, ge=0, description="Tiles kept in the cache")
+    # Keys the hashes of one-time codes; without it a key file is made once under var_dir.
+    secret_key: SecretStr | None = Field(default=None, min_length=32)
+    agency_code: str = Field(default="000.00.01.H29", pattern=r"^[0-9A-Z.]{3,24}$",
+                             description="Prefix of dossier codes (mã đơn vị)")
 
     @field_validator("database_url")
     @classmethod
@@ -36,6 +42,25 @@ class Settings(BaseSettings):
     def pg_dir(self) -> Path:
         """Folder of the embedded PostgreSQL cluster."""
         return self.var_dir / "pg"
+
+    def server_key(self) -> bytes:
+        """The secret key: from the environment, else from a file made on first use (0600)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".secret_key.{os.getpid()}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+            try:  # a link is atomic and refuses to replace: the first worker's key wins
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip().encode()
 
     @property
     def sample_dir(self) -> Path:

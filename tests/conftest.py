@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -68,5 +69,6 @@ def client(engine: Engine, conn: Connection) -> Iterator[TestClient]:
     # No shared tile cache in HTTP tests: its rows would outlive the test.
     app = create_app(Settings(tile_cache_size=0), engine=engine)
     app.dependency_overrides[get_connection] = lambda: conn
+    app.state.side_transaction = lambda: nullcontext(conn)
     with TestClient(app) as test_client:
         yield test_client

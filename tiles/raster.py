@@ -10,11 +10,12 @@ from pathlib import Path as FsPath
 from typing import Annotated
 
 import rasterio
-from fastapi import FastAPI, Path, Request
+from fastapi import Depends, FastAPI, Path, Request
 from rio_tiler.io import Reader
 from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from titiler.core.factory import TilerFactory
 
+from gisapi.auth import authorize
 from gisapi.deps import ConnectionDep
 from gisapi.errors import NotFoundError
 
@@ -83,5 +84,6 @@ def install_raster_tiles(app: FastAPI) -> None:
         add_part=False,
         add_viewer=False,
     )
-    app.include_router(cog.router, prefix="/raster/{layer_id}", tags=["raster"])
+    app.include_router(cog.router, prefix="/raster/{layer_id}", tags=["raster"],
+                       dependencies=[Depends(authorize("public.read"))])
     add_exception_handlers(app, DEFAULT_STATUS_CODES)

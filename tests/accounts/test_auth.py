@@ -151,23 +151,27 @@ def test_staff_accounts_are_created_verified_with_their_scope(
     client: TestClient, conn: Connection
 ) -> None:
     from accounts.notify import OutboxNotifier
-    from accounts.service import AccountService
+    from accounts.service import AccountService, GrantSpec
     from gisapi.errors import InvalidInputError
 
-    service = AccountService(conn, OutboxNotifier(conn))
-    person_id, password = service.create_staff("0912 000 111", "Lê Văn Cán Bộ", "officer",
-                                               "urban-management", ["27487", "27490"])
+    service = AccountService(conn, OutboxNotifier(conn), b"k" * 32)
+    person_id, password = service.create_staff(
+        "0912 000 111", "Lê Văn Cán Bộ",
+        GrantSpec("officer", "urban-management", ("27487", "27484")))
+    assert password
     grant = conn.exec_driver_sql(
         "SELECT role, department, wards FROM role_grant WHERE person_id = %(p)s",
         {"p": person_id}).one()
-    assert tuple(grant) == ("officer", "urban-management", ["27487", "27490"])
+    assert tuple(grant) == ("officer", "urban-management", ["27487", "27484"])
     res = client.post("/api/auth/signin", json={"identifier": "0912000111", "password": password})
     assert res.status_code == 200
     assert res.json()["roles"] == ["officer"]
     with pytest.raises(InvalidInputError, match="department"):
-        service.create_staff("0912000222", "X", "officer", None, [])
+        service.create_staff("0912000222", "X", GrantSpec("officer", None, ()))
+    with pytest.raises(InvalidInputError, match="ward"):
+        service.create_staff("0912000222", "X", GrantSpec("officer", "economy", ("99999",)))
     with pytest.raises(InvalidInputError, match="role"):
-        service.create_staff("0912000333", "X", "citizen", None, [])
+        service.create_staff("0912000333", "X", GrantSpec("citizen"))
     # No self sign-up as staff: the sign-up body has no role to give.
     res = client.post("/api/auth/signup", json={
         "identifier": "0912000444", "password": PASSWORD, "display_name": "X",

@@ -1,0 +1,220 @@
+"""The one policy table: which role may do which action on which objects.
+
+Every route names its action through `gisapi.auth.authorize`; nothing else checks roles.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from gisapi.errors import DomainError, NotFoundError
+
+
+class Scope(enum.StrEnum):
+    """Which objects a rule reaches."""
+
+    ANY = "any"  # every object (or the action has none)
+    OWN = "own"  # objects the person owns
+    DEPARTMENT_WARDS = "department_wards"  # objects of their department in their wards
+    DEPARTMENT = "department"  # objects of their department
+
+
+# Everyone holds `anonymous`; everyone signed in also holds `person` (their own account).
+ANONYMOUS = "anonymous"
+PERSON = "person"
+STAFF_ROLES = ("officer", "leader", "planner", "administrator")
+ROLES = (ANONYMOUS, PERSON, "citizen", *STAFF_ROLES)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`role` may do `action` on objects within `scope`."""
+
+    role: str
+    action: str
+    scope: Scope
+
+
+EVERY, OWN, WARDS, DEPT = Scope.ANY, Scope.OWN, Scope.DEPARTMENT_WARDS, Scope.DEPARTMENT
+POLICY: tuple[Rule, ...] = (
+    # Public: map, planning facts, procedures, health, a dossier's status by code, signing in.
+    Rule(ANONYMOUS, "public.read", EVERY),
+    Rule(ANONYMOUS, "dossier.lookup", EVERY),
+    Rule(ANONYMOUS, "account.enter", EVERY),
+    # One's own account: profile, password, export, deletion, sign-out.
+    Rule(PERSON, "account.self", OWN),
+    # Citizens: their own dossiers and drafts.
+    Rule("citizen", "dossier.create", EVERY),
+    Rule("citizen", "dossier.read", OWN),
+    Rule("citizen", "dossier.edit", OWN),
+    Rule("citizen", "dossier.apply", OWN),
+    # Officers: submitted dossiers of their department in the wards they serve.
+    Rule("officer", "dossier.read", WARDS),
+    # Leaders: their department's submitted dossiers.
+    Rule("leader", "dossier.read", DEPT),
+    # Planners: layer work only.
+    Rule("planner", "layer.write", EVERY),
+    # Tokens for integrations: staff, each their own.
+    *(Rule(role, "token.manage", OWN) for role in STAFF_ROLES),
+    # Administrators: people, roles and the audit log (not citizens' dossiers).
+    Rule("administrator", "staff.manage", EVERY),
+    Rule("administrator", "audit.read", EVERY),
+)
+ACTIONS = tuple(dict.fromkeys(rule.action for rule in POLICY))
+WRITE_ACTIONS = frozenset({"dossier.create", "dossier.edit", "dossier.apply", "layer.write",
+                           "staff.manage", "token.manage", "account.self"})
+
+
+class UnauthorizedError(DomainError):
+    """Not signed in, or the credentials do not match."""
+
+    status_code = 401
+
+
+class ForbiddenError(DomainError):
+    """Signed in, but not allowed."""
+
+    status_code = 403
+
+
+class HiddenError(NotFoundError):
+    """Exists, but not for this person: answered as a plain 404."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role held by a person, with the department and wards it serves."""
+
+    role: str
+    department: str | None = None
+    wards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: nobody, or a person through a session cookie or a bearer token."""
+
+    person_id: int | None = None
+    grants: tuple[Grant, ...] = ()
+    via: str = "none"  # none | cookie | token
+    token_scopes: frozenset[str] | None = None  # a token's actions; None when not a token
+    csrf_token: str | None = None
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Roles held, with the implicit ones."""
+        held = {ANONYMOUS}
+        if self.person_id is not None:
+            held.add(PERSON)
+            held.update(g.role for g in self.grants)
+        return frozenset(held)
+
+    @property
+    def is_staff(self) -> bool:
+        """Holds a staff role."""
+        return any(g.role in STAFF_ROLES for g in self.grants)
+
+
+NOBODY = Principal()
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The object of an action, as far as the policy cares."""
+
+    owner_id: int | None = None
+    department: str | None = None
+    ward: str | None = None
+    private: bool = False  # e.g. a draft: only its owner reaches it
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a principal reaches for one action: `everything`, or the union of the parts."""
+
+    everything: bool = False
+    owner_id: int | None = None
+    departments: tuple[str, ...] = ()
+    department_wards: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+
+
+def rules_for(principal: Principal, action: str) -> list[tuple[Rule, Grant | None]]:
+    """The rules (with the grant behind each) that let this principal do this action."""
+    if principal.token_scopes is not None and action not in principal.token_scopes:
+        return []
+    found: list[tuple[Rule, Grant | None]] = []
+    for rule in POLICY:
+        if rule.action != action or rule.role not in principal.roles:
+            continue
+        if rule.role in (ANONYMOUS, PERSON):
+            found.append((rule, None))
+        else:
+            found.extend((rule, g) for g in principal.grants if g.role == rule.role)
+    return found
+
+
+def allowed(principal: Principal, action: str) -> bool:
+    """Whether any rule lets the principal do the action on some object."""
+    return bool(rules_for(principal, action))
+
+
+def reach(principal: Principal, action: str) -> Reach:
+    """The objects the principal reaches, for filtering lists in SQL."""
+    owner: int | None = None
+    departments: list[str] = []
+    pairs: list[tuple[str, tuple[str, ...]]] = []
+    for rule, grant in rules_for(principal, action):
+        if rule.scope is Scope.ANY:
+            return Reach(everything=True)
+        if rule.scope is Scope.OWN:
+            owner = principal.person_id
+        elif grant is not None and grant.department:
+            if rule.scope is Scope.DEPARTMENT:
+                departments.append(grant.department)
+            elif grant.wards:
+                pairs.append((grant.department, grant.wards))
+    return Reach(owner_id=owner, departments=tuple(departments), department_wards=tuple(pairs))
+
+
+def _covers(rule: Rule, grant: Grant | None, principal: Principal, subject: Subject) -> bool:
+    if rule.scope is Scope.OWN:
+        return subject.owner_id is not None and subject.owner_id == principal.person_id
+    if subject.private:
+        return False
+    if rule.scope is Scope.ANY:
+        return True
+    if grant is None or grant.department is None or grant.department != subject.department:
+        return False
+    return rule.scope is Scope.DEPARTMENT or subject.ward in grant.wards
+
+
+def check(principal: Principal, action: str, subject: Subject | None = None) -> None:
+    """Raise unless the principal may do the action (on the subject, when there is one).
+
+    No rule at all: 401 for nobody, 403 for a signed-in person. A rule, but not for this
+    object: 404 for citizens (existence is not revealed), 403 for staff outside their scope.
+    """
+    found = rules_for(principal, action)
+    if not found:
+        if principal.person_id is None:
+            raise UnauthorizedError("sign in first")
+        raise ForbiddenError(f"your roles do not allow {action}")
+    if subject is None:
+        return
+    if any(_covers(rule, grant, principal, subject) for rule, grant in found):
+        return
+    if any(grant is not None and grant.role in STAFF_ROLES for _, grant in found):
+        raise ForbiddenError(f"outside your department or wards ({action})")
+    raise HiddenError("not found")
+
+
+def is_public(action: str) -> bool:
+    """Whether anyone at all may do the action, on any object."""
+    return any(r.action == action and r.role == ANONYMOUS and r.scope is Scope.ANY
+               for r in POLICY)
+
+
+# What a bearer token may be scoped to: never account or token management.
+TOKEN_SCOPES = tuple(a for a in ACTIONS
+                     if not a.startswith(("account.", "token.")) and not is_public(a))

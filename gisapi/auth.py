@@ -1,0 +1,110 @@
+"""Authentication and the one authorization dependency every route goes through."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from accounts import repository
+from accounts.policy import (
+    NOBODY,
+    WRITE_ACTIONS,
+    ForbiddenError,
+    HiddenError,
+    Principal,
+    UnauthorizedError,
+    check,
+    is_public,
+)
+from gisapi.deps import ConnectionDep, side_transaction
+from gisapi.errors import DomainError, error_response
+
+COOKIE = "civicmap_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+POLICY_ACTION = "__policy_action__"
+
+
+def _principal(conn: Any, request: Request, action: str) -> Principal:
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        row = repository.token_person(conn, token.strip()) if scheme.lower() == "bearer" else None
+        if row is None:
+            raise UnauthorizedError("the API token is unknown, expired or revoked",
+                                    "Authorization")
+        return Principal(row.person_id, repository.grants(conn, row.person_id), "token",
+                         frozenset(row.scopes))
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        row = repository.session_person(conn, cookie)
+        if row is not None:
+            return Principal(row.person_id, repository.grants(conn, row.person_id), "cookie",
+                             csrf_token=row.csrf_token)
+    return NOBODY
+
+
+def _check_csrf(principal: Principal, request: Request) -> None:
+    # Cookies ride along with cross-site requests; tokens and anonymous calls do not need this.
+    if principal.via != "cookie" or request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent or not hmac.compare_digest(sent, principal.csrf_token or ""):
+        raise ForbiddenError("missing or wrong X-CSRF-Token", CSRF_HEADER)
+
+
+def authorize(action: str) -> Callable[..., Any]:
+    """The dependency of a route doing `action`: resolves the caller, checks the policy, checks
+    CSRF on cookie writes, and records every staff write in the audit log."""
+    if is_public(action):
+        async def public(request: Request) -> Principal:
+            request.state.principal = NOBODY
+            return NOBODY
+
+        setattr(public, POLICY_ACTION, action)
+        return public
+
+    def guarded(request: Request, conn: ConnectionDep) -> Principal:
+        principal = _principal(conn, request, action)
+        request.state.principal = principal
+        check(principal, action)
+        _check_csrf(principal, request)
+        if action in WRITE_ACTIONS and principal.is_staff:
+            route = request.scope.get("route")
+            repository.audit(conn, "staff_write", principal.person_id, action=action,
+                             method=request.method, route=getattr(route, "path", ""),
+                             params=dict(request.path_params), via=principal.via)
+        return principal
+
+    setattr(guarded, POLICY_ACTION, action)
+    return guarded
+
+
+def _record_denial(request: Request, exc: DomainError) -> None:
+    principal: Principal = getattr(request.state, "principal", NOBODY)
+    route = request.scope.get("route")
+    # Its own transaction: the request's rolls back with the error.
+    with side_transaction(request.app) as conn:
+        repository.audit(conn, "access_denied", principal.person_id,
+                         status=exc.status_code, route=getattr(route, "path", ""),
+                         method=request.method, reason=exc.message)
+
+
+async def _denied(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, (ForbiddenError, HiddenError)) or (
+        isinstance(exc, UnauthorizedError) and exc.field == "Authorization"
+    ):
+        await run_in_threadpool(_record_denial, request, exc)
+    return error_response(exc)
+
+
+def install_access_audit(app: FastAPI) -> None:
+    """Denials (403, hidden 404, bad tokens) are audited even though the request rolls back."""
+    for kind in (ForbiddenError, HiddenError, UnauthorizedError):
+        app.add_exception_handler(kind, _denied)

@@ -1,0 +1,127 @@
+"""SQL of dossiers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection
+
+from accounts.policy import Reach
+
+COLUMNS = ("id, code, procedure_id, parcel_key, ward_code, department, status, applicant, "
+           "answers, created_at, updated_at, submitted_at, owner_id")
+
+
+class DossierRepository:
+    """Reads and writes dossiers and their events."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def procedure(self, procedure_id: str) -> Any:
+        """A procedure with its department, or None."""
+        return self.conn.exec_driver_sql(
+            "SELECT id, department FROM procedure WHERE id = %(i)s", {"i": procedure_id}
+        ).first()
+
+    def parcel_ward(self, parcel_key: str) -> str | None:
+        """The current ward code of a parcel, or None when there is no such parcel."""
+        row = self.conn.exec_driver_sql(
+            "SELECT coalesce(cw.code, ow.code) FROM parcel p "
+            "JOIN admin_unit ow ON ow.id = p.ward_id "
+            "LEFT JOIN admin_unit cw ON cw.id = p.current_ward_id WHERE p.parcel_key = %(k)s",
+            {"k": parcel_key},
+        ).first()
+        return None if row is None else str(row[0])
+
+    def insert(self, owner_id: int, procedure_id: str, department: str, ward: str,
+               parcel_key: str, applicant: dict[str, Any], answers: dict[str, Any]) -> int:
+        """A new draft; its id."""
+        return int(self.conn.exec_driver_sql(
+            "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, parcel_key, "
+            "applicant, answers) VALUES (%(o)s, %(p)s, %(d)s, %(w)s, %(k)s, %(a)s::jsonb, "
+            "%(n)s::jsonb) RETURNING id",
+            {"o": owner_id, "p": procedure_id, "d": department, "w": ward, "k": parcel_key,
+             "a": json.dumps(applicant), "n": json.dumps(answers)},
+        ).scalar_one())
+
+    def get(self, dossier_id: int, lock: bool = False) -> Any:
+        """One dossier, or None."""
+        return self.conn.exec_driver_sql(
+            f"SELECT {COLUMNS} FROM dossier WHERE id = %(i)s" + (" FOR UPDATE" if lock else ""),
+            {"i": dossier_id},
+        ).first()
+
+    def within(self, reach: Reach, limit: int, offset: int) -> list[Any]:
+        """Dossiers the reach covers, newest first; drafts only for their owner."""
+        pairs = [(d, w) for d, wards in reach.department_wards for w in wards]
+        return list(self.conn.exec_driver_sql(
+            f"""
+            SELECT {COLUMNS} FROM dossier
+            WHERE %(all)s
+               OR owner_id = %(owner)s
+               OR (status <> 'draft' AND department = ANY(%(depts)s::text[]))
+               OR (status <> 'draft' AND EXISTS (
+                     SELECT 1 FROM unnest(%(pd)s::text[], %(pw)s::text[]) AS x(d, w)
+                     WHERE x.d = department AND x.w = ward_code))
+            ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
+            """,
+            {"all": reach.everything, "owner": reach.owner_id, "depts": list(reach.departments),
+             "pd": [p[0] for p in pairs], "pw": [p[1] for p in pairs], "limit": limit,
+             "offset": offset},
+        ).all())
+
+    def update_draft(self, dossier_id: int, applicant: dict[str, Any] | None,
+                     answers: dict[str, Any] | None) -> None:
+        """Replace the applicant and/or the answers of a draft."""
+        self.conn.exec_driver_sql(
+            "UPDATE dossier SET applicant = coalesce(%(a)s::jsonb, applicant), "
+            "answers = coalesce(%(n)s::jsonb, answers), updated_at = now() WHERE id = %(i)s",
+            {"a": None if applicant is None else json.dumps(applicant),
+             "n": None if answers is None else json.dumps(answers), "i": dossier_id},
+        )
+
+    def transition(self, from_status: str, action: str) -> Any:
+        """The row of the transition table, or None."""
+        return self.conn.exec_driver_sql(
+            "SELECT to_status, actor_role FROM dossier_transition "
+            "WHERE from_status = %(f)s AND action = %(a)s", {"f": from_status, "a": action},
+        ).first()
+
+    def next_code(self, agency: str) -> str:
+        """The next dossier code of today (Vietnam time): <agency>-YYMMDD-NNNN."""
+        row = self.conn.exec_driver_sql(
+            """
+            INSERT INTO dossier_code_counter AS c (day, last)
+            VALUES ((now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, 1)
+            ON CONFLICT (day) DO UPDATE SET last = c.last + 1
+            RETURNING to_char(day, 'YYMMDD'), last
+            """,
+            {},
+        ).one()
+        return f"{agency}-{row[0]}-{row[1]:04d}"
+
+    def move(self, dossier_id: int, actor_id: int, action: str, from_status: str,
+             to_status: str, code: str | None) -> None:
+        """Apply a transition and append its event."""
+        self.conn.exec_driver_sql(
+            "UPDATE dossier SET status = %(t)s, code = coalesce(code, %(c)s), updated_at = now(),"
+            " submitted_at = CASE WHEN %(f)s = 'draft' THEN now() ELSE submitted_at END "
+            "WHERE id = %(i)s",
+            {"t": to_status, "c": code, "f": from_status, "i": dossier_id},
+        )
+        self.conn.exec_driver_sql(
+            "INSERT INTO dossier_event (dossier_id, actor_id, action, from_status, to_status) "
+            "VALUES (%(i)s, %(a)s, %(x)s, %(f)s, %(t)s)",
+            {"i": dossier_id, "a": actor_id, "x": action, "f": from_status, "t": to_status},
+        )
+
+    def status_by_code(self, code: str) -> Any:
+        """Status and dates of a submitted dossier, with its procedure's names."""
+        return self.conn.exec_driver_sql(
+            "SELECT d.code, p.name_vi AS procedure_name_vi, p.name_en AS procedure_name_en, "
+            "d.status, d.submitted_at, d.updated_at FROM dossier d "
+            "JOIN procedure p ON p.id = d.procedure_id WHERE d.code = %(c)s",
+            {"c": code},
+        ).first()
