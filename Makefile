@@ -5,13 +5,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test setup system venv glyphs web lint bench clean-db
+.PHONY: run test test-access setup system venv glyphs web lint bench clean-db
 
 run: setup
 	$(VENV)/bin/civicmap run
 
 test: setup lint
 	bash .ci/pytest
+
+# The generated access matrix alone; prints ACCESS-MATRIX cases=<n> foreign_2xx=<n> leaks=<n>.
+test-access: setup
+	bash .ci/pytest -q -s --no-header tests/accounts/test_access.py::test_access_matrix
 
 setup: system venv glyphs web
 

@@ -141,11 +141,12 @@ class Reach:
 
 def rules_for(principal: Principal, action: str) -> list[tuple[Rule, Grant | None]]:
     """The rules (with the grant behind each) that let this principal do this action."""
-    if principal.token_scopes is not None and action not in principal.token_scopes:
-        return []
+    # A token outside its scopes is as good as no credential: public actions stay open.
+    outside = principal.token_scopes is not None and action not in principal.token_scopes
+    roles = frozenset({ANONYMOUS}) if outside else principal.roles
     found: list[tuple[Rule, Grant | None]] = []
     for rule in POLICY:
-        if rule.action != action or rule.role not in principal.roles:
+        if rule.action != action or rule.role not in roles:
             continue
         if rule.role in (ANONYMOUS, PERSON):
             found.append((rule, None))

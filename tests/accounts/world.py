@@ -1,0 +1,181 @@
+"""A small world of people, sessions, tokens and dossiers for access tests (in the test's
+transaction): who owns what is set here, independently of the policy under test."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from accounts.notify import OutboxNotifier
+from accounts.policy import Principal
+from accounts.repository import grants
+from accounts.service import AccountService, GrantSpec
+
+PASSWORD = "mật-khẩu-dài-đủ"
+URBAN, ECONOMY = "urban-management", "economy"
+PERMIT, BUSINESS = "construction-permit-house", "household-business-registration"
+MY_WARD, OTHER_WARD = "27487", "27466"
+
+
+@dataclass
+class Actor:
+    """A person of the world, signed in with a cookie or holding a bearer token."""
+
+    name: str
+    person_id: int | None = None
+    phone: str = ""
+    cookie: str | None = None
+    csrf: str | None = None
+    bearer: str | None = None
+    principal: Principal = field(default_factory=Principal)
+
+    def headers(self) -> dict[str, str]:
+        """What the actor sends with every request."""
+        if self.bearer:
+            return {"Authorization": f"Bearer {self.bearer}"}
+        out = {}
+        if self.cookie:
+            out["Cookie"] = f"civicmap_session={self.cookie}"
+        if self.csrf:
+            out["X-CSRF-Token"] = self.csrf
+        return out
+
+
+@dataclass
+class Dossier:
+    """A dossier of the world and the facts that decide who may reach it."""
+
+    key: str
+    id: int
+    owner: str
+    department: str
+    ward: str
+    status: str
+    code: str | None
+
+
+@dataclass
+class World:
+    """Everyone and everything, by name."""
+
+    actors: dict[str, Actor]
+    dossiers: dict[str, Dossier]
+    tokens: dict[str, int]  # owner name -> token id
+    personal: list[str]  # personal strings that must never appear in a public answer
+    parcels: dict[str, str]  # ward code -> parcel key
+
+
+def _parcel_in(conn: Connection, ward: str) -> str:
+    return str(conn.exec_driver_sql(
+        "SELECT p.parcel_key FROM parcel p JOIN admin_unit w ON w.id = p.current_ward_id "
+        "WHERE w.code = %(w)s ORDER BY p.id LIMIT 1", {"w": ward}).scalar_one())
+
+
+def build(conn: Connection) -> World:
+    """People of every role, their sessions and tokens, and dossiers around them."""
+    service = AccountService(conn, OutboxNotifier(conn), b"k" * 32)
+    people = {
+        "citizen": ("0931000001", None),
+        "citizen2": ("0931000002", None),
+        "officer": ("0931000003", GrantSpec("officer", URBAN, (MY_WARD,))),
+        "leader": ("0931000004", GrantSpec("leader", URBAN)),
+        "planner": ("0931000005", GrantSpec("planner")),
+        "administrator": ("0931000006", GrantSpec("administrator")),
+        "officer2": ("0931000007", GrantSpec("officer", ECONOMY, (OTHER_WARD,))),
+    }
+    actors: dict[str, Actor] = {"anonymous": Actor("anonymous")}
+    personal: list[str] = []
+    for name, (phone, grant) in people.items():
+        display = f"Người Thử {name.title()}"
+        if grant is None:
+            person_id = int(conn.exec_driver_sql(
+                "INSERT INTO person (phone, password_hash, display_name, verified_at) "
+                "VALUES (%(p)s, %(h)s, %(n)s, now()) RETURNING id",
+                {"p": "+84" + phone[1:], "h": _hash(), "n": display}).scalar_one())
+            conn.exec_driver_sql("INSERT INTO role_grant (person_id, role) "
+                                 "VALUES (%(p)s, 'citizen')", {"p": person_id})
+        else:
+            person_id, _ = service.create_staff(phone, display, grant)
+            conn.exec_driver_sql("UPDATE person SET password_hash = %(h)s WHERE id = %(p)s",
+                                 {"h": _hash(), "p": person_id})
+        session = service._new_session(person_id)
+        actors[name] = Actor(name, person_id, "+84" + phone[1:], session.token,
+                             session.csrf_token,
+                             principal=Principal(person_id, grants(conn, person_id), "cookie",
+                                                 csrf_token=session.csrf_token))
+        personal += ["+84" + phone[1:], phone, display]
+    tokens: dict[str, int] = {}
+    for name in ("officer", "leader", "planner", "administrator", "officer2"):
+        scope = {"planner": "layer.write", "administrator": "audit.read"}.get(name, "dossier.read")
+        tokens[name], _ = service.issue_token(actors[name].principal, f"{name} sync", [scope], 30)
+    officer = actors["officer"]
+    token_id, secret = service.issue_token(officer.principal, "one-stop sync", ["dossier.read"], 30)
+    tokens["officer_token"] = token_id
+    actors["officer_token"] = Actor(
+        "officer_token", officer.person_id, officer.phone, bearer=secret,
+        principal=Principal(officer.person_id, officer.principal.grants, "token",
+                            frozenset({"dossier.read"})))
+    parcels = {ward: _parcel_in(conn, ward) for ward in (MY_WARD, OTHER_WARD)}
+    dossiers: dict[str, Dossier] = {}
+    for key, owner, procedure, ward, submit in [
+        ("c1_draft", "citizen", PERMIT, MY_WARD, False),
+        ("c1_sub", "citizen", PERMIT, MY_WARD, True),
+        ("c2_draft", "citizen2", BUSINESS, OTHER_WARD, False),
+        ("c2_sub", "citizen2", BUSINESS, OTHER_WARD, True),
+        ("c2_urban_other_ward", "citizen2", PERMIT, OTHER_WARD, True),
+        ("c2_economy_my_ward", "citizen2", BUSINESS, MY_WARD, True),
+    ]:
+        applicant = {"full_name": f"Đương Sự {key}",
+                     "id_number": f"0790{zlib.crc32(key.encode()) % 10**8:08d}",
+                     "phone": actors[owner].phone, "address": None}
+        personal += [applicant["full_name"], applicant["id_number"]]
+        dossier_id = int(conn.exec_driver_sql(
+            "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, parcel_key, "
+            "applicant) SELECT %(o)s, p.id, p.department, %(w)s, %(k)s, %(a)s::jsonb "
+            "FROM procedure p WHERE p.id = %(p)s RETURNING id",
+            {"o": actors[owner].person_id, "p": procedure, "w": ward, "k": parcels[ward],
+             "a": _json(applicant)}).scalar_one())
+        code = None
+        if submit:
+            code = f"000.00.01.H29-260101-{len(dossiers) + 1:04d}"
+            conn.exec_driver_sql("UPDATE dossier SET status = 'awaiting_receipt', code = %(c)s, "
+                                 "submitted_at = now() WHERE id = %(i)s",
+                                 {"c": code, "i": dossier_id})
+        department = URBAN if procedure == PERMIT else ECONOMY
+        dossiers[key] = Dossier(key, dossier_id, owner, department, ward,
+                                "awaiting_receipt" if submit else "draft", code)
+    return World(actors, dossiers, tokens, personal, parcels)
+
+
+_HASH: list[str] = []
+
+
+def _hash() -> str:
+    from accounts.service import HASHER
+
+    if not _HASH:
+        _HASH.append(HASHER.hash(PASSWORD))
+    return _HASH[0]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value)
+
+
+def in_scope(actor: str, dossier: Dossier) -> bool:
+    """Whether the actor should reach the dossier: the rule of the issue, restated by hand."""
+    if actor == "citizen":
+        return dossier.owner == "citizen"
+    if dossier.status == "draft":
+        return False
+    if actor in ("officer", "officer_token"):
+        return dossier.department == URBAN and dossier.ward == MY_WARD
+    if actor == "leader":
+        return dossier.department == URBAN
+    return False
+
+
