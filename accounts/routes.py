@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from accounts.notify import OutboxNotifier
+from accounts.oidc import STATE_SECONDS, Providers
 from accounts.policy import Principal
 from accounts.schemas import (
     AuditEvent,
@@ -38,6 +39,8 @@ from gisapi.errors import DomainError, error_response
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "testserver"}
+OIDC_COOKIE = "civicmap_oidc"
+ProviderName = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$", examples=["vneid"])]
 
 Entering = Annotated[Principal, Depends(authorize("account.enter"))]
 Public = Annotated[Principal, Depends(authorize("public.read"))]
@@ -121,6 +124,41 @@ def reset(body: Reset, _: Entering, service: Service) -> Response:
     """A new password; sessions and API tokens of the account end."""
     failure = service.reset_password(body.identifier, body.code, body.new_password)
     return error_response(failure) if failure else Response(status_code=204)
+
+
+def _providers(request: Request) -> Providers:
+    return getattr(request.app.state, "identity_providers", None) or Providers()
+
+
+@router.get("/auth/oidc/{provider}/start", status_code=302,
+            summary="Sign in with an identity provider (VNeID, city SSO)")
+def oidc_start(provider: ProviderName, _: Entering, request: Request,
+               next_path: Annotated[str | None, Query(alias="next", max_length=200)] = None,
+               ) -> Response:
+    """Redirect to the provider; the state, nonce and PKCE verifier wait in a sealed cookie."""
+    callback = str(request.url_for("oidc_callback", provider=provider))
+    start = _providers(request).start(request.app.state.server_key, provider, callback, next_path)
+    response = RedirectResponse(start.url, status_code=302)
+    response.set_cookie(OIDC_COOKIE, start.sealed, max_age=STATE_SECONDS, httponly=True,
+                        samesite="lax", secure=request.url.hostname not in LOCAL_HOSTS,
+                        path="/api/auth/oidc/")
+    return response
+
+
+@router.get("/auth/oidc/{provider}/callback", name="oidc_callback", status_code=302,
+            summary="Where the identity provider sends the browser back")
+def oidc_callback(provider: ProviderName, _: Entering, request: Request, service: Service,
+                  code: Annotated[str, Query(min_length=1, max_length=2000)],
+                  state: Annotated[str, Query(min_length=1, max_length=200)]) -> Response:
+    """Verify the answer, sign the person in and go back to where they started."""
+    claims, target = _providers(request).finish(
+        request.app.state.server_key, provider, request.cookies.get(OIDC_COOKIE), state, code,
+        str(request.url_for("oidc_callback", provider=provider)))
+    session = service.sign_in_external(claims, request.cookies.get(COOKIE))
+    response = RedirectResponse(target, status_code=302)
+    response.delete_cookie(OIDC_COOKIE, path="/api/auth/oidc/")
+    _set_cookie(response, request, session)
+    return response
 
 
 # -- one's own account -------------------------------------------------------------------------

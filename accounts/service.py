@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts import repository
 from accounts.notify import Notifier
+from accounts.oidc import ExternalClaims
 from accounts.policy import (
     STAFF_ROLES,
     TOKEN_SCOPES,
@@ -209,6 +210,39 @@ class AccountService:
         session = self._new_session(int(row.id))
         self.audit("sign_in", row.id)
         return session
+
+    def sign_in_external(self, claims: ExternalClaims, old_token: str | None = None) -> Session:
+        """A session for the person an OpenID Connect provider vouches for: the one linked to
+        the (issuer, subject), else the account with the phone or e-mail the provider verified,
+        else a new verified citizen."""
+        row = self._one("SELECT e.person_id FROM external_identity e JOIN person p "
+                        "ON p.id = e.person_id WHERE e.issuer = %(i)s AND e.subject = %(s)s "
+                        "AND p.deleted_at IS NULL", {"i": claims.issuer, "s": claims.subject})
+        person_id = int(row.person_id) if row else None
+        if person_id is None:
+            for kind, value in (("phone", claims.phone), ("email", claims.email)):
+                if value and person_id is None:
+                    found = self._one(f"SELECT id FROM person WHERE {kind} = %(v)s "
+                                      "AND deleted_at IS NULL", {"v": value})
+                    person_id = int(found.id) if found else None
+            if person_id is None:
+                person_id = int(self._one(
+                    "INSERT INTO person (phone, email, password_hash, display_name, "
+                    "verified_at) VALUES (%(ph)s, %(em)s, '!', %(n)s, now()) RETURNING id",
+                    {"ph": claims.phone, "em": claims.email,
+                     "n": (claims.name or "Công dân").strip()[:100]})[0])
+                self._exec("INSERT INTO role_grant (person_id, role) VALUES (%(p)s, 'citizen')",
+                           {"p": person_id})
+                self.audit("sign_up", person_id, via="oidc")
+            self._exec("INSERT INTO external_identity (issuer, subject, person_id) VALUES "
+                       "(%(i)s, %(s)s, %(p)s)",
+                       {"i": claims.issuer, "s": claims.subject, "p": person_id})
+        self._exec("UPDATE person SET verified_at = coalesce(verified_at, now()) "
+                   "WHERE id = %(p)s", {"p": person_id})
+        if old_token:
+            self._revoke_session(old_token)
+        self.audit("sign_in", person_id, via="oidc", issuer=claims.issuer)
+        return self._new_session(person_id)
 
     @staticmethod
     def _password_matches(stored: str | None, password: str) -> bool:

@@ -48,15 +48,18 @@ SAMPLES: dict[str, str] = {
     "layer": "basemap", "z": "14", "x": str(X14), "y": str(Y14), "fontstack": "Noto Sans Regular",
     "glyph_range": "0-255", "name": "district", "kind": "json", "layer_id": "1",
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
+    "provider": "vneid",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
     "/api/parcels": {"ward": "Tân Mỹ"},
     "/api/search": {"q": "Tân"},
+    "/api/auth/oidc/{provider}/callback": {"code": "c", "state": "s"},
 }
 # Routes whose own answer depends on something the matrix does not set up (a raster in the
-# catalogue, a valid one-time code): for them only "not refused, not a 5xx" is asserted.
-LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$")
+# catalogue, a valid one-time code, an identity provider): for them only "not refused, not a
+# 5xx" is asserted.
+LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oidc/")
 # The state a dossier must be in for the route to succeed on one's own.
 STATE = {("PATCH", "/api/dossiers/{dossier_id}"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/submit"): "draft",
