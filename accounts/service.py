@@ -117,22 +117,46 @@ class AccountService:
         kind, value = parse_identifier(identifier)
         self.limits.check(ANONYMOUS_WRITE, self.address)
         self.limits.hit(ANONYMOUS_WRITE, self.address)
+        channel = "sms" if kind == "phone" else "email"
         # `kind` is 'phone' or 'email' (parse_identifier): a column name, never user text.
-        if self._one(f"SELECT 1 FROM person WHERE {kind} = %(v)s", {"v": value}):
-            raise ConflictError(f"this {kind} already has an account", "identifier")
+        taken = self._one(f"SELECT id, verified_at FROM person WHERE {kind} = %(v)s "
+                          "AND deleted_at IS NULL", {"v": value})
+        if taken is not None:
+            # The same answer as for a new account, so sign-up tells nobody who has one.
+            self._already_registered(taken, kind, value, password, name, lang)
+            return channel
         try:
-            person_id = int(self._one(
-                f"INSERT INTO person ({kind}, password_hash, display_name, lang) "
-                "VALUES (%(v)s, %(h)s, %(n)s, %(l)s) RETURNING id",
-                {"v": value, "h": HASHER.hash(password), "n": name.strip(), "l": lang},
-            )[0])
+            with self.conn.begin_nested():
+                person_id = int(self._one(
+                    f"INSERT INTO person ({kind}, password_hash, display_name, lang) "
+                    "VALUES (%(v)s, %(h)s, %(n)s, %(l)s) RETURNING id",
+                    {"v": value, "h": HASHER.hash(password), "n": name.strip(), "l": lang},
+                )[0])
         except IntegrityError:  # the same identifier signed up a moment ago, concurrently
-            raise ConflictError(f"this {kind} already has an account", "identifier") from None
+            return channel
         self._exec("INSERT INTO role_grant (person_id, role) VALUES (%(p)s, 'citizen')",
                    {"p": person_id})
         self._send_code(person_id, kind, value, "verify")
         self.audit("sign_up", person_id)
-        return "sms" if kind == "phone" else "email"
+        return channel
+
+    def _already_registered(self, taken: Any, kind: str, value: str, password: str, name: str,
+                            lang: str) -> None:
+        if taken.verified_at is None:
+            # Never verified, so never used: whoever proves the phone or e-mail now gets it.
+            self._exec("UPDATE person SET password_hash = %(h)s, display_name = %(n)s, "
+                       "lang = %(l)s WHERE id = %(p)s",
+                       {"h": HASHER.hash(password), "n": name.strip(), "l": lang,
+                        "p": taken.id})
+            self._send_code(int(taken.id), kind, value, "verify")
+            return
+        HASHER.hash(password)  # as slow as creating an account: timing tells nothing either
+        self.limits.check(CODE_SEND, value)
+        self.limits.hit(CODE_SEND, value)
+        self.notifier.send("sms" if kind == "phone" else "email", value,
+                           "civicmap: số này đã có tài khoản. Quên mật khẩu? Dùng "
+                           "\"Quên mật khẩu\" để đặt lại.")
+        self.audit("sign_up_existing", int(taken.id))
 
     def _send_code(self, person_id: int, kind: str, value: str, purpose: str) -> None:
         self.limits.check(CODE_SEND, value)

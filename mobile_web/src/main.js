@@ -1,4 +1,5 @@
 import * as maplibregl from "maplibre-gl";
+import { accountScreens } from "./account.js";
 import { formatDate, formatNumber, translator } from "./i18n.js";
 
 const asked = new URLSearchParams(location.search).get("lang");
@@ -289,6 +290,9 @@ document.getElementById("search").addEventListener("submit", async (event) => {
   results.append(...items);
   results.hidden = false;
 });
+
+accountScreens({ t, lang, el, status, panel: document.getElementById("account"),
+  button: document.getElementById("account-button") });
 
 map.on("click", async (event) => {
   const { lng, lat } = event.lngLat;

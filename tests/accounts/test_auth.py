@@ -129,10 +129,29 @@ def test_a_body_cannot_set_privileged_fields(client: TestClient, field: str) -> 
 
 def test_duplicate_and_malformed_identifiers(client: TestClient, conn: Connection) -> None:
     _sign_up(client, "An@Example.vn")
+    first = _code(conn, "an@example.vn")
+    # Not verified yet: signing up again sends a new code (the old one is superseded).
     again = client.post("/api/auth/signup", json={
         "identifier": "an@example.vn", "password": PASSWORD, "display_name": "An",
         "accept_purpose": True})
-    assert again.status_code == 409
+    assert again.status_code == 202
+    assert client.post("/api/auth/verify", json={
+        "identifier": "an@example.vn", "code": _code(conn, "an@example.vn")}).status_code == 204
+    # Verified: the same 202 as for a new account (nobody learns who has one), and the owner
+    # is told by e-mail instead of getting a code.
+    third = client.post("/api/auth/signup", json={
+        "identifier": "an@example.vn", "password": "another-password-x", "display_name": "X",
+        "accept_purpose": True})
+    assert third.status_code == 202
+    assert third.json() == again.json()
+    notice = conn.exec_driver_sql(
+        "SELECT body FROM outbox_message WHERE recipient = 'an@example.vn' "
+        "ORDER BY id DESC LIMIT 1").scalar_one()
+    assert "đã có tài khoản" in notice
+    assert first not in notice
+    signed = client.post("/api/auth/signin", json={"identifier": "an@example.vn",
+                                                   "password": PASSWORD})
+    assert signed.status_code == 200  # the password was not replaced
     bad = client.post("/api/auth/signup", json={
         "identifier": "12345", "password": PASSWORD, "display_name": "An",
         "accept_purpose": True})
