@@ -28,6 +28,8 @@ staff_app = typer.Typer(help="Staff accounts (created here, never by sign-up).",
 app.add_typer(staff_app, name="staff")
 raster_app = typer.Typer(help="Raster layers (scanned plans, orthophotos).", no_args_is_help=True)
 app.add_typer(raster_app, name="raster")
+outbox_app = typer.Typer(help="Messages waiting to leave (SMS, e-mail).", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 
 
 def _settings() -> Settings:
@@ -219,6 +221,46 @@ def staff_add(
     finally:
         engine.dispose()
     typer.echo(f"staff account {person_id} ({role}) created; temporary password: {password}")
+
+
+# -- outbox ---------------------------------------------------------------------------------
+
+@outbox_app.command("show")
+def outbox_show(
+    last: Annotated[int, typer.Option(help="How many of the newest messages")] = 10,
+) -> None:
+    """The development inbox: the newest messages, with their codes."""
+    settings = _settings()
+    ensure_database(settings)
+    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT created_at, channel, recipient, body, sent_at FROM outbox_message "
+                "ORDER BY id DESC LIMIT %(n)s", {"n": last}).all()
+    finally:
+        engine.dispose()
+    for row in reversed(rows):
+        state = "sent" if row.sent_at else "pending"
+        typer.echo(f"{row.created_at:%Y-%m-%d %H:%M} {row.channel} {row.recipient} [{state}] "
+                   f"{row.body}")
+
+
+@outbox_app.command("deliver")
+def outbox_deliver() -> None:
+    """Deliver pending messages through the sender adapters (here: the development sink)."""
+    from accounts.notify import CHANNELS, DevelopmentSink, Sender, deliver
+
+    settings = _settings()
+    ensure_database(settings)
+    senders: dict[str, Sender] = {c: DevelopmentSink(c) for c in CHANNELS}
+    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
+    try:
+        with engine.begin() as conn:
+            done = deliver(conn, senders)
+    finally:
+        engine.dispose()
+    typer.echo(f"{done.sent} sent, {done.failed} failed")
 
 
 # -- raster ---------------------------------------------------------------------------------

@@ -265,3 +265,16 @@ def test_the_matrix_would_see_a_leaking_route(client: TestClient, conn: Connecti
     finally:
         policy.POLICY = original
     assert outcome.foreign_2xx > 0
+
+
+def test_no_personal_data_travels_in_urls(client: TestClient) -> None:
+    """Paths and query strings end up in access logs and browser history: none carries a phone,
+    an e-mail, a name, a password or an ID number."""
+    personal = {"identifier", "phone", "email", "password", "display_name", "id_number",
+                "full_name", "address"}
+    found = [f"{method.upper()} {path} ?{param['name']}"
+             for path, operations in client.app.openapi()["paths"].items()
+             for method, operation in operations.items()
+             for param in operation.get("parameters", [])
+             if param["name"] in personal]
+    assert found == []
