@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from etl.crs import VN2000_HCMC, WGS84, from_wgs84, is_vn2000_tm3, to_wgs84
 from etl.geometry import polygonal_part
 from etl.readers import FeatureBatch, OgrReader, ReaderError
+from layers.catalogue import record_published
 from layers.text import normalize_search
 from tiles import changes as tile_changes
 from tiles.layers import readable_minzoom
@@ -30,6 +31,12 @@ LAYER_ORDER = (
     "parcels",
 )
 OLD_WARD_END = "2025-07-01"
+# Loader kinds that are catalogue layers, and the planning table each is published into.
+CATALOGUE_TABLES = {
+    "zoning_blocks": "zoning_block", "land_use": "land_use_zone", "parcels": "parcel",
+    "roads": "road", "water": "water_body", "zoning_plans": "zoning_plan",
+    "detailed_plans": "detailed_plan",
+}
 TILE_LAYERS_OF = {  # loader layer kind -> the tile layers drawn from it
     "wards": ("wards", "wards_old"), "water": ("water",), "roads": ("roads",),
     "zoning_blocks": ("zoning_blocks",), "land_use": ("land_use",), "parcels": ("parcels",),
@@ -168,6 +175,11 @@ class PlanningSetLoader:
                                   ([*changed, "basemap"],))
             if "parcels" in prepared:
                 set_parcel_minzoom(self.conn)
+            for kind, data in prepared.items():
+                table = CATALOGUE_TABLES.get(kind)
+                if table:
+                    record_published(self.conn, kind, Path(data.batch.source).name,
+                                     data.batch.srid, counts[kind], table)
         for table in PLANNING_TABLES + ("admin_unit",):
             self.conn.execute(f"ANALYZE {table}")
         return counts

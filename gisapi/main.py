@@ -16,6 +16,7 @@ from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
 from gisapi.settings import Settings, get_settings
 from gisapi.web import router as web_router
+from layers.ogc.routes import router as ogc_router
 from layers.routes import router as parcels_router
 from permits.routes import router as dossiers_router
 from tiles.http import HotTileMiddleware
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     public = [Depends(authorize("public.read"))]
     app.include_router(health_router, dependencies=public)
     app.include_router(parcels_router, dependencies=public)
+    app.include_router(ogc_router, dependencies=public)
     app.include_router(accounts_router)
     app.include_router(dossiers_router)
     app.include_router(tiles_router, dependencies=public)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -13,12 +18,12 @@ from sqlalchemy import Connection, Engine
 
 from etl.load import LAYER_ORDER, PlanningSetLoader
 from etl.sample import generate
-from gisapi.db import make_engine
+from gisapi.db import libpq_url, make_engine
 from gisapi.deps import get_connection
 from gisapi.main import create_app
 from gisapi.migrate import upgrade
 from gisapi.pgcluster import PostgresCluster
-from gisapi.settings import Settings
+from gisapi.settings import PROJECT_ROOT, Settings
 
 TEST_PARCELS = 20_000
 
@@ -72,3 +77,29 @@ def client(engine: Engine, conn: Connection) -> Iterator[TestClient]:
     app.state.side_transaction = lambda: nullcontext(conn)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def live_server(cluster: PostgresCluster, engine: Engine) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
+               CIVICMAP_TILE_CACHE_SIZE="0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers", "1"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the server did not start") from None
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)

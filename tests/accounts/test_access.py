@@ -48,7 +48,7 @@ SAMPLES: dict[str, str] = {
     "layer": "basemap", "z": "14", "x": str(X14), "y": str(Y14), "fontstack": "Noto Sans Regular",
     "glyph_range": "0-255", "name": "district", "kind": "json", "layer_id": "1",
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
-    "provider": "vneid",
+    "provider": "vneid", "collection_id": "zoning_blocks", "feature_id": "1",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},

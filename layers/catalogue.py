@@ -1,0 +1,42 @@
+"""The layer catalogue's writes shared by the loader and the ingest: recording a published
+version, with the version it supersedes, each move an event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+
+def record_published(conn: psycopg.Connection[Any], layer_id: str, source_name: str,
+                     srid: int | None, feature_count: int, data_table: str | None,
+                     actor_id: int | None = None) -> int:
+    """A new version of the layer, published at once (loads of whole planning sets); the one
+    published before becomes superseded. Returns the version number."""
+    # One publisher of a layer at a time.
+    conn.execute("SELECT 1 FROM catalogue_layer WHERE id = %s FOR UPDATE", (layer_id,))
+    previous = conn.execute(
+        "UPDATE catalogue_version SET status = 'superseded' WHERE layer_id = %s "
+        "AND status = 'published' RETURNING id", (layer_id,)).fetchone()
+    if previous:
+        conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
+                     "to_status) VALUES (%s, %s, 'supersede', 'published', 'superseded')",
+                     (previous[0], actor_id))
+    row = conn.execute(
+        """
+        INSERT INTO catalogue_version (layer_id, number, status, source_name, srid,
+            feature_count, data_table, created_by, published_at)
+        SELECT %(l)s::varchar, coalesce(max(number), 0) + 1, 'published', %(s)s, %(r)s,
+               %(n)s, %(t)s, %(a)s, now()
+        FROM catalogue_version WHERE layer_id = %(l)s::varchar
+        RETURNING id, number
+        """,
+        {"l": layer_id, "s": source_name, "r": srid, "n": feature_count, "t": data_table,
+         "a": actor_id},
+    ).fetchone()
+    assert row is not None
+    conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
+                 "to_status, detail) VALUES (%s, %s, 'publish', NULL, 'published', %s)",
+                 (row[0], actor_id, Jsonb({"via": "planning set load"})))
+    return int(row[1])

@@ -1,0 +1,1 @@
+"""OGC API – Features for the published layers."""
