@@ -1,0 +1,144 @@
+"""Reading an uploaded vector dataset in bounded batches, with the driver its format allows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyogrio
+import pyogrio.raw
+import shapely
+from numpy.typing import NDArray
+
+from etl.readers.base import FeatureBatch, ReaderError
+from etl.readers.detect import Dataset
+
+# Formats GDAL reads whole whatever we ask: skipping features would re-read from the start.
+STREAMED = {"shapefile", "gpkg"}
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the doctors need a person to decide, with the candidates and what each means."""
+
+    kind: str  # layer | crs | encoding
+    prompt: str
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+class NeedsAnswer(Exception):  # noqa: N818 - a state of the job, not an error
+    """The ingest stops until the question is answered."""
+
+    def __init__(self, question: Question) -> None:
+        super().__init__(question.prompt)
+        self.question = question
+
+
+class VectorSource:
+    """One layer of a vector dataset, opened only by the driver meant for its format."""
+
+    def __init__(self, dataset: Dataset, layer: str | None = None,
+                 encoding: str | None = None) -> None:
+        self.dataset = dataset
+        self.encoding = encoding
+        name = dataset.path.name
+        try:
+            layers = [str(row[0]) for row in pyogrio.list_layers(dataset.path)]
+        except Exception as exc:  # pyogrio raises its own DataSourceError family
+            raise ReaderError(f"{name}: not a readable {dataset.format} file") from exc
+        if not layers:
+            raise ReaderError(f"{name}: no layer in the file")
+        if layer is None and len(layers) > 1:
+            raise NeedsAnswer(Question("layer", f"{name} has several layers: which one?",
+                                       [{"value": n} for n in layers]))
+        self.layer = layer or layers[0]
+        if self.layer not in layers:
+            raise ReaderError(f"{name}: no layer {self.layer!r} (has {', '.join(layers)})")
+        info = pyogrio.read_info(dataset.path, layer=self.layer, encoding=encoding)
+        if info["driver"] != dataset.driver:
+            raise ReaderError(f"{name}: opened as {info['driver']}, not {dataset.driver}: "
+                              "refused")
+        self.count = int(info["features"]) if info["features"] >= 0 else None
+        self.crs_wkt: str | None = info.get("crs")
+        self.fields = [str(f) for f in info["fields"]]
+        self.geometry_type = str(info.get("geometry_type"))
+        self.native_encoding = info.get("encoding")
+
+    def raw_text(self, limit: int = 2_000) -> dict[str, list[bytes]]:
+        """Text attributes of the first features as stored (bytes), for the encoding doctor."""
+        meta, _, _, data = pyogrio.raw.read(self.dataset.path, layer=self.layer,
+                                            encoding="latin1", read_geometry=False,
+                                            max_features=limit)
+        out: dict[str, list[bytes]] = {}
+        for name, column in zip(meta["fields"], data, strict=True):
+            if column.dtype == object:
+                out[str(name)] = [v.encode("latin1") for v in column if isinstance(v, str)]
+        return out
+
+    def batches(self, size: int = 50_000) -> Iterator[FeatureBatch]:
+        """The features in batches of at most `size` (the whole layer for formats GDAL
+        cannot skip into)."""
+        kwargs: dict[str, Any] = {"layer": self.layer, "encoding": self.encoding}
+        if self.dataset.format == "dxf":
+            yield self._dxf()
+            return
+        if self.dataset.format not in STREAMED:
+            yield self._batch(**kwargs)
+            return
+        skip = 0
+        while True:
+            batch = self._batch(skip_features=skip, max_features=size, **kwargs)
+            if len(batch) == 0:
+                return
+            yield batch
+            skip += len(batch)
+            if len(batch) < size:
+                return
+
+    def _batch(self, **kwargs: Any) -> FeatureBatch:
+        meta, _, wkb, data = pyogrio.raw.read(self.dataset.path, **kwargs)
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+        return FeatureBatch(geoms, dict(zip(meta["fields"], data, strict=True)), None,
+                            f"{self.dataset.path.name}:{self.layer}")
+
+    def _dxf(self) -> FeatureBatch:
+        """Closed polylines become polygons carrying their DXF layer name; TEXT entities inside
+        a polygon are joined into its label."""
+        meta, _, wkb, data = pyogrio.raw.read(self.dataset.path, layer=self.layer,
+                                              encoding=self.encoding)
+        columns = dict(zip(meta["fields"], data, strict=True))
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+        layer_names = columns.get("Layer", np.full(len(geoms), None, dtype=object))
+        texts = columns.get("Text", np.full(len(geoms), None, dtype=object))
+        polys: list[Any] = []
+        names: list[Any] = []
+        for geom, layer_name in zip(geoms, layer_names, strict=True):
+            if geom is None:
+                continue
+            kind = shapely.get_type_id(geom)
+            if kind == 2 or (kind == 1 and shapely.is_closed(geom)
+                             and shapely.get_num_coordinates(geom) >= 4):
+                ring = geom if kind == 2 else shapely.polygons(shapely.get_coordinates(geom))
+                polys.append(ring)
+                names.append(layer_name)
+            elif kind in (3, 6):
+                polys.append(geom)
+                names.append(layer_name)
+        poly_array: NDArray[np.object_] = np.array(polys, dtype=object)
+        labels: list[str | None] = [None] * len(polys)
+        points = [(g, t) for g, t in zip(geoms, texts, strict=True)
+                  if g is not None and shapely.get_type_id(g) == 0 and t]
+        if polys and points:
+            tree = shapely.STRtree(poly_array)
+            found: dict[int, list[str]] = {}
+            for point, text in points:
+                for index in tree.query(point, predicate="within"):
+                    found.setdefault(int(index), []).append(str(text).strip())
+            for index, parts in found.items():
+                labels[index] = " ".join(parts)
+        return FeatureBatch(
+            poly_array,
+            {"dxf_layer": np.array(names, dtype=object), "label": np.array(labels, dtype=object)},
+            None, f"{self.dataset.path.name}:{self.layer}")
