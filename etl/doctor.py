@@ -90,6 +90,8 @@ def _place(value: str, label: str, xy: NDArray[np.float64],
     lon, lat = np.asarray(lon), np.asarray(lat)
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
         return None
+    if np.abs(lon).max() > 180 or np.abs(lat).max() > 90:  # read so, it is not on Earth
+        return None
     centre = shapely.Point(float(np.median(lon)), float(np.median(lat)))
     degrees = shapely.distance(district, centre)
     km = float(degrees) * 111.32 * math.cos(math.radians(centre.y))

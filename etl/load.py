@@ -31,12 +31,9 @@ LAYER_ORDER = (
     "parcels",
 )
 OLD_WARD_END = "2025-07-01"
-# Loader kinds that are catalogue layers, and the planning table each is published into.
-CATALOGUE_TABLES = {
-    "zoning_blocks": "zoning_block", "land_use": "land_use_zone", "parcels": "parcel",
-    "roads": "road", "water": "water_body", "zoning_plans": "zoning_plan",
-    "detailed_plans": "detailed_plan",
-}
+# Loader kinds that are catalogue layers (migration 0012 names their planning tables).
+CATALOGUE_KINDS = ("zoning_blocks", "land_use", "parcels", "roads", "water", "zoning_plans",
+                   "detailed_plans")
 TILE_LAYERS_OF = {  # loader layer kind -> the tile layers drawn from it
     "wards": ("wards", "wards_old"), "water": ("water",), "roads": ("roads",),
     "zoning_blocks": ("zoning_blocks",), "land_use": ("land_use",), "parcels": ("parcels",),
@@ -176,10 +173,9 @@ class PlanningSetLoader:
             if "parcels" in prepared:
                 set_parcel_minzoom(self.conn)
             for kind, data in prepared.items():
-                table = CATALOGUE_TABLES.get(kind)
-                if table:
+                if kind in CATALOGUE_KINDS:
                     record_published(self.conn, kind, Path(data.batch.source).name,
-                                     data.batch.srid, counts[kind], table)
+                                     data.batch.srid, counts[kind], None)
         for table in PLANNING_TABLES + ("admin_unit",):
             self.conn.execute(f"ANALYZE {table}")
         return counts

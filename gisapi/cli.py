@@ -10,6 +10,7 @@ import psycopg
 import typer
 
 from gisapi.db import database_url, embedded_cluster, libpq_url, make_engine
+from gisapi.errors import DomainError
 from gisapi.pgcluster import ClusterError
 from gisapi.settings import Settings, get_settings
 
@@ -30,6 +31,9 @@ raster_app = typer.Typer(help="Raster layers (scanned plans, orthophotos).", no_
 app.add_typer(raster_app, name="raster")
 outbox_app = typer.Typer(help="Messages waiting to leave (SMS, e-mail).", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+etl_app = typer.Typer(help="Planners' files into layer versions.", no_args_is_help=True)
+app.add_typer(etl_app, name="etl")
+NEEDS_INPUT = 3
 
 
 def _settings() -> Settings:
@@ -261,6 +265,79 @@ def outbox_deliver() -> None:
     finally:
         engine.dispose()
     typer.echo(f"{done.sent} sent, {done.failed} failed")
+
+
+# -- etl ------------------------------------------------------------------------------------
+
+@etl_app.command("ingest")
+def etl_ingest(
+    source: Annotated[Path, typer.Argument(help="Zipped shapefile, GeoPackage, GeoJSON, DXF, "
+                                                "KML or KMZ")],
+    layer_id: Annotated[str, typer.Option("--layer", help="Catalogue layer id, e.g. land_use")],
+    crs: Annotated[str | None, typer.Option(help="EPSG:9210, EPSG:32648, EPSG:4326[:swapped]")]
+    = None,
+    encoding: Annotated[str | None, typer.Option(help="utf-8, cp1258, tcvn3 or vni")] = None,
+    source_layer: Annotated[str | None, typer.Option("--source-layer",
+                                                     help="Layer of a multi-layer file")]
+    = None,
+    publish: Annotated[bool, typer.Option(help="Publish once validated")] = False,
+) -> None:
+    """Ingest a file: 0 when done, 3 when a doctor asks (question and candidates printed;
+    answer with the same flag), 1 with the reason when it is refused."""
+    import io
+    import threading
+
+    from etl.ingest import Ingest
+    from layers.catalogue.service import CatalogueService
+
+    if not source.is_file() or source.is_symlink():
+        raise _fail(f"not a regular file: {source}")
+    settings = _settings()
+    ensure_database(settings)
+    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
+    answers = {k: v for k, v in {"crs": crs, "encoding": encoding,
+                                 "layer": source_layer}.items() if v}
+    try:
+        with engine.begin() as conn, open(source, "rb") as stream:
+            service = CatalogueService(conn, settings.upload_dir, settings.upload_max_mb * 1024**2)
+            job_id = service.upload(layer_id, source.name, io.BufferedReader(stream), answers,
+                                    publish, None)
+    except DomainError as exc:
+        raise _fail(f"not accepted: {exc.message}") from exc
+    dsn = settings_libpq_url(settings)
+    worker = threading.Thread(target=Ingest(dsn, settings.upload_dir).run, args=(job_id,))
+    worker.start()
+    with psycopg.connect(dsn, autocommit=True) as watch, \
+            typer.progressbar(length=100, label=source.name) as bar:
+        shown = 0
+        while worker.is_alive():
+            row = watch.execute("SELECT progress FROM etl_job WHERE id = %s", (job_id,)).fetchone()
+            done = int(row[0]) if row else 0
+            bar.update(max(0, done - shown))
+            shown = max(shown, done)
+            time.sleep(0.3)
+        worker.join()
+        bar.update(100 - shown)
+        job = watch.execute(
+            "SELECT j.status, j.message, j.question, v.status, v.number FROM etl_job j "
+            "LEFT JOIN catalogue_version v ON v.id = j.version_id WHERE j.id = %s",
+            (job_id,)).fetchone()
+    engine.dispose()
+    assert job is not None
+    status, message, question, version_status, number = job
+    if status == "needs_input":
+        typer.echo(question["prompt"], err=True)
+        flag = {"crs": "--crs", "encoding": "--encoding", "layer": "--source-layer"}[
+            question["kind"]]
+        for c in question["candidates"]:
+            detail = "  ".join(f"{k}={v}" for k, v in c.items() if k not in ("value",
+                                                                             "samples"))
+            samples = " | ".join(c.get("samples", []))
+            typer.echo(f"  {flag} {c['value']}  {detail}  {samples}".rstrip(), err=True)
+        raise typer.Exit(NEEDS_INPUT)
+    if status != "succeeded" or version_status == "rejected":
+        raise _fail(f"refused: {message}")
+    typer.echo(f"{layer_id} version {number} ({version_status}): {message}")
 
 
 # -- raster ---------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp
 
 from accounts.routes import router as accounts_router
+from etl.jobs import JobRunner
 from gisapi.auth import authorize, install_access_audit
-from gisapi.db import database_url, make_engine, make_read_pool
+from gisapi.db import database_url, libpq_url, make_engine, make_read_pool
 from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
 from gisapi.settings import Settings, get_settings
 from gisapi.web import router as web_router
+from layers.catalogue.routes import router as catalogue_router
 from layers.ogc.routes import router as ogc_router
 from layers.routes import router as parcels_router
 from permits.routes import router as dossiers_router
@@ -53,9 +55,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             url, settings.pool_size, settings.pool_max_overflow
         )
         app.state.read_pool = await make_read_pool(url, settings.pool_size)
+        app.state.jobs = JobRunner(libpq_url(url), settings.upload_dir, settings.ingest_workers)
+        app.state.jobs.resume()
         try:
             yield
         finally:
+            app.state.jobs.close()
             await app.state.read_pool.close()
             if own:
                 app.state.engine.dispose()
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(ogc_router, dependencies=public)
     app.include_router(accounts_router)
     app.include_router(dossiers_router)
+    app.include_router(catalogue_router)
     app.include_router(tiles_router, dependencies=public)
     app.include_router(assets_router, dependencies=public)
     install_raster_tiles(app)

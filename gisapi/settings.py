@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     sample_parcels: int = Field(default=60_000, ge=100)
     sample_seed: int = 7
     tile_cache_size: int = Field(default=100_000, ge=0, description="Tiles kept in the cache")
+    upload_max_mb: int = Field(default=512, ge=1, le=100_000, description="Largest upload")
+    uploads_dir: Path | None = Field(default=None, description="Default: var_dir/uploads")
+    ingest_workers: int = Field(default=2, ge=1, le=16)
     # Keys the hashes of one-time codes; without it a key file is made once under var_dir.
     secret_key: SecretStr | None = Field(default=None, min_length=32)
     agency_code: str = Field(default="000.00.01.H29", pattern=r"^[0-9A-Z.]{3,24}$",
@@ -61,6 +64,11 @@ class Settings(BaseSettings):
             finally:
                 draft.unlink()
         return path.read_text().strip().encode()
+
+    @property
+    def upload_dir(self) -> Path:
+        """Folder of uploaded files and their unpacked contents, one folder per job."""
+        return self.uploads_dir or self.var_dir / "uploads"
 
     @property
     def sample_dir(self) -> Path:

@@ -69,10 +69,16 @@ def conn(engine: Engine) -> Iterator[Connection]:
             trans.rollback()
 
 
+@pytest.fixture(scope="session")
+def uploads_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the test session's uploads go (not the project's var/)."""
+    return tmp_path_factory.mktemp("uploads")
+
+
 @pytest.fixture
-def client(engine: Engine, conn: Connection) -> Iterator[TestClient]:
+def client(engine: Engine, conn: Connection, uploads_dir: Path) -> Iterator[TestClient]:
     # No shared tile cache in HTTP tests: its rows would outlive the test.
-    app = create_app(Settings(tile_cache_size=0), engine=engine)
+    app = create_app(Settings(tile_cache_size=0, uploads_dir=uploads_dir), engine=engine)
     app.dependency_overrides[get_connection] = lambda: conn
     app.state.side_transaction = lambda: nullcontext(conn)
     with TestClient(app) as test_client:

@@ -22,6 +22,7 @@ class FeatureBatch:
     columns: dict[str, NDArray[np.generic]]
     srid: int | None
     source: str
+    raw: NDArray[np.object_] | None = None  # the WKB as read, to explain unreadable ones
 
     def __len__(self) -> int:
         return len(self.geometries)

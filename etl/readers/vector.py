@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +40,11 @@ class VectorSource:
     """One layer of a vector dataset, opened only by the driver meant for its format."""
 
     def __init__(self, dataset: Dataset, layer: str | None = None,
-                 encoding: str | None = None) -> None:
+                 encoding: str | None = None,
+                 convert: Callable[[str], str] | None = None) -> None:
         self.dataset = dataset
         self.encoding = encoding
+        self.convert = convert  # text read as Latin-1 made Unicode (TCVN3, VNI)
         name = dataset.path.name
         try:
             layers = [str(row[0]) for row in pyogrio.list_layers(dataset.path)]
@@ -100,8 +102,14 @@ class VectorSource:
     def _batch(self, **kwargs: Any) -> FeatureBatch:
         meta, _, wkb, data = pyogrio.raw.read(self.dataset.path, **kwargs)
         geoms = shapely.from_wkb(wkb, on_invalid="ignore")
-        return FeatureBatch(geoms, dict(zip(meta["fields"], data, strict=True)), None,
-                            f"{self.dataset.path.name}:{self.layer}")
+        columns = dict(zip(meta["fields"], data, strict=True))
+        if self.convert:
+            for name, column in columns.items():
+                if column.dtype == object:
+                    columns[name] = np.array([self.convert(v) if isinstance(v, str) else v
+                                              for v in column], dtype=object)
+        return FeatureBatch(geoms, columns, None, f"{self.dataset.path.name}:{self.layer}",
+                            raw=wkb)
 
     def _dxf(self) -> FeatureBatch:
         """Closed polylines become polygons carrying their DXF layer name; TEXT entities inside

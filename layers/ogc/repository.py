@@ -28,12 +28,46 @@ class Collection:
     id_column: str
     queryables: tuple[str, ...]
     version: int
+    schema: str = "public"  # layer_data: a version's own table, properties in `props`
+
+    @property
+    def versioned(self) -> bool:
+        """Whether the features live in a version's table (fid, src_id, props, geom)."""
+        return self.schema == "layer_data"
+
+    @property
+    def source(self) -> str:
+        """The qualified table, with rejected features of a version left out."""
+        table = f"{_ident(self.schema)}.{_ident(self.table)}"
+        if self.versioned:
+            return f"(SELECT * FROM {table} WHERE outcome IS DISTINCT FROM 'rejected')"
+        return table
+
+    def props(self) -> str:
+        """SQL of a feature's properties."""
+        if self.versioned:
+            return "t.props"
+        hidden = ", ".join(f"'{h}'" for h in (*HIDDEN, self.id_column))
+        return f"to_jsonb(t) - ARRAY[{hidden}]"
+
+    def prop(self, name: str) -> str:
+        """SQL of one property as text."""
+        return f"(t.props->>'{name}')" if self.versioned else f"t.{_ident(name)}::text"
+
+    @property
+    def fid(self) -> str:
+        """SQL of the feature id."""
+        return "t.fid" if self.versioned else f"t.{_ident(self.id_column)}"
+
+
+def _safe(name: str) -> str:
+    if not IDENTIFIER.match(name):
+        raise ValueError(f"not a safe identifier: {name!r}")
+    return name
 
 
 def _ident(name: str) -> str:
-    if not IDENTIFIER.match(name):
-        raise ValueError(f"not a safe identifier: {name!r}")
-    return f'"{name}"'
+    return f'"{_safe(name)}"'
 
 
 @dataclass(frozen=True)
@@ -57,7 +91,8 @@ class FeatureRepository:
         rows = await self.conn.fetch(
             """
             SELECT l.id, l.title_vi, l.title_en, l.kind, coalesce(l.live_table, v.data_table)
-                   AS data_table, l.id_column, l.queryables, v.number
+                   AS data_table, l.id_column, l.queryables, v.number,
+                   CASE WHEN l.live_table IS NULL THEN 'layer_data' ELSE 'public' END AS schema
             FROM catalogue_layer l
             JOIN catalogue_version v ON v.layer_id = l.id AND v.status = 'published'
             WHERE l.visibility = 'public' AND coalesce(l.live_table, v.data_table) IS NOT NULL
@@ -65,27 +100,21 @@ class FeatureRepository:
             """
         )
         return [Collection(r["id"], r["title_vi"], r["title_en"], r["kind"], r["data_table"],
-                           r["id_column"], tuple(r["queryables"]), r["number"]) for r in rows]
+                           r["id_column"], tuple(r["queryables"]), r["number"], r["schema"])
+                for r in rows]
 
     async def extent(self, c: Collection) -> list[float] | None:
         """The layer's bounding box in lon/lat, from the planner's statistics when there are."""
         box = await self.conn.fetchrow(
             f"""
             SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (
-              SELECT coalesce(ST_EstimatedExtent('public', $1, 'geom')::geometry,
-                              (SELECT ST_Extent(geom)::geometry FROM {_ident(c.table)})) AS b
+              SELECT coalesce(ST_EstimatedExtent($1, $2, 'geom')::geometry,
+                              (SELECT ST_Extent(geom)::geometry FROM {c.source} t)) AS b
             ) s
             """,
-            c.table,
+            c.schema, c.table,
         )
         return None if box is None or box[0] is None else [round(float(v), 7) for v in box]
-
-    async def columns(self, c: Collection) -> list[str]:
-        """The property columns of the layer's table."""
-        rows = await self.conn.fetch(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
-            "AND table_name = $1 ORDER BY ordinal_position", c.table)
-        return [r[0] for r in rows if r[0] not in HIDDEN and r[0] != c.id_column]
 
     def _where(self, c: Collection, q: Query, params: list[Any]) -> str:
         parts = ["true"]
@@ -95,14 +124,13 @@ class FeatureRepository:
             parts.append(f"t.geom && ST_MakeEnvelope(${n - 3}, ${n - 2}, ${n - 1}, ${n}, 4326)")
         for name, value in q.equals.items():
             params.append(value)
-            parts.append(f"t.{_ident(name)}::text = ${len(params)}")
+            parts.append(f"{c.prop(_safe(name))} = ${len(params)}")
         return " AND ".join(parts)
 
     async def items(self, c: Collection, q: Query) -> tuple[str, int, int | None]:
         """(features as a JSON array, number returned, number matched when cheap)."""
         params: list[Any] = []
         where = self._where(c, q, params)
-        hidden = ", ".join(f"'{h}'" for h in (*HIDDEN, c.id_column))
         params.extend([q.limit, q.offset])
         features, returned = await self.conn.fetchrow(
             f"""
@@ -111,10 +139,9 @@ class FeatureRepository:
                      'geometry', ST_AsGeoJSON(s.geom, 7)::json,
                      'properties', s.props) ORDER BY s.fid), '[]')::text, count(*)
             FROM (
-              SELECT t.{_ident(c.id_column)} AS fid, t.geom,
-                     to_jsonb(t) - ARRAY[{hidden}] AS props
-              FROM {_ident(c.table)} t WHERE {where}
-              ORDER BY t.{_ident(c.id_column)} LIMIT ${len(params) - 1} OFFSET ${len(params)}
+              SELECT {c.fid} AS fid, t.geom, {c.props()} AS props
+              FROM {c.source} t WHERE {where}
+              ORDER BY {c.fid} LIMIT ${len(params) - 1} OFFSET ${len(params)}
             ) s
             """,
             *params,
@@ -123,7 +150,7 @@ class FeatureRepository:
         count_where = self._where(c, q, count_params)
         count_params.append(COUNT_CAP + 1)
         matched = await self.conn.fetchval(
-            f"SELECT count(*) FROM (SELECT 1 FROM {_ident(c.table)} t WHERE {count_where} "
+            f"SELECT count(*) FROM (SELECT 1 FROM {c.source} t WHERE {count_where} "
             f"LIMIT ${len(count_params)}) s",
             *count_params,
         )
@@ -131,13 +158,12 @@ class FeatureRepository:
 
     async def item(self, c: Collection, fid: int) -> str | None:
         """One feature as GeoJSON text, or None."""
-        hidden = ", ".join(f"'{h}'" for h in (*HIDDEN, c.id_column))
         row = await self.conn.fetchval(
             f"""
-            SELECT json_build_object('type', 'Feature', 'id', t.{_ident(c.id_column)},
+            SELECT json_build_object('type', 'Feature', 'id', {c.fid},
                      'geometry', ST_AsGeoJSON(t.geom, 7)::json,
-                     'properties', to_jsonb(t) - ARRAY[{hidden}])::text
-            FROM {_ident(c.table)} t WHERE t.{_ident(c.id_column)} = $1
+                     'properties', {c.props()})::text
+            FROM {c.source} t WHERE {c.fid} = $1
             """,
             fid,
         )

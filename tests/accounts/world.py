@@ -67,6 +67,7 @@ class World:
     tokens: dict[str, int]  # owner name -> token id
     personal: list[str]  # personal strings that must never appear in a public answer
     parcels: dict[str, str]  # ward code -> parcel key
+    job_id: int = 0  # an ingest job waiting for an answer
 
 
 def _parcel_in(conn: Connection, ward: str) -> str:
@@ -148,7 +149,12 @@ def build(conn: Connection) -> World:
         department = URBAN if procedure == PERMIT else ECONOMY
         dossiers[key] = Dossier(key, dossier_id, owner, department, ward,
                                 "awaiting_receipt" if submit else "draft", code)
-    return World(actors, dossiers, tokens, personal, parcels)
+    job_id = int(conn.exec_driver_sql(
+        "INSERT INTO etl_job (layer_id, status, source_name, source_path, source_sha256, "
+        "created_by) VALUES ('land_use', 'needs_input', 'x.zip', '/nonexistent/x.zip', "
+        "repeat('0', 64), %(p)s) RETURNING id",
+        {"p": actors["planner"].person_id}).scalar_one())
+    return World(actors, dossiers, tokens, personal, parcels, job_id)
 
 
 _HASH: list[str] = []

@@ -6,7 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
+
+# Planning layers whose published data can be re-published later keep a copy in the version's
+# own table when a whole planning set is loaded: (fid, src_id, props, geom) from the live table.
+SNAPSHOTS = {
+    "land_use": "SELECT id::bigint AS fid, id::text AS src_id, "
+                "jsonb_build_object('ma_loai_dat', code) AS props, "
+                "geom::geometry(Geometry, 4326) AS geom, NULL::text AS problem, "
+                "NULL::text AS outcome FROM land_use_zone",
+}
 
 
 def record_published(conn: psycopg.Connection[Any], layer_id: str, source_name: str,
@@ -39,4 +49,13 @@ def record_published(conn: psycopg.Connection[Any], layer_id: str, source_name: 
     conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
                  "to_status, detail) VALUES (%s, %s, 'publish', NULL, 'published', %s)",
                  (row[0], actor_id, Jsonb({"via": "planning set load"})))
+    if layer_id in SNAPSHOTS:
+        own = f"{layer_id}_v{int(row[1])}"
+        table = sql.Identifier("layer_data", own)
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
+        conn.execute(sql.SQL("CREATE TABLE {} AS ").format(table)
+                     + sql.SQL(SNAPSHOTS[layer_id]))
+        conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (fid)").format(table))
+        conn.execute("UPDATE catalogue_version SET data_table = %s WHERE id = %s",
+                     (own, row[0]))
     return int(row[1])

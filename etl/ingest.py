@@ -1,0 +1,574 @@
+"""An upload's way to a validated layer version: unpack, find the dataset, ask the doctors,
+read in batches, reproject (VN-2000 through EPSG:6960), check every feature, COPY into the
+version's own table, repair or reject with PostGIS, index, compare with what is published.
+
+The version's table is written in one transaction: a job killed at any point leaves no half
+version behind, and the published layer is never touched until someone publishes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+import shapely
+from numpy.typing import NDArray
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from etl import archive, encoding
+from etl.crs import WGS84, to_wgs84
+from etl.doctor import diagnose as diagnose_crs
+from etl.doctor import district_outline
+from etl.readers.base import FeatureBatch, ReaderError
+from etl.readers.detect import Dataset, find_dataset, sniff
+from etl.readers.vector import NeedsAnswer, Question, VectorSource
+from layers.catalogue.publish import publish
+
+FAMILY = {0: "point", 4: "point", 1: "line", 5: "line", 2: "polygon", 6: "polygon"}
+GEOMETRY_OF_KIND = {"land_use": "polygon", "zoning_blocks": "polygon", "parcels": "polygon",
+                    "water": "polygon", "detailed_plans": "polygon", "zoning_plans": "polygon",
+                    "roads": "line"}
+REPORT_ISSUES = 1000
+BATCH = 50_000
+DictConnection = psycopg.Connection[dict[str, Any]]
+
+
+class IngestError(ValueError):
+    """The upload cannot become a version; the message says why."""
+
+
+@dataclass
+class Outcome:
+    """What a run of the job came to."""
+
+    status: str  # succeeded | failed | needs_input | skipped
+    message: str
+    version_id: int | None = None
+    question: Question | None = None
+
+
+@dataclass
+class Issue:
+    """A problem with one feature and what was done about it."""
+
+    feature: str
+    problem: str
+    outcome: str  # repaired | rejected
+
+
+@dataclass
+class Checked:
+    """A batch after the checks done before PostgreSQL sees it."""
+
+    rows: list[tuple[Any, ...]]
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _unreadable_reason(wkb: bytes | None) -> str:
+    if wkb is None:
+        return "no geometry"
+    try:
+        shapely.from_wkb(wkb)
+    except shapely.errors.GEOSException as exc:
+        text = str(exc)
+        if "LinearRing" in text:
+            return "ring too short (fewer than 4 points)"
+        return f"unreadable geometry ({text[:120]})"
+    return "unreadable geometry"
+
+
+class Layer:
+    """The catalogue row of the target layer."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.id: str = row["id"]
+        self.kind: str = row["kind"]
+        self.schema: list[dict[str, Any]] = row["schema"] or []
+        self.geometry = GEOMETRY_OF_KIND.get(self.kind)
+
+    @property
+    def key(self) -> str | None:
+        """The attribute naming each feature (its id field), if the schema has one."""
+        return next((f["name"] for f in self.schema if f.get("key")), None)
+
+    def match(self, fields: list[str]) -> dict[str, str]:
+        """Schema field -> source field (names and aliases, case-insensitive)."""
+        lower = {f.lower(): f for f in fields}
+        found = {}
+        for spec in self.schema:
+            for name in (spec["name"], *spec.get("aliases", [])):
+                if name.lower() in lower:
+                    found[spec["name"]] = lower[name.lower()]
+                    break
+        return found
+
+
+class Checker:
+    """The per-feature checks made before COPY (PostGIS checks the rest)."""
+
+    def __init__(self, layer: Layer, fields: list[str], known_codes: set[str],
+                 convert: Callable[[str], str] | None) -> None:
+        self.layer = layer
+        self.mapping = layer.match(fields)
+        self.required = [f["name"] for f in layer.schema if f.get("required")]
+        missing = [f for f in self.required if f not in self.mapping]
+        if missing:
+            raise IngestError(f"the dataset has no field for {', '.join(missing)} "
+                              f"(it has {', '.join(fields) or 'no fields'})")
+        self.known_codes = known_codes
+        self.convert = convert
+        self.next_fid = 1
+        self.families: Counter[str] = Counter()
+
+    def _props(self, columns: dict[str, NDArray[Any]], i: int) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        renamed = {source: name for name, source in self.mapping.items()}
+        for source, column in columns.items():
+            value = _json_value(column[i])
+            if isinstance(value, str):
+                value = value.strip()
+                if self.convert:
+                    value = self.convert(value)
+            props[renamed.get(source, source)] = value
+        return props
+
+    def check(self, batch: FeatureBatch, srid: int, swapped: bool) -> Checked:
+        """Rows for COPY: (fid, src_id, props, ewkb | None, problem, outcome)."""
+        geoms = batch.geometries
+        out = Checked([])
+        ok = np.array([g is not None for g in geoms], dtype=bool)
+        finite = np.zeros(len(geoms), dtype=bool)
+        if ok.any():
+            finite[ok] = np.isfinite(shapely.bounds(geoms[ok])).all(axis=1) | \
+                shapely.is_empty(geoms[ok])
+        moved = self._reproject(geoms, ok & finite, srid, swapped)
+        for i in range(len(geoms)):
+            fid = self.next_fid
+            self.next_fid += 1
+            props = self._props(batch.columns, i)
+            key = self.layer.key
+            src_id = str(props.get(key)) if key and props.get(key) is not None else str(fid)
+            problem = None
+            geom = moved[i]
+            if not ok[i]:
+                problem = _unreadable_reason(batch.raw[i] if batch.raw is not None else None)
+            elif not finite[i]:
+                problem = "NaN or infinite coordinates"
+            elif shapely.is_empty(geoms[i]):
+                problem = "empty geometry"
+            else:
+                family = FAMILY.get(int(shapely.get_type_id(geoms[i])), "collection")
+                self.families[family] += 1
+                expected = self.layer.geometry
+                if expected and family != expected:
+                    problem = f"a {family} in a {expected} layer"
+            if problem is None:
+                for name in self.required:
+                    if props.get(name) in (None, ""):
+                        problem = f"missing required attribute {name}"
+                        break
+            if problem is None and self.known_codes and self.layer.kind == "land_use":
+                code = str(props.get("ma_loai_dat"))
+                if code not in self.known_codes:
+                    problem = f"unknown land-use code {code}"
+            ewkb = None
+            if problem is None and geom is not None:
+                ewkb = shapely.to_wkb(shapely.set_srid(geom, WGS84), hex=True,
+                                      include_srid=True)
+            if problem:
+                out.issues.append(Issue(src_id, problem, "rejected"))
+            out.rows.append((fid, src_id, json.dumps(props, ensure_ascii=False), ewkb, problem,
+                             "rejected" if problem else None))
+        if self.layer.geometry is None and len(self.families) > 1:
+            raise IngestError("the dataset mixes geometry types "
+                              f"({', '.join(sorted(self.families))}): one kind per layer")
+        return out
+
+    @staticmethod
+    def _reproject(geoms: NDArray[np.object_], usable: NDArray[np.bool_], srid: int,
+                   swapped: bool) -> NDArray[np.object_]:
+        moved = np.full(len(geoms), None, dtype=object)
+        if not usable.any():
+            return moved
+        chosen = geoms[usable]
+        transformer = None if srid == WGS84 else to_wgs84(srid)
+
+        def move(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+            x, y = (coords[:, 1], coords[:, 0]) if swapped else (coords[:, 0], coords[:, 1])
+            if transformer is not None:
+                x, y = transformer.transform(x, y)
+            return np.column_stack([x, y])
+
+        moved[usable] = shapely.transform(chosen, move)
+        return moved
+
+
+class Progress:
+    """Job progress written on its own connection, so others see it while the job runs."""
+
+    def __init__(self, conn: psycopg.Connection[Any], job_id: int) -> None:
+        self.conn = conn
+        self.job_id = job_id
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int = 0, total: int | None = None,
+                 force: bool = False) -> None:
+        """Record the stage and rows done (at most a few times a second unless forced)."""
+        now = time.monotonic()
+        if not force and now - self.last < 0.3:
+            return
+        self.last = now
+        pct = min(99.0, 100.0 * done / total) if total else 0.0
+        self.conn.execute("UPDATE etl_job SET stage = %s, rows = %s, progress = %s, "
+                          "updated_at = now() WHERE id = %s", (stage, done, pct, self.job_id))
+
+
+def _table(layer_id: str, number: int) -> str:
+    return f"{layer_id}_v{number}"
+
+
+class Ingest:
+    """Runs ingest jobs against one database."""
+
+    def __init__(self, dsn: str, work_dir: Path) -> None:
+        self.dsn = dsn
+        self.work_dir = work_dir
+
+    def run(self, job_id: int) -> Outcome:
+        """Run the job to its end; never raises for bad input (the job records why)."""
+        with psycopg.connect(self.dsn, autocommit=True) as side:
+            claimed = side.execute(
+                "UPDATE etl_job SET status = 'running', stage = 'reading', question = NULL, "
+                "message = NULL, updated_at = now() WHERE id = %s AND status = 'queued' "
+                "RETURNING id", (job_id,)).fetchone()
+            if claimed is None:  # another worker has it, or it is not waiting to run
+                return Outcome("skipped", "not queued")
+            progress = Progress(side, job_id)
+            try:
+                outcome = self._run(job_id, progress)
+            except NeedsAnswer as asked:
+                outcome = Outcome("needs_input", asked.question.prompt,
+                                  question=asked.question)
+            except (ReaderError, IngestError) as exc:
+                outcome = Outcome("failed", str(exc))
+            except MemoryError:
+                outcome = Outcome("failed", "the dataset is too large to process")
+            except psycopg.Error as exc:  # PostGIS refusing a geometry is the data's fault
+                first_line = (str(exc).splitlines() or ["database error"])[0]
+                outcome = Outcome("failed", f"the data could not be stored: {first_line}")
+            side.execute(
+                "UPDATE etl_job SET status = %s, message = %s, question = %s, version_id = "
+                "coalesce(%s, version_id), progress = CASE WHEN %s = 'succeeded' THEN 100 "
+                "ELSE progress END, stage = %s, updated_at = now() WHERE id = %s",
+                (outcome.status, outcome.message,
+                 Jsonb(outcome.question.__dict__) if outcome.question else None,
+                 outcome.version_id, outcome.status,
+                 "done" if outcome.status == "succeeded" else outcome.status, job_id))
+            return outcome
+
+    def _dataset(self, source: Path) -> Dataset:
+        if source.suffix.lower() in (".zip", ".kmz"):
+            dest = source.parent / "unpacked"
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.mkdir()
+            try:
+                files = archive.extract(source, dest)
+            except ReaderError:
+                shutil.rmtree(dest, ignore_errors=True)
+                raise
+            if source.suffix.lower() == ".kmz":
+                kml = [f for f in files if f.suffix.lower() == ".kml"]
+                if len(kml) != 1:
+                    raise ReaderError(f"{source.name}: a KMZ holds exactly one .kml")
+                return sniff(kml[0])
+            return find_dataset(files)
+        return sniff(source)
+
+    def _run(self, job_id: int, progress: Progress) -> Outcome:
+        with psycopg.connect(self.dsn, row_factory=dict_row) as conn:
+            job = conn.execute("SELECT * FROM etl_job WHERE id = %s", (job_id,)).fetchone()
+            if job is None:
+                raise IngestError(f"no job {job_id}")
+            layer_row = conn.execute("SELECT * FROM catalogue_layer WHERE id = %s",
+                                     (job["layer_id"],)).fetchone()
+            assert layer_row is not None
+            conn.commit()
+            layer = Layer(layer_row)
+            answers: dict[str, str] = job["answers"] or {}
+            existing = conn.execute(
+                "SELECT id, number, status FROM catalogue_version WHERE layer_id = %s "
+                "AND source_sha256 = %s AND answers = %s AND status IN ('validated', "
+                "'published', 'superseded', 'rejected') ORDER BY id DESC LIMIT 1",
+                (layer.id, job["source_sha256"], Jsonb(answers))).fetchone()
+            if existing:  # the same file with the same answers: the same version
+                conn.commit()
+                return Outcome("succeeded", f"already ingested as version {existing['number']} "
+                               f"({existing['status']})", existing["id"])
+            dataset = self._dataset(Path(job["source_path"]))
+            if dataset.format == "geotiff":
+                raise IngestError("a GeoTIFF goes to a scanned-plan layer through "
+                                  "`civicmap raster add`; vector layers take vector files")
+            source, convert, chosen = self._open(dataset, answers)
+            batches = source.batches(BATCH)
+            first = next(batches, None)
+            if first is None or len(first) == 0:
+                raise IngestError(f"{dataset.path.name}: the layer has no features")
+            district = district_outline([(bytes(r["wkb"]),) for r in conn.execute(
+                "SELECT ST_AsBinary(geom) AS wkb FROM admin_unit WHERE level = 'ward' "
+                "AND valid_to IS NULL AND geom IS NOT NULL")])
+            srid, swapped = diagnose_crs(first.geometries, source.crs_wkt, answers.get("crs"),
+                                         district)
+            known = {str(r["code"]) for r in conn.execute("SELECT code FROM land_use_code")}
+            conn.commit()
+            checker = Checker(layer, list(first.columns), known, convert)
+            version = self._new_version(conn, layer, job, srid, chosen, answers)
+            try:
+                stats = self._stage(conn, layer, version, checker, first, batches, srid,
+                                    swapped, source.count, progress)
+            except BaseException:
+                conn.rollback()
+                raise
+            if job["publish"] and not stats.startswith("rejected"):
+                progress("publishing", force=True)
+                publish(conn, layer.id, version["number"], job["created_by"])
+                conn.commit()
+                stats += "; published"
+            return Outcome("succeeded", stats, version["id"])
+
+    def _open(self, dataset: Dataset, answers: dict[str, str]
+              ) -> tuple[VectorSource, Callable[[str], str] | None, str | None]:
+        """The source with its text decoded: the encoding doctor speaks for shapefiles
+        without a .cpg (other formats are UTF-8 by definition)."""
+        source = VectorSource(dataset, answers.get("layer"))
+        if dataset.format != "shapefile":
+            return source, None, None
+        cpg = dataset.path.with_suffix(".cpg")
+        chosen = answers.get("encoding")
+        if chosen is None and not any(p.suffix.lower() == ".cpg" and
+                                      p.stem.lower() == dataset.path.stem.lower()
+                                      for p in dataset.path.parent.iterdir()):
+            verdict = encoding.diagnose(source.raw_text())
+            if verdict.encoding is None:
+                raise NeedsAnswer(Question(
+                    "encoding", f"{dataset.path.name}: in which encoding is its text? "
+                    "Pick the candidate whose samples read right.", verdict.samples))
+            chosen = verdict.encoding
+        if chosen is None:
+            return source, None, (cpg.read_text(errors="replace").strip() or None)
+        if chosen not in encoding.CANDIDATES:
+            raise ReaderError(f"unknown encoding {chosen!r} "
+                              f"(one of {', '.join(encoding.CANDIDATES)})")
+        convert = encoding.converter(chosen)
+        gdal = "latin1" if convert else chosen
+        return VectorSource(dataset, answers.get("layer"), gdal, convert), None, chosen
+
+    def _new_version(self, conn: DictConnection, layer: Layer, job: dict[str, Any],
+                     srid: int, chosen: str | None, answers: dict[str, str]) -> dict[str, Any]:
+        conn.execute("SELECT 1 FROM catalogue_layer WHERE id = %s FOR UPDATE", (layer.id,))
+        row = conn.execute(
+            """
+            INSERT INTO catalogue_version (layer_id, number, status, source_name, source_sha256,
+                srid, encoding, created_by, answers)
+            SELECT %(l)s::varchar, coalesce(max(number), 0) + 1, 'draft', %(n)s, %(h)s, %(s)s,
+                   %(e)s, %(a)s, %(ans)s
+            FROM catalogue_version WHERE layer_id = %(l)s::varchar
+            RETURNING id, number
+            """,
+            {"l": layer.id, "n": job["source_name"], "h": job["source_sha256"], "s": srid,
+             "e": chosen, "a": job["created_by"], "ans": Jsonb(answers)},
+        ).fetchone()
+        assert row is not None
+        conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, to_status) "
+                     "VALUES (%s, %s, 'upload', 'draft')", (row["id"], job["created_by"]))
+        conn.execute("UPDATE etl_job SET version_id = %s WHERE id = %s", (row["id"], job["id"]))
+        conn.commit()
+        return dict(row)
+
+    def _stage(self, conn: DictConnection, layer: Layer, version: dict[str, Any],
+               checker: Checker, first: FeatureBatch, rest: Iterable[FeatureBatch], srid: int,
+               swapped: bool, total: int | None, progress: Progress) -> str:
+        table = sql.Identifier("layer_data", _table(layer.id, version["number"]))
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
+        conn.execute(sql.SQL(
+            "CREATE TABLE {} (fid bigint PRIMARY KEY, src_id text NOT NULL, props jsonb NOT "
+            "NULL, geom geometry(Geometry, 4326), problem text, outcome text)").format(table))
+        issues: list[Issue] = []
+        done = 0
+        with conn.cursor() as cur, cur.copy(sql.SQL(
+                "COPY {} (fid, src_id, props, geom, problem, outcome) FROM STDIN")
+                .format(table)) as copy:
+            for batch in itertools.chain((first,), rest):
+                checked = checker.check(batch, srid, swapped)
+                for row in checked.rows:
+                    copy.write_row(row)
+                issues.extend(checked.issues)
+                done += len(batch)
+                progress("loading", done, total)
+        progress("validating", done, total, force=True)
+        # PostGIS says what is wrong with a geometry and mends what can be mended.
+        family = {"polygon": 3, "line": 2, "point": 1}.get(layer.geometry or "", 0)
+        repaired = conn.execute(sql.SQL(
+            """
+            UPDATE {t} SET problem = ST_IsValidReason(geom),
+                   geom = CASE WHEN %(f)s > 0
+                               THEN ST_CollectionExtract(ST_MakeValid(geom), %(f)s)
+                               ELSE ST_MakeValid(geom) END,
+                   outcome = 'repaired'
+            WHERE problem IS NULL AND NOT ST_IsValid(geom)
+            RETURNING src_id, problem
+            """).format(t=table), {"f": family}).fetchall()
+        collapsed = conn.execute(sql.SQL(
+            "UPDATE {t} SET outcome = 'rejected', problem = problem || ' (nothing left after "
+            "repair)' WHERE outcome = 'repaired' AND ST_IsEmpty(geom) RETURNING src_id")
+            .format(t=table)).fetchall()
+        gone = {r["src_id"] for r in collapsed}
+        issues.extend(Issue(r["src_id"], r["problem"],
+                            "rejected" if r["src_id"] in gone else "repaired")
+                      for r in repaired)
+        progress("indexing", done, total, force=True)
+        conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(table))
+        conn.execute(sql.SQL("ANALYZE {}").format(table))
+        rejected = sum(1 for i in issues if i.outcome == "rejected")
+        report = {
+            "features": done,
+            "accepted": done - rejected,
+            "repaired": sum(1 for i in issues if i.outcome == "repaired"),
+            "rejected": rejected,
+            "by_problem": dict(Counter(i.problem.split(" (")[0].split("[")[0].strip()
+                                       for i in issues)),
+            "issues": [i.__dict__ for i in issues[:REPORT_ISSUES]],
+            "srid": srid,
+            "swapped_axes": swapped,
+        }
+        progress("comparing", done, total, force=True)
+        changes, area_sql = compare(conn, layer, table)
+        status = "rejected" if rejected else "validated"
+        conn.execute(
+            f"UPDATE catalogue_version SET status = %s, feature_count = %s, data_table = %s, "
+            f"report = %s, changes = %s, changed_area = {area_sql} WHERE id = %s",
+            (status, done - rejected, _table(layer.id, version["number"]), Jsonb(report),
+             Jsonb(changes), version["id"]))
+        conn.execute("INSERT INTO catalogue_event (version_id, action, from_status, to_status, "
+                     "detail) VALUES (%s, %s, 'draft', %s, %s)",
+                     (version["id"], "reject" if rejected else "validate", status,
+                      Jsonb({"rejected": rejected})))
+        conn.commit()
+        summary = (f"version {version['number']}: {done} features, {report['repaired']} "
+                   f"repaired, {rejected} rejected; {changes.get('added', 0)} added, "
+                   f"{changes.get('removed', 0)} removed, {changes.get('changed', 0)} changed")
+        return ("rejected — fix the file and upload again: " if rejected else "") + summary
+
+
+# -- comparing with what is published ------------------------------------------------------------
+
+LIVE_SIGNATURE = {
+    # kind: (live table, SQL of a feature's signature there, the same from a version's props)
+    "land_use": ("land_use_zone", "t.code", "t.props->>'ma_loai_dat'"),
+}
+
+
+def compare(conn: DictConnection, layer: Layer,
+            table: sql.Composed | sql.Identifier) -> tuple[dict[str, int], str]:
+    """Added, removed and changed features against the published data, and the SQL of the
+    changed area (Web Mercator) to store with the version.
+
+    Features are matched by a fingerprint of their attributes and geometry; those left over
+    are matched again when their attributes are equal and their geometries lie within
+    1e-6° (about 10 cm) of each other, so a re-export's last digits are not a change.
+    """
+    published = conn.execute(
+        "SELECT data_table FROM catalogue_version WHERE layer_id = %s AND status = 'published'",
+        (layer.id,)).fetchone()
+    old_source: sql.Composable
+    if layer.kind in LIVE_SIGNATURE:
+        live, old_attrs, new_attrs = LIVE_SIGNATURE[layer.kind]
+        old_source = sql.SQL("SELECT NULL::text AS src_id, {a} AS attrs, t.geom FROM {live} t"
+                             ).format(a=sql.SQL(old_attrs), live=sql.Identifier(live))
+        attrs = new_attrs
+    elif published and published["data_table"]:
+        old_source = sql.SQL(
+            "SELECT t.src_id, t.props::text AS attrs, t.geom FROM {old} t "
+            "WHERE t.outcome IS DISTINCT FROM 'rejected'").format(
+            old=sql.Identifier("layer_data", published["data_table"]))
+        attrs = "t.props::text"
+    else:
+        old_source = sql.SQL("SELECT NULL::text AS src_id, NULL::text AS attrs, "
+                             "NULL::geometry AS geom WHERE false")
+        attrs = "t.props::text"
+    signed = ("SELECT row_number() OVER () AS rid, s.src_id, s.attrs, s.geom, "
+              "md5(ST_AsEWKB(ST_SnapToGrid(ST_Multi(s.geom), 1e-7)) || coalesce(s.attrs, '')) "
+              "AS sig FROM ({}) s")
+    conn.execute("DROP TABLE IF EXISTS ingest_old, ingest_new, ingest_gone, ingest_came, "
+                 "ingest_twin, ingest_diff")
+    conn.execute(sql.SQL("CREATE TEMP TABLE ingest_old ON COMMIT DROP AS " + signed)
+                 .format(old_source))
+    conn.execute(sql.SQL("CREATE TEMP TABLE ingest_new ON COMMIT DROP AS " + signed).format(
+        sql.SQL("SELECT t.src_id, " + attrs + " AS attrs, t.geom FROM {t} t "
+                "WHERE t.outcome IS DISTINCT FROM 'rejected'").format(t=table)))
+    conn.execute("CREATE INDEX ON ingest_old (sig)")
+    conn.execute("CREATE INDEX ON ingest_new (sig)")
+    conn.execute("CREATE TEMP TABLE ingest_gone ON COMMIT DROP AS SELECT o.* FROM ingest_old o "
+                 "WHERE NOT EXISTS (SELECT 1 FROM ingest_new n WHERE n.sig = o.sig)")
+    conn.execute("CREATE TEMP TABLE ingest_came ON COMMIT DROP AS SELECT n.* FROM ingest_new n "
+                 "WHERE NOT EXISTS (SELECT 1 FROM ingest_old o WHERE o.sig = n.sig)")
+    conn.execute("CREATE INDEX ON ingest_gone USING gist (geom)")
+    conn.execute(
+        """
+        CREATE TEMP TABLE ingest_twin ON COMMIT DROP AS
+        SELECT DISTINCT ON (c.rid) c.rid AS came, g.rid AS gone
+        FROM ingest_came c JOIN ingest_gone g
+          ON g.geom && ST_Expand(c.geom, 1e-6) AND g.attrs IS NOT DISTINCT FROM c.attrs
+         AND ST_HausdorffDistance(g.geom, c.geom) < 1e-6
+        ORDER BY c.rid, g.rid
+        """)
+    conn.execute("DELETE FROM ingest_came WHERE rid IN (SELECT came FROM ingest_twin)")
+    conn.execute("DELETE FROM ingest_gone WHERE rid IN (SELECT gone FROM ingest_twin)")
+    row = conn.execute(
+        """
+        SELECT (SELECT count(*) FROM ingest_came) AS came,
+               (SELECT count(*) FROM ingest_gone) AS gone,
+               (SELECT count(*) FROM ingest_came c JOIN ingest_gone g
+                  ON %(keyed)s AND c.src_id = g.src_id) AS changed,
+               (SELECT count(*) FROM ingest_new) - (SELECT count(*) FROM ingest_came)
+                   AS unchanged
+        """, {"keyed": layer.key is not None}).fetchone()
+    assert row is not None
+    changed = int(row["changed"])
+    changes = {"added": int(row["came"]) - changed, "removed": int(row["gone"]) - changed,
+               "changed": changed, "unchanged": int(row["unchanged"])}
+    conn.execute("CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS "
+                 "SELECT ST_Transform(geom, 3857) AS geom FROM ingest_gone UNION ALL "
+                 "SELECT ST_Transform(geom, 3857) FROM ingest_came")
+    # The outline of what changed; a wholesale change is summed up by its envelope.
+    area = ("(SELECT CASE WHEN count(*) = 0 THEN NULL WHEN count(*) > 20000 THEN "
+            "ST_Multi(ST_Envelope(ST_Extent(geom)::geometry)) ELSE "
+            "ST_Multi(ST_CollectionExtract(ST_Union(ST_Buffer(ST_Envelope(geom), 1)), 3)) END "
+            "FROM ingest_diff)")
+    return changes, area

@@ -1,0 +1,85 @@
+"""Publishing a version (or re-publishing an earlier one: the rollback) in one transaction:
+the planning table is rebuilt from the version's table, the facts behind parcel cards follow,
+and only the tiles over what changed are dropped."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import tuple_row
+from psycopg.types.json import Jsonb
+
+from gisapi.errors import ConflictError, NotFoundError
+from tiles import changes as tile_changes
+
+# Kinds whose published data live in a planning table, and the script that fills it.
+PUBLISHERS = {"land_use": "publish_land_use.sql"}
+REBUILD = ("finish_planning_set.sql", "parcel_facts.sql", "generalize.sql")
+
+
+def _script(name: str) -> str:
+    return resources.files("etl.sql").joinpath(name).read_text()
+
+
+class _Tuples:
+    """The caller's connection answering plain tuples, whatever its row factory."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.raw = conn
+
+    def execute(self, query: Any, params: Any = None) -> psycopg.Cursor[tuple[Any, ...]]:
+        """Execute on a tuple cursor."""
+        return self.raw.cursor(row_factory=tuple_row).execute(query, params)
+
+
+def publish(raw: psycopg.Connection[Any], layer_id: str, number: int,
+            actor_id: int | None) -> dict[str, Any]:
+    """Publish version `number` of the layer; the caller commits."""
+    conn = _Tuples(raw)
+    layer = conn.execute("SELECT kind, live_table FROM catalogue_layer WHERE id = %s FOR UPDATE",
+                         (layer_id,)).fetchone()
+    if layer is None:
+        raise NotFoundError(f"no layer {layer_id!r}", "layer_id")
+    kind, live_table = layer
+    row = conn.execute("SELECT id, status, data_table FROM catalogue_version WHERE layer_id = %s "
+                       "AND number = %s FOR UPDATE", (layer_id, number)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no version {number} of {layer_id}", "number")
+    version_id, status, data_table = row
+    move = conn.execute("SELECT to_status FROM catalogue_transition WHERE from_status = %s "
+                        "AND action = 'publish'", (status,)).fetchone()
+    if move is None:
+        raise ConflictError(f"a {status} version cannot be published", "status")
+    if data_table is None:
+        raise ConflictError("this version has no data of its own to publish (it was loaded "
+                            "with a whole planning set)", "number")
+    changed: dict[str, int] = {}
+    if live_table is not None:
+        script = PUBLISHERS.get(kind)
+        if script is None:
+            raise ConflictError(f"publishing {kind} from an upload is not built yet", "kind")
+        tile_changes.snapshot(raw)
+        version_table = sql.Identifier("layer_data", data_table).as_string(raw)
+        raw.execute(_script(script).replace("{version}", version_table))
+        for name in REBUILD:
+            raw.execute(_script(name))
+        changed = tile_changes.apply(raw)
+    previous = conn.execute("UPDATE catalogue_version SET status = 'superseded' WHERE "
+                            "layer_id = %s AND status = 'published' RETURNING id",
+                            (layer_id,)).fetchone()
+    if previous:
+        conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
+                     "to_status) VALUES (%s, %s, 'supersede', 'published', 'superseded')",
+                     (previous[0], actor_id))
+    conn.execute("UPDATE catalogue_version SET status = 'published', published_at = now() "
+                 "WHERE id = %s", (version_id,))
+    action = "rollback" if status == "superseded" else "publish"
+    conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
+                 "to_status, detail) VALUES (%s, %s, %s, %s, 'published', %s)",
+                 (version_id, actor_id, action, status,
+                  Jsonb({"tiles_changed": changed})))
+    return {"layer": layer_id, "number": number, "status": "published", "action": action,
+            "tile_features_changed": changed}

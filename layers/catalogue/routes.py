@@ -1,0 +1,133 @@
+"""HTTP routes of the layer catalogue: layers, uploads, jobs, versions, publishing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    File,
+    Form,
+    Path,
+    Request,
+    Response,
+    UploadFile,
+)
+
+from accounts.policy import Principal
+from gisapi.auth import authorize
+from gisapi.deps import ConnectionDep
+from layers.catalogue.publish import publish
+from layers.catalogue.schemas import Answer, JobPublic, LayerCreate, LayerPublic, VersionPublic
+from layers.catalogue.service import CatalogueService
+
+router = APIRouter(prefix="/api", tags=["layers"])
+Planner = Annotated[Principal, Depends(authorize("layer.write"))]
+LayerId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,47}$", examples=["land_use"])]
+Number = Annotated[int, Path(ge=1, le=1_000_000)]
+JobId = Annotated[int, Path(ge=1, le=2**62)]
+GEOJSON = "application/geo+json"
+
+
+def _service(conn: ConnectionDep, request: Request) -> CatalogueService:
+    settings = request.app.state.settings
+    return CatalogueService(conn, settings.upload_dir, settings.upload_max_mb * 1024**2)
+
+
+Service = Annotated[CatalogueService, Depends(_service)]
+
+
+@router.get("/layers", response_model=list[LayerPublic], summary="The layer catalogue")
+def layers(_: Planner, service: Service) -> list[Any]:
+    """Every layer, with its published version."""
+    return [LayerPublic.model_validate(r, from_attributes=True) for r in service.layers()]
+
+
+@router.post("/layers", status_code=201, response_model=LayerPublic,
+             summary="Create a free layer")
+def create_layer(body: LayerCreate, _: Planner, service: Service) -> LayerPublic:
+    """A layer of its own kind, filled by its first upload."""
+    service.create(body.id, body.title_vi, body.title_en, body.visibility,
+                   [f.model_dump() for f in body.schema_fields])
+    row = next(r for r in service.layers() if r.id == body.id)
+    return LayerPublic.model_validate(row, from_attributes=True)
+
+
+@router.post("/layers/{layer_id}/uploads", status_code=202, response_model=JobPublic,
+             summary="Upload a file: it becomes a version through a background job")
+def upload(
+    layer_id: LayerId,
+    planner: Planner,
+    service: Service,
+    request: Request,
+    tasks: BackgroundTasks,
+    file: Annotated[UploadFile, File(description="Zipped shapefile, GeoPackage, GeoJSON, DXF, "
+                                                 "KML or KMZ")],
+    crs: Annotated[str | None, Form(pattern=r"^EPSG:\d{4,6}(:swapped)?$")] = None,
+    encoding: Annotated[str | None, Form(pattern="^(utf-8|cp1258|tcvn3|vni)$")] = None,
+    layer: Annotated[str | None, Form(max_length=200)] = None,
+    publish_when_valid: Annotated[bool, Form(alias="publish")] = False,
+) -> JobPublic:
+    """Follow the job at /api/jobs/{id}: progress, the doctors' questions, the version."""
+    answers = {k: v for k, v in {"crs": crs, "encoding": encoding, "layer": layer}.items() if v}
+    job_id = service.upload(layer_id, file.filename or "upload", file.file, answers,
+                            publish_when_valid, planner.person_id)
+    # After the response, so after the commit: the job's row is there for the worker.
+    tasks.add_task(request.app.state.jobs.submit, job_id)
+    return JobPublic.model_validate(service.job(job_id), from_attributes=True)
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic, summary="An ingest job's progress")
+def job(job_id: JobId, _: Planner, service: Service) -> JobPublic:
+    """Stage, percentage, rows, the question it waits on, the version it made."""
+    return JobPublic.model_validate(service.job(job_id), from_attributes=True)
+
+
+@router.post("/jobs/{job_id}/answer", status_code=202, response_model=JobPublic,
+             summary="Answer the doctor's question; the job runs again")
+def answer(job_id: JobId, body: Answer, _: Planner, service: Service, request: Request,
+           tasks: BackgroundTasks) -> JobPublic:
+    """The CRS, the encoding or the layer to use."""
+    service.answer(job_id, body.model_dump(exclude_none=True))
+    tasks.add_task(request.app.state.jobs.submit, job_id)
+    return JobPublic.model_validate(service.job(job_id), from_attributes=True)
+
+
+@router.get("/layers/{layer_id}/versions", response_model=list[VersionPublic],
+            summary="A layer's versions")
+def versions(layer_id: LayerId, _: Planner, service: Service) -> list[Any]:
+    """Newest first, with their reports and changes."""
+    return [VersionPublic.model_validate(r, from_attributes=True)
+            for r in service.versions(layer_id)]
+
+
+@router.get("/layers/{layer_id}/versions/{number}", response_model=VersionPublic,
+            summary="One version: validation report and changes")
+def version(layer_id: LayerId, number: Number, _: Planner, service: Service) -> VersionPublic:
+    """The report lists each problem feature with what was done about it."""
+    return VersionPublic.model_validate(service.version(layer_id, number), from_attributes=True)
+
+
+@router.get("/layers/{layer_id}/versions/{number}/issues.geojson",
+            summary="The features with problems, for the map")
+def issues(layer_id: LayerId, number: Number, _: Planner, service: Service) -> Response:
+    """Repaired and rejected features with their problem."""
+    return Response(service.issues_geojson(layer_id, number), media_type=GEOJSON)
+
+
+@router.get("/layers/{layer_id}/versions/{number}/changes.geojson",
+            summary="Where this version differs from the one published before it")
+def changes(layer_id: LayerId, number: Number, _: Planner, service: Service) -> Response:
+    """The changed area, with the counts of added, removed and changed features."""
+    return Response(service.changes_geojson(layer_id, number), media_type=GEOJSON)
+
+
+@router.post("/layers/{layer_id}/versions/{number}/publish",
+             summary="Publish this version (an earlier one: roll back)")
+def publish_version(layer_id: LayerId, number: Number, planner: Planner,
+                    conn: ConnectionDep) -> dict[str, Any]:
+    """In one transaction; only the tiles over what changed are dropped."""
+    driver = conn.connection.driver_connection
+    return publish(driver, layer_id, number, planner.person_id)  # type: ignore[arg-type]

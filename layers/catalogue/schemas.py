@@ -1,0 +1,87 @@
+"""API shapes of the layer catalogue, versions and ingest jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+STRICT = ConfigDict(extra="forbid")
+
+
+class FieldSpec(BaseModel):
+    """A field a layer's features carry."""
+
+    model_config = STRICT
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    type: str = Field(default="text", pattern="^(text|integer|number|date|boolean)$")
+    required: bool = False
+    key: bool = Field(default=False, description="The field naming each feature (its id)")
+    aliases: list[str] = Field(default_factory=list, max_length=10)
+
+
+class LayerCreate(BaseModel):
+    """A new free layer (the planning layers exist already)."""
+
+    model_config = STRICT
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,47}$", examples=["cong_trinh_cong_cong"])
+    title_vi: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(min_length=1, max_length=200)
+    visibility: str = Field(default="public", pattern="^(public|staff)$")
+    schema_fields: list[FieldSpec] = Field(default_factory=list, max_length=100, alias="schema")
+
+
+class LayerPublic(BaseModel):
+    """A layer of the catalogue."""
+
+    id: str
+    kind: str
+    title_vi: str
+    title_en: str
+    visibility: str
+    published_version: int | None
+    fields: list[dict[str, Any]] = Field(validation_alias="schema")
+
+
+class VersionPublic(BaseModel):
+    """A version of a layer, with its validation report and its changes."""
+
+    number: int
+    status: str
+    source_name: str | None
+    srid: int | None
+    encoding: str | None
+    feature_count: int | None
+    report: dict[str, Any]
+    changes: dict[str, Any]
+    created_at: datetime
+    published_at: datetime | None
+
+
+class JobPublic(BaseModel):
+    """An ingest job: where it is, and the question it waits on."""
+
+    id: int
+    layer_id: str
+    status: str
+    stage: str
+    progress: float
+    rows: int
+    message: str | None
+    question: dict[str, Any] | None
+    version: int | None
+    updated_at: datetime
+
+
+class Answer(BaseModel):
+    """The planner's answer to a doctor's question."""
+
+    model_config = STRICT
+
+    crs: str | None = Field(default=None, pattern=r"^EPSG:\d{4,6}(:swapped)?$",
+                            examples=["EPSG:9210"])
+    encoding: str | None = Field(default=None, pattern="^(utf-8|cp1258|tcvn3|vni)$")
+    layer: str | None = Field(default=None, max_length=200)

@@ -1,0 +1,168 @@
+"""Rules of the catalogue: free layers, uploads that become jobs, answers, versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import Connection
+
+from gisapi.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+
+CHUNK = 1024 * 1024
+ACCEPTED = (".zip", ".gpkg", ".geojson", ".json", ".dxf", ".kml", ".kmz")
+
+
+class TooLargeError(DomainError):
+    """The upload is bigger than allowed."""
+
+    status_code = 413
+
+
+def safe_filename(name: str) -> str:
+    """The upload's own name, reduced to a harmless base name that keeps its extension."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name or "upload").name).strip("._") or "upload"
+    return base[-100:]
+
+
+class CatalogueService:
+    """Layers, uploads and versions."""
+
+    def __init__(self, conn: Connection, upload_dir: Path, max_bytes: int) -> None:
+        self.conn = conn
+        self.upload_dir = upload_dir
+        self.max_bytes = max_bytes
+
+    def _one(self, sql: str, params: dict[str, Any]) -> Any:
+        return self.conn.exec_driver_sql(sql, params).first()
+
+    def layers(self) -> list[Any]:
+        """Every layer with its published version."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT l.id, l.kind, l.title_vi, l.title_en, l.visibility, l.schema, "
+            "(SELECT number FROM catalogue_version v WHERE v.layer_id = l.id "
+            " AND v.status = 'published') AS published_version "
+            "FROM catalogue_layer l ORDER BY l.created_at, l.id", {}).all())
+
+    def layer(self, layer_id: str) -> Any:
+        """One layer, or 404."""
+        row = self._one("SELECT id, kind FROM catalogue_layer WHERE id = %(i)s", {"i": layer_id})
+        if row is None:
+            raise NotFoundError(f"no layer {layer_id!r}", "layer_id")
+        return row
+
+    def create(self, layer_id: str, title_vi: str, title_en: str, visibility: str,
+               fields: list[dict[str, Any]]) -> None:
+        """A free layer, empty until its first upload is published."""
+        if self._one("SELECT 1 FROM catalogue_layer WHERE id = %(i)s", {"i": layer_id}):
+            raise ConflictError(f"layer {layer_id!r} exists", "id")
+        if sum(1 for f in fields if f.get("key")) > 1:
+            raise InvalidInputError("at most one key field", "schema")
+        self.conn.exec_driver_sql(
+            "INSERT INTO catalogue_layer (id, kind, title_vi, title_en, visibility, schema, "
+            "queryables) VALUES (%(i)s, 'free', %(v)s, %(e)s, %(s)s, %(f)s::jsonb, %(q)s)",
+            {"i": layer_id, "v": title_vi, "e": title_en, "s": visibility,
+             "f": json.dumps(fields), "q": [f["name"] for f in fields]})
+
+    def upload(self, layer_id: str, filename: str, stream: BinaryIO, answers: dict[str, str],
+               publish: bool, actor_id: int | None) -> int:
+        """Keep the file (bounded, hashed) and queue its job; returns the job id."""
+        self.layer(layer_id)
+        name = safe_filename(filename)
+        if not name.lower().endswith(ACCEPTED):
+            raise InvalidInputError(f"{name}: not an accepted file (zipped shapefile, "
+                                    "GeoPackage, GeoJSON, DXF, KML/KMZ)", "file")
+        folder = self.upload_dir / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        target = folder / name
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(target, "xb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise TooLargeError(f"{name} is larger than "
+                                            f"{self.max_bytes // 1024**2} MB", "file")
+                    digest.update(chunk)
+                    out.write(chunk)
+            if size == 0:
+                raise InvalidInputError(f"{name} is empty", "file")
+        except DomainError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return int(self._one(
+            "INSERT INTO etl_job (layer_id, source_name, source_path, source_sha256, answers, "
+            "publish, created_by) VALUES (%(l)s, %(n)s, %(p)s, %(h)s, %(a)s::jsonb, %(pub)s, "
+            "%(by)s) RETURNING id",
+            {"l": layer_id, "n": name, "p": str(target), "h": digest.hexdigest(),
+             "a": json.dumps(answers), "pub": publish, "by": actor_id})[0])
+
+    def job(self, job_id: int) -> Any:
+        """A job with its version number."""
+        row = self._one(
+            "SELECT j.id, j.layer_id, j.status, j.stage, j.progress, j.rows, j.message, "
+            "j.question, v.number AS version, j.updated_at FROM etl_job j "
+            "LEFT JOIN catalogue_version v ON v.id = j.version_id WHERE j.id = %(i)s",
+            {"i": job_id})
+        if row is None:
+            raise NotFoundError(f"no job {job_id}", "job_id")
+        return row
+
+    def answer(self, job_id: int, answers: dict[str, str]) -> None:
+        """Record the planner's answer and put the job back in the queue."""
+        job = self.job(job_id)
+        if job.status != "needs_input":
+            raise ConflictError(f"the job is {job.status}, not waiting for an answer", "status")
+        self.conn.exec_driver_sql(
+            "UPDATE etl_job SET answers = answers || %(a)s::jsonb, status = 'queued', "
+            "question = NULL, updated_at = now() WHERE id = %(i)s",
+            {"a": json.dumps(answers), "i": job_id})
+
+    def versions(self, layer_id: str) -> list[Any]:
+        """Every version of the layer, newest first."""
+        self.layer(layer_id)
+        return list(self.conn.exec_driver_sql(
+            "SELECT number, status, source_name, srid, encoding, feature_count, report, "
+            "changes, created_at, published_at FROM catalogue_version "
+            "WHERE layer_id = %(l)s ORDER BY number DESC", {"l": layer_id}).all())
+
+    def version(self, layer_id: str, number: int) -> Any:
+        """One version, or 404."""
+        row = self._one(
+            "SELECT number, status, source_name, srid, encoding, feature_count, report, "
+            "changes, created_at, published_at, data_table FROM catalogue_version "
+            "WHERE layer_id = %(l)s AND number = %(n)s", {"l": layer_id, "n": number})
+        if row is None:
+            raise NotFoundError(f"no version {number} of {layer_id}", "number")
+        return row
+
+    def issues_geojson(self, layer_id: str, number: int) -> str:
+        """The features with a problem, for the report's map."""
+        version = self.version(layer_id, number)
+        if version.data_table is None:
+            return '{"type":"FeatureCollection","features":[]}'
+        table = '"layer_data"."' + version.data_table.replace('"', "") + '"'
+        return str(self.conn.exec_driver_sql(
+            "SELECT json_build_object('type', 'FeatureCollection', 'features', "
+            "coalesce(json_agg(json_build_object('type', 'Feature', 'id', fid, "
+            "'geometry', ST_AsGeoJSON(geom, 7)::json, 'properties', json_build_object("
+            "'feature', src_id, 'problem', problem, 'outcome', outcome))), '[]'))::text "
+            f"FROM (SELECT * FROM {table} WHERE problem IS NOT NULL ORDER BY fid LIMIT 5000) t",
+            {}).scalar_one())
+
+    def changes_geojson(self, layer_id: str, number: int) -> str:
+        """The changed area of a version against what was published before it."""
+        self.version(layer_id, number)
+        return str(self.conn.exec_driver_sql(
+            "SELECT json_build_object('type', 'FeatureCollection', 'features', "
+            "CASE WHEN changed_area IS NULL THEN '[]'::json ELSE json_build_array("
+            "json_build_object('type', 'Feature', 'geometry', "
+            "ST_AsGeoJSON(ST_Transform(changed_area, 4326), 7)::json, 'properties', changes))"
+            " END)::text FROM catalogue_version WHERE layer_id = %(l)s AND number = %(n)s",
+            {"l": layer_id, "n": number}).scalar_one())

@@ -1,0 +1,236 @@
+"""Uploads through the API, end to end, against the app's own transactions: jobs, doctors'
+questions, validation reports, changes, publishing and rolling back."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from accounts.notify import OutboxNotifier
+from accounts.service import AccountService, GrantSpec
+from etl.crs import from_wgs84
+from gisapi.main import create_app
+from gisapi.settings import Settings
+
+PASSWORD = "mật-khẩu-dài-đủ"
+TCVN_NAME = "Tr\xad\xeang THCS"  # "Trường THCS" in TCVN3, as Latin-1 characters
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(tile_cache_size=0, uploads_dir=tmp_path_factory.mktemp("up"), upload_max_mb=5)
+
+
+@pytest.fixture
+def planner(engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    phone = "098" + "".join(secrets.choice("0123456789") for _ in range(7))
+    with engine.begin() as conn:
+        service = AccountService(conn, OutboxNotifier(conn), b"k" * 32)
+        person_id, _ = service.create_staff(phone, "Kiến Trúc Sư", GrantSpec("planner"))
+        conn.exec_driver_sql("UPDATE person SET password_hash = %(h)s WHERE id = %(p)s",
+                             {"h": __import__("accounts.service").service.HASHER.hash(PASSWORD),
+                              "p": person_id})
+    app = create_app(settings, engine=engine)
+    with TestClient(app) as client:
+        res = client.post("/api/auth/signin", json={"identifier": phone, "password": PASSWORD})
+        assert res.status_code == 200
+        client.headers["X-CSRF-Token"] = res.json()["csrf_token"]
+        yield client
+
+
+def _wait(client: TestClient, job_id: int, until: tuple[str, ...] = (
+        "succeeded", "failed", "needs_input")) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in until:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {job['status']}")
+
+
+def _upload(client: TestClient, layer: str, name: str, data: bytes,
+            **form: str) -> dict[str, Any]:
+    res = client.post(f"/api/layers/{layer}/uploads", files={"file": (name, data)}, data=form)
+    assert res.status_code == 202, res.text
+    return _wait(client, res.json()["id"])
+
+
+def _geojson(features: list[tuple[str, Any]]) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"ma": ma, "ten": f"Công trình {ma}"},
+         "geometry": shapely.geometry.mapping(geom)} for ma, geom in features]}).encode()
+
+
+def _box(lon: float, lat: float, size: float = 0.0004) -> shapely.Geometry:
+    return shapely.box(lon, lat, lon + size, lat + size)
+
+
+def test_a_free_layer_from_upload_to_publish_and_rollback(planner: TestClient) -> None:
+    layer = f"t_free_{secrets.token_hex(3)}"
+    res = planner.post("/api/layers", json={
+        "id": layer, "title_vi": "Công trình công cộng", "title_en": "Public buildings",
+        "schema": [{"name": "ma", "key": True, "required": True}]})
+    assert res.status_code == 201, res.text
+    bowtie = shapely.Polygon([(106.720, 10.733), (106.721, 10.734), (106.721, 10.733),
+                              (106.720, 10.734), (106.720, 10.733)])
+    first = [("A", _box(106.715, 10.730)), ("B", _box(106.716, 10.731)), ("C", bowtie)]
+    job = _upload(planner, layer, "congtrinh.geojson", _geojson(first))
+    assert job["status"] == "succeeded", job
+    assert job["version"] == 1
+    v1 = planner.get(f"/api/layers/{layer}/versions/1").json()
+    assert v1["status"] == "validated"
+    assert v1["report"]["repaired"] == 1
+    assert v1["report"]["issues"][0]["feature"] == "C"
+    assert "Self-intersection" in v1["report"]["issues"][0]["problem"]
+    assert v1["changes"] == {"added": 3, "removed": 0, "changed": 0, "unchanged": 0}
+    issues = planner.get(f"/api/layers/{layer}/versions/1/issues.geojson").json()
+    assert [f["properties"]["feature"] for f in issues["features"]] == ["C"]
+    assert planner.post(f"/api/layers/{layer}/versions/1/publish").json()["action"] == "publish"
+    ogc = planner.get(f"/ogc/collections/{layer}/items").json()
+    assert {f["properties"]["ma"] for f in ogc["features"]} == {"A", "B", "C"}
+    # Version 2: B moved, C gone, D new.
+    second = [("A", _box(106.715, 10.730)), ("B", _box(106.7165, 10.7315)),
+              ("D", _box(106.718, 10.732))]
+    job = _upload(planner, layer, "congtrinh-2.geojson", _geojson(second))
+    v2 = planner.get(f"/api/layers/{layer}/versions/{job['version']}").json()
+    assert v2["changes"] == {"added": 1, "removed": 1, "changed": 1, "unchanged": 1}
+    area = planner.get(f"/api/layers/{layer}/versions/2/changes.geojson").json()
+    changed = shapely.geometry.shape(area["features"][0]["geometry"])
+    assert changed.intersects(_box(106.718, 10.732))
+    assert not changed.intersects(shapely.Point(106.7152, 10.7302))  # A did not change
+    planner.post(f"/api/layers/{layer}/versions/2/publish")
+    assert {f["properties"]["ma"] for f in planner.get(
+        f"/ogc/collections/{layer}/items").json()["features"]} == {"A", "B", "D"}
+    back = planner.post(f"/api/layers/{layer}/versions/1/publish").json()
+    assert back["action"] == "rollback"
+    statuses = {v["number"]: v["status"] for v in planner.get(
+        f"/api/layers/{layer}/versions").json()}
+    assert statuses == {1: "published", 2: "superseded"}
+    # The same file again: the same version, nothing new.
+    again = _upload(planner, layer, "congtrinh-2.geojson", _geojson(second))
+    assert again["version"] == 2
+    assert "already ingested" in again["message"]
+
+
+def _shapefile_zip(tmp: Path, names: list[str], geoms: list[shapely.Geometry],
+                   keep: tuple[str, ...] = (".shp", ".shx", ".dbf")) -> bytes:
+    path = tmp / "truong.shp"
+    pyogrio.raw.write(path, geometry=shapely.to_wkb(np.array(geoms, dtype=object)),
+                      field_data=[np.array(names, dtype=object)], fields=["ten"],
+                      geometry_type="Polygon", crs=None, encoding="latin1", driver="ESRI Shapefile")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for suffix in keep:
+            z.write(path.with_suffix(suffix), f"truong{suffix}")
+    return out.getvalue()
+
+
+def test_a_vn2000_shapefile_without_prj_in_tcvn3(planner: TestClient, tmp_path: Path) -> None:
+    layer = f"t_shp_{secrets.token_hex(3)}"
+    planner.post("/api/layers", json={"id": layer, "title_vi": "Trường", "title_en": "Schools"})
+
+    def vn2000(g: shapely.Geometry) -> shapely.Geometry:
+        def move(c: np.ndarray) -> np.ndarray:
+            return np.column_stack(from_wgs84(9210, c[:, 0], c[:, 1]))
+        return shapely.transform(g, move)
+
+    data = _shapefile_zip(tmp_path, [TCVN_NAME, "Tr\xad\xeang"],
+                          [vn2000(_box(106.715, 10.730)), vn2000(_box(106.72, 10.735))])
+    job = _upload(planner, layer, "truong.zip", data, publish="true")
+    assert job["status"] == "needs_input", job
+    question = job["question"]
+    assert question["kind"] == "crs"
+    assert question["candidates"][0]["value"] == "EPSG:9210"
+    assert question["candidates"][0]["where"] == "trong quận"
+    res = planner.post(f"/api/jobs/{job['id']}/answer", json={"crs": "EPSG:9210"})
+    assert res.status_code == 202
+    done = _wait(planner, job["id"], ("succeeded", "failed"))
+    assert done["status"] == "succeeded", done
+    version = planner.get(f"/api/layers/{layer}/versions/1").json()
+    assert version["encoding"] == "tcvn3"
+    assert version["srid"] == 9210
+    assert version["status"] == "published"  # asked for at upload: published once valid
+    feature = planner.get(f"/ogc/collections/{layer}/items").json()["features"][0]
+    assert feature["properties"]["ten"] == "Trường THCS"
+    lon, lat = feature["geometry"]["coordinates"][0][0]
+    assert abs(lon - 106.715) < 1e-6 or abs(lon - 106.7154) < 1e-3
+    assert 10.729 < lat < 10.731
+
+
+def test_a_missing_dbf_and_a_zip_slip_fail_with_nothing_written(
+    planner: TestClient, tmp_path: Path, engine: Engine
+) -> None:
+    layer = f"t_bad_{secrets.token_hex(3)}"
+    planner.post("/api/layers", json={"id": layer, "title_vi": "X", "title_en": "X"})
+    no_dbf = _shapefile_zip(tmp_path, ["a"], [_box(106.715, 10.73)], keep=(".shp", ".shx"))
+    job = _upload(planner, layer, "a.zip", no_dbf)
+    assert job["status"] == "failed"
+    assert ".dbf file is missing" in job["message"]
+    slip = io.BytesIO()
+    with zipfile.ZipFile(slip, "w") as z:
+        z.writestr("../../outside.geojson", _geojson([("A", _box(106.715, 10.73))]))
+    job = _upload(planner, layer, "slip.zip", slip.getvalue())
+    assert job["status"] == "failed"
+    assert "climbs out" in job["message"]
+    with engine.connect() as conn:
+        versions = conn.exec_driver_sql("SELECT count(*) FROM catalogue_version "
+                                        "WHERE layer_id = %(l)s", {"l": layer}).scalar_one()
+        tables = conn.exec_driver_sql("SELECT count(*) FROM pg_tables WHERE schemaname = "
+                                      "'layer_data' AND tablename LIKE %(l)s",
+                                      {"l": f"{layer}%"}).scalar_one()
+    assert (versions, tables) == (0, 0)
+
+
+def test_uploads_are_bounded_and_named(planner: TestClient) -> None:
+    big = planner.post("/api/layers/land_use/uploads",
+                       files={"file": ("big.geojson", b"{" + b" " * (6 * 1024**2))})
+    assert big.status_code == 413
+    assert big.json()["field"] == "file"
+    vrt = planner.post("/api/layers/land_use/uploads",
+                       files={"file": ("plan.vrt", b"<OGRVRTDataSource/>")})
+    assert vrt.status_code == 422
+    assert "plan.vrt" in vrt.json()["detail"]
+
+
+def test_land_use_publish_changes_cards_and_tiles_then_rolls_back(
+    planner: TestClient, engine: Engine
+) -> None:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, code, ST_AsGeoJSON(geom, 15) FROM land_use_zone ORDER BY id").all()
+        target = conn.exec_driver_sql(
+            "SELECT z.id, p.parcel_key FROM land_use_zone z JOIN parcel p "
+            "ON ST_CoveredBy(p.geom, z.geom) WHERE z.code = 'ODT' ORDER BY z.id LIMIT 1").one()
+        before = conn.exec_driver_sql("SELECT number FROM catalogue_version WHERE layer_id = "
+                                      "'land_use' AND status = 'published'").scalar_one()
+    features = [{"type": "Feature", "properties": {
+        "ma_loai_dat": "TMD" if zone_id == target.id else code},
+        "geometry": json.loads(geom)} for zone_id, code, geom in rows]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    job = _upload(planner, "land_use", "sdd-2030.geojson", data)
+    assert job["status"] == "succeeded", job
+    version = planner.get(f"/api/layers/land_use/versions/{job['version']}").json()
+    assert version["changes"]["added"] == 1, version["changes"]
+    assert version["changes"]["removed"] == 1
+    res = planner.post(f"/api/layers/land_use/versions/{job['version']}/publish")
+    assert res.json()["tile_features_changed"]["land_use"] >= 2
+    card = planner.get(f"/api/parcels/{target.parcel_key}").json()
+    assert [u["code"] for u in card["land_use"]] == ["TMD"]
+    back = planner.post(f"/api/layers/land_use/versions/{before}/publish")
+    assert back.json()["action"] == "rollback"
+    card = planner.get(f"/api/parcels/{target.parcel_key}").json()
+    assert [u["code"] for u in card["land_use"]] == ["ODT"]

@@ -1,0 +1,71 @@
+"""`civicmap etl ingest`: scriptable, with exit 3 when a doctor asks and the answer by flag."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from etl.crs import from_wgs84
+from gisapi.cli import app
+from gisapi.db import libpq_url
+from gisapi.pgcluster import PostgresCluster
+from gisapi.settings import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def layer(engine: Engine, cluster: PostgresCluster, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("CIVICMAP_DATABASE_URL", libpq_url(cluster.sqlalchemy_url()))
+    monkeypatch.setenv("CIVICMAP_UPLOADS_DIR", str(tmp_path / "uploads"))
+    get_settings.cache_clear()
+    layer_id = f"t_cli_{secrets.token_hex(3)}"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO catalogue_layer (id, kind, title_vi, title_en) "
+                             "VALUES (%(i)s, 'free', 'Thử', 'Test')", {"i": layer_id})
+    yield layer_id
+    get_settings.cache_clear()
+
+
+def _vn2000_geojson(path: Path) -> Path:
+    def move(c: np.ndarray) -> np.ndarray:
+        return np.column_stack(from_wgs84(9210, c[:, 0], c[:, 1]))
+
+    square = shapely.transform(shapely.box(106.715, 10.73, 106.716, 10.731), move)
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"ten": "Ô đất"},
+        "geometry": shapely.geometry.mapping(square)}]}))
+    return path
+
+
+def test_the_question_exits_3_and_the_flag_answers_it(layer: str, tmp_path: Path) -> None:
+    source = _vn2000_geojson(tmp_path / "o-dat.geojson")
+    asked = runner.invoke(app, ["etl", "ingest", str(source), "--layer", layer])
+    assert asked.exit_code == 3, asked.output
+    assert "--crs EPSG:9210" in asked.output
+    done = runner.invoke(app, ["etl", "ingest", str(source), "--layer", layer, "--crs",
+                               "EPSG:9210", "--publish"])
+    assert done.exit_code == 0, done.output
+    assert f"{layer} version 1 (published)" in done.output
+
+
+def test_a_refusal_exits_1_with_the_reason(layer: str, tmp_path: Path) -> None:
+    source = tmp_path / "plan.geojson"
+    source.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                      '"properties": {}, "geometry": {"type": "Point", '
+                      '"coordinates": [105.85, 21.03]}}]}')  # Hà Nội
+    result = runner.invoke(app, ["etl", "ingest", str(source), "--layer", layer])
+    assert result.exit_code == 1
+    assert "km" in result.output
+    missing = runner.invoke(app, ["etl", "ingest", str(tmp_path / "none.geojson"),
+                                  "--layer", layer])
+    assert missing.exit_code == 1
