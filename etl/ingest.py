@@ -42,6 +42,7 @@ GEOMETRY_OF_KIND = {"land_use": "polygon", "zoning_blocks": "polygon", "parcels"
                     "water": "polygon", "detailed_plans": "polygon", "zoning_plans": "polygon",
                     "roads": "line"}
 REPORT_ISSUES = 1000
+MAX_VERTICES = 1_000_000  # a bigger feature is refused: it would stall validation and tiles
 BATCH = 50_000
 DictConnection = psycopg.Connection[dict[str, Any]]
 
@@ -131,7 +132,7 @@ class Layer:
 
 
 class Checker:
-    """The per-feature checks made before COPY (PostGIS checks the rest)."""
+    """The per-feature checks made before COPY (PostGIS checks the rest), batch-wise."""
 
     def __init__(self, layer: Layer, fields: list[str], known_codes: set[str],
                  convert: Callable[[str], str] | None) -> None:
@@ -147,77 +148,89 @@ class Checker:
         self.next_fid = 1
         self.families: Counter[str] = Counter()
 
-    def _props(self, columns: dict[str, NDArray[Any]], i: int) -> dict[str, Any]:
-        props: dict[str, Any] = {}
+    def _columns(self, columns: dict[str, NDArray[Any]]) -> dict[str, list[Any]]:
+        """Each column as Python values, under the schema's names; NaN becomes null."""
         renamed = {source: name for name, source in self.mapping.items()}
+        out: dict[str, list[Any]] = {}
         for source, column in columns.items():
-            value = _json_value(column[i])
-            if isinstance(value, str):
-                value = value.strip()
+            values = column.tolist()
+            if column.dtype.kind == "f":
+                values = [None if v != v or v in (math.inf, -math.inf) else v for v in values]
+            elif column.dtype == object:
+                values = [v.strip() if isinstance(v, str) else _json_value(v) for v in values]
                 if self.convert:
-                    value = self.convert(value)
-            props[renamed.get(source, source)] = value
-        return props
+                    values = [self.convert(v) if isinstance(v, str) else v for v in values]
+            out[renamed.get(source, source)] = values
+        return out
 
     def check(self, batch: FeatureBatch, srid: int, swapped: bool) -> Checked:
         """Rows for COPY: (fid, src_id, props, ewkb | None, problem, outcome)."""
         geoms = batch.geometries
-        out = Checked([])
-        ok = np.array([g is not None for g in geoms], dtype=bool)
-        finite = np.zeros(len(geoms), dtype=bool)
-        if ok.any():
-            finite[ok] = np.isfinite(shapely.bounds(geoms[ok])).all(axis=1) | \
-                shapely.is_empty(geoms[ok])
-        moved = self._reproject(geoms, ok & finite, srid, swapped)
-        for i in range(len(geoms)):
-            fid = self.next_fid
-            self.next_fid += 1
-            props = self._props(batch.columns, i)
-            key = self.layer.key
-            src_id = str(props.get(key)) if key and props.get(key) is not None else str(fid)
-            problem = None
-            geom = moved[i]
-            if not ok[i]:
-                problem = _unreadable_reason(batch.raw[i] if batch.raw is not None else None)
-            elif not finite[i]:
-                problem = "NaN or infinite coordinates"
-            elif shapely.is_empty(geoms[i]):
-                problem = "empty geometry"
-            else:
-                family = FAMILY.get(int(shapely.get_type_id(geoms[i])), "collection")
-                self.families[family] += 1
-                expected = self.layer.geometry
-                if expected and family != expected:
-                    problem = f"a {family} in a {expected} layer"
-            if problem is None:
-                for name in self.required:
-                    if props.get(name) in (None, ""):
-                        problem = f"missing required attribute {name}"
-                        break
-            if problem is None and self.known_codes and self.layer.kind == "land_use":
-                code = str(props.get("ma_loai_dat"))
-                if code not in self.known_codes:
-                    problem = f"unknown land-use code {code}"
-            ewkb = None
-            if problem is None and geom is not None:
-                ewkb = shapely.to_wkb(shapely.set_srid(geom, WGS84), hex=True,
-                                      include_srid=True)
-            if problem:
-                out.issues.append(Issue(src_id, problem, "rejected"))
-            out.rows.append((fid, src_id, json.dumps(props, ensure_ascii=False), ewkb, problem,
-                             "rejected" if problem else None))
+        n = len(geoms)
+        present = np.array([g is not None for g in geoms], dtype=bool)
+        usable = present.copy()
+        problems: NDArray[np.object_] = np.full(n, None, dtype=object)
+        finite = np.ones(n, dtype=bool)
+        finite[present] = np.isfinite(shapely.bounds(geoms[present])).all(axis=1) | \
+            shapely.is_empty(geoms[present])
+        vertices = np.zeros(n, dtype=np.int64)
+        vertices[present] = shapely.get_num_coordinates(geoms[present])
+        empty = np.zeros(n, dtype=bool)
+        empty[present] = shapely.is_empty(geoms[present])
+        types = np.full(n, -1, dtype=np.int64)
+        types[present] = shapely.get_type_id(geoms[present])
+        columns = self._columns(batch.columns)
+        # The most telling problem wins: assigned from the least to the most fundamental.
+        if self.layer.kind == "land_use" and self.known_codes and "ma_loai_dat" in columns:
+            codes = columns["ma_loai_dat"]
+            for k in np.flatnonzero([str(c) not in self.known_codes for c in codes]):
+                problems[k] = f"unknown land-use code {codes[k]}"
+        for name in reversed(self.required):
+            for k in np.flatnonzero([v in (None, "") for v in columns[name]]):
+                problems[k] = f"missing required attribute {name}"
+        expected = self.layer.geometry
+        family = np.array([FAMILY.get(int(t), "collection") for t in types], dtype=object)
+        for k in np.flatnonzero(present & ~empty):
+            self.families[str(family[k])] += 1
+        if expected:
+            for k in np.flatnonzero(present & ~empty & (family != expected)):
+                problems[k] = f"a {family[k]} in a {expected} layer"
+        for k in np.flatnonzero(vertices > MAX_VERTICES):
+            problems[k] = f"{vertices[k]:,} vertices (at most {MAX_VERTICES:,} per feature)"
+        problems[present & empty] = "empty geometry"
+        problems[present & ~finite] = "NaN or infinite coordinates"
+        for k in np.flatnonzero(~present):
+            problems[k] = _unreadable_reason(batch.raw[k] if batch.raw is not None else None)
         if self.layer.geometry is None and len(self.families) > 1:
             raise IngestError("the dataset mixes geometry types "
                               f"({', '.join(sorted(self.families))}): one kind per layer")
-        return out
+        good = usable & np.array([p is None for p in problems], dtype=bool)
+        ewkb: NDArray[np.object_] = np.full(n, None, dtype=object)
+        if good.any():
+            moved = self._reproject(geoms[good], srid, swapped)
+            ewkb[good] = shapely.to_wkb(shapely.set_srid(moved, WGS84), hex=True,
+                                        include_srid=True)
+        fids = range(self.next_fid, self.next_fid + n)
+        self.next_fid += n
+        key = self.layer.key
+        names = list(columns)
+        keys = columns.get(key) if key else None
+        rows: list[tuple[Any, ...]] = []
+        issues: list[Issue] = []
+        for i, fid in enumerate(fids):
+            props = {name: columns[name][i] for name in names}
+            src_id = str(keys[i]) if keys is not None and keys[i] is not None else str(fid)
+            problem = problems[i]
+            if problem is not None:
+                issues.append(Issue(src_id, problem, "rejected"))
+            rows.append((fid, src_id, json.dumps(props, ensure_ascii=False,
+                                                 default=_json_default),
+                         ewkb[i], problem, "rejected" if problem else None))
+        return Checked(rows, issues)
 
     @staticmethod
-    def _reproject(geoms: NDArray[np.object_], usable: NDArray[np.bool_], srid: int,
+    def _reproject(geoms: NDArray[np.object_], srid: int,
                    swapped: bool) -> NDArray[np.object_]:
-        moved = np.full(len(geoms), None, dtype=object)
-        if not usable.any():
-            return moved
-        chosen = geoms[usable]
         transformer = None if srid == WGS84 else to_wgs84(srid)
 
         def move(coords: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -226,8 +239,13 @@ class Checker:
                 x, y = transformer.transform(x, y)
             return np.column_stack([x, y])
 
-        moved[usable] = shapely.transform(chosen, move)
-        return moved
+        if transformer is None and not swapped:
+            return geoms
+        return shapely.transform(geoms, move)  # type: ignore[no-any-return]
+
+
+def _json_default(value: Any) -> Any:
+    return _json_value(value) if not isinstance(value, (str, int, float)) else value
 
 
 class Progress:

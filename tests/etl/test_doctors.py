@@ -195,3 +195,11 @@ def test_files_must_be_what_their_names_say(tmp_path: Path) -> None:
     geojson = tmp_path / "a.geojson"
     geojson.write_bytes(io.BytesIO(b'\xef\xbb\xbf {"type": "FeatureCollection"}').read())
     assert sniff(geojson).driver == "GeoJSON"
+
+
+def test_gdal_knows_only_the_accepted_vector_drivers() -> None:
+    import pyogrio
+
+    from etl import ACCEPTED_DRIVERS
+
+    assert set(pyogrio.list_drivers()) <= {*ACCEPTED_DRIVERS, "MapInfo File"}

@@ -234,3 +234,49 @@ def test_land_use_publish_changes_cards_and_tiles_then_rolls_back(
     assert back.json()["action"] == "rollback"
     card = planner.get(f"/api/parcels/{target.parcel_key}").json()
     assert [u["code"] for u in card["land_use"]] == ["ODT"]
+
+
+def test_a_five_million_vertex_polygon_is_refused_in_time_and_the_api_stays_up(
+    engine: Engine, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    settings = Settings(tile_cache_size=0, uploads_dir=tmp_path_factory.mktemp("big"),
+                        upload_max_mb=200)
+    angles = np.linspace(0, 2 * np.pi, 5_000_000, endpoint=False)
+    ring = np.column_stack([106.72 + 0.003 * np.cos(angles), 10.733 + 0.003 * np.sin(angles)])
+    huge = shapely.Polygon(np.vstack([ring, ring[:1]]))
+    path = tmp_path / "huge.gpkg"
+    pyogrio.raw.write(path, geometry=shapely.to_wkb(np.array([huge, _box(106.715, 10.73)],
+                                                              dtype=object)),
+                      field_data=[np.array(["big", "small"], dtype=object)], fields=["ma"],
+                      geometry_type="Polygon", crs="EPSG:4326", driver="GPKG")
+    layer = f"t_huge_{secrets.token_hex(3)}"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO catalogue_layer (id, kind, title_vi, title_en) "
+                             "VALUES (%(i)s, 'free', 'X', 'X')", {"i": layer})
+    phone = "096" + "".join(secrets.choice("0123456789") for _ in range(7))
+    with engine.begin() as conn:
+        service = AccountService(conn, OutboxNotifier(conn), b"k" * 32)
+        _, password = service.create_staff(phone, "Quy Hoạch", GrantSpec("planner"))
+    with TestClient(create_app(settings, engine=engine)) as client:
+        signed = client.post("/api/auth/signin", json={"identifier": phone,
+                                                       "password": password})
+        client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+        started = time.monotonic()
+        res = client.post(f"/api/layers/{layer}/uploads",
+                          files={"file": ("huge.gpkg", path.read_bytes())})
+        assert res.status_code == 202
+        slowest = 0.0
+        while client.get(f"/api/jobs/{res.json()['id']}").json()["status"] in (
+                "queued", "running"):
+            asked = time.monotonic()
+            assert client.get("/api/health").status_code == 200
+            slowest = max(slowest, time.monotonic() - asked)
+            assert time.monotonic() - started < 120
+            time.sleep(0.1)
+        job = client.get(f"/api/jobs/{res.json()['id']}").json()
+        report = client.get(f"/api/layers/{layer}/versions/{job['version']}").json()["report"]
+    assert report["rejected"] == 1
+    assert report["issues"][0]["feature"] == "1"
+    assert "5,000,001 vertices" in report["issues"][0]["problem"]
+    assert report["accepted"] == 1
+    assert slowest < 2.0  # other requests are answered while the job works
