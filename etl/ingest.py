@@ -584,9 +584,14 @@ def compare(conn: DictConnection, layer: Layer,
     conn.execute("CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS "
                  "SELECT ST_Transform(geom, 3857) AS geom FROM ingest_gone UNION ALL "
                  "SELECT ST_Transform(geom, 3857) FROM ingest_came")
-    # The outline of what changed; a wholesale change is summed up by its envelope.
-    area = ("(SELECT CASE WHEN count(*) = 0 THEN NULL WHEN count(*) > 20000 THEN "
-            "ST_Multi(ST_Envelope(ST_Extent(geom)::geometry)) ELSE "
-            "ST_Multi(ST_CollectionExtract(ST_Union(ST_Buffer(ST_Envelope(geom), 1)), 3)) END "
-            "FROM ingest_diff)")
+    # The outline of what changed; a wholesale change is summed up by its envelope (decided
+    # here: in one SQL CASE both aggregates would be computed).
+    diff = int(row["came"]) + int(row["gone"])
+    if diff == 0:
+        area = "NULL"
+    elif diff > 20_000:
+        area = "(SELECT ST_Multi(ST_Envelope(ST_Extent(geom)::geometry)) FROM ingest_diff)"
+    else:
+        area = ("(SELECT ST_Multi(ST_CollectionExtract(ST_Union(ST_Buffer(ST_Envelope(geom), "
+                "1)), 3)) FROM ingest_diff)")
     return changes, area

@@ -1,0 +1,110 @@
+"""Ingest of a parcel GeoPackage in VN-2000: our path end to end against ogr2ogr, one run.
+
+Ours: read in batches, reproject through EPSG:6960, check every feature, COPY into the
+version's table, repair with PostGIS, index, compare with the published version, publish.
+The baseline: `ogr2ogr -f PostgreSQL` with a GiST index (reprojecting with PROJ's own pick).
+Each runs as a child process so that its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from bench.common import BENCH_DIR, bench_database, log
+
+PARCELS = int(os.environ.get("CIVICMAP_BENCH_ETL_PARCELS", "1000000"))
+LAYER = "bench_parcels"
+
+
+def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of a child process; fails loudly when it fails."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        assert proc.stderr is not None
+        raise RuntimeError(f"{args[0]} failed: {proc.stderr.read().decode()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _job(dsn: str, source: Path, work: Path) -> tuple[int, str]:
+    """A fresh layer and a queued job for the file (as an upload would make them)."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    target = work / source.name
+    shutil.copyfile(source, target)
+    layer = f"{LAYER}_{int(time.time())}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        # Earlier runs' tables go (their catalogue rows stay: the history is append-only).
+        for (table,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'layer_data' "
+                "AND tablename LIKE %s", (f"{LAYER}_%",)).fetchall():
+            conn.execute(f'DROP TABLE layer_data."{table}"')
+        conn.execute("INSERT INTO catalogue_layer (id, kind, title_vi, title_en, schema) VALUES "
+                     "(%s, 'free', 'Thửa đất (đo)', 'Parcels (bench)', %s)",
+                     (layer, Jsonb([{"name": "ma_thua", "key": True}])))
+        row = conn.execute(
+            "INSERT INTO etl_job (layer_id, source_name, source_path, source_sha256, publish) "
+            "VALUES (%s, %s, %s, %s, true) RETURNING id",
+            (layer, source.name, str(target), digest.hexdigest())).fetchone()
+    assert row is not None
+    return int(row[0]), layer
+
+
+def main() -> None:
+    """Print the BENCH etl lines."""
+    cluster = bench_database(1_000_000 if PARCELS > 200_000 else 200_000)
+    dsn = cluster.libpq_dsn()
+    source = BENCH_DIR / f"sample-{1_000_000 if PARCELS > 200_000 else 200_000}" / "parcels.gpkg"
+    work = BENCH_DIR / "etl-work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM parcel").fetchone()
+    rows = int(row[0]) if row else 0
+
+    job_id, layer = _job(dsn, source, work)
+    log(f"ours: ingesting {rows} parcels ...")
+    code = (f"from etl.ingest import Ingest; from pathlib import Path; "
+            f"o = Ingest({dsn!r}, Path({str(work)!r})).run({job_id}); "
+            f"import sys; print(o.status, o.message, file=sys.stderr); "
+            f"sys.exit(0 if o.status == 'succeeded' else 1)")
+    ours_s, ours_mb = _child([sys.executable, "-c", code])
+    with psycopg.connect(dsn) as conn:
+        status = conn.execute("SELECT status, feature_count FROM catalogue_version WHERE "
+                              "layer_id = %s ORDER BY number DESC LIMIT 1", (layer,)).fetchone()
+    if status is None or status[0] != "published":
+        raise RuntimeError(f"our ingest did not publish: {status}")
+
+    log("ogr2ogr: loading the same file ...")
+    ogr_s, ogr_mb = _child([
+        "ogr2ogr", "-f", "PostgreSQL", f"PG:{dsn}",
+        str(source), "parcels", "-nln", "bench_ogr_parcels", "-overwrite",
+        "-t_srs", "EPSG:4326", "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
+        "-gt", "65536", "--config", "PG_USE_COPY", "YES"])
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_ogr_parcels")
+
+    ours_rate, ogr_rate = rows / ours_s, rows / ogr_s
+    print(f"BENCH etl rows_per_s ours={ours_rate:.0f} ogr2ogr={ogr_rate:.0f} rows={rows} "
+          f"ratio={ours_rate / ogr_rate:.2f}")
+    print(f"BENCH etl seconds ours={ours_s:.1f} ogr2ogr={ogr_s:.1f} rows={rows} "
+          f"ratio={ours_s / ogr_s:.2f}")
+    print(f"BENCH etl peak_rss_mb ours={ours_mb:.0f} ogr2ogr={ogr_mb:.0f} rows={rows} "
+          f"ratio={ours_mb / ogr_mb:.2f}")
+
+
+if __name__ == "__main__":
+    main()
