@@ -3,7 +3,7 @@
 // HttpOnly cookie; writes carry the CSRF token the server hands out with the person.
 const SIGNED_IN = "signedIn"; // a hint only: avoids asking /api/me (and a 401) when signed out
 
-export function accountScreens({ t, lang, el, panel, button, status }) {
+export function accountScreens({ t, lang, el, panel, button, status, onPerson = () => {} }) {
   const me = { person: null, pendingPassword: null, identifier: null };
 
   async function api(method, path, body) {
@@ -170,20 +170,22 @@ export function accountScreens({ t, lang, el, panel, button, status }) {
     }));
   }
 
-  function signedIn(person) {
+  function signedIn(person, quiet = false) {
     me.person = person;
     localStorage.setItem(SIGNED_IN, "1");
     button.textContent = t("account.mine");
     if (person.lang && person.lang !== lang) {
       localStorage.setItem("lang", person.lang);
     }
-    mine();
+    onPerson(person);
+    if (!quiet) mine();
   }
 
   function signedOut() {
     me.person = null;
     localStorage.removeItem(SIGNED_IN);
     button.textContent = t("account.button");
+    onPerson(null);
     signIn();
   }
 
@@ -285,6 +287,13 @@ export function accountScreens({ t, lang, el, panel, button, status }) {
     button.setAttribute("aria-expanded", "false");
     button.focus();
   });
-  if (localStorage.getItem(SIGNED_IN)) button.textContent = t("account.mine");
-  return { open };
+  if (localStorage.getItem(SIGNED_IN)) {
+    button.textContent = t("account.mine");
+    // Who is signed in (roles decide what else the app offers); a stale hint is dropped.
+    api("GET", "/api/me").then((result) => {
+      if (result.ok) signedIn(result.data, true);
+      else localStorage.removeItem(SIGNED_IN);
+    });
+  }
+  return { open, csrf: () => me.person?.csrf_token ?? "" };
 }

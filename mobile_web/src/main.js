@@ -1,5 +1,6 @@
 import * as maplibregl from "maplibre-gl";
 import { accountScreens } from "./account.js";
+import { plannerScreens } from "./planner.js";
 import { formatDate, formatNumber, translator } from "./i18n.js";
 
 const asked = new URLSearchParams(location.search).get("lang");
@@ -291,8 +292,12 @@ document.getElementById("search").addEventListener("submit", async (event) => {
   results.hidden = false;
 });
 
-accountScreens({ t, lang, el, status, panel: document.getElementById("account"),
-  button: document.getElementById("account-button") });
+const plannerButton = document.getElementById("planner-button");
+const account = accountScreens({ t, lang, el, status, panel: document.getElementById("account"),
+  button: document.getElementById("account-button"),
+  onPerson: (person) => { plannerButton.hidden = !person?.roles.includes("planner"); } });
+plannerScreens({ t, el, map, status, panel: document.getElementById("planner"),
+  button: plannerButton, csrf: account.csrf });
 
 map.on("click", async (event) => {
   const { lng, lat } = event.lngLat;

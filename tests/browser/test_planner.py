@@ -1,0 +1,69 @@
+"""The planner's screens in Chromium: one upload from file choice to published tiles, and back."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
+
+from accounts.notify import OutboxNotifier
+from accounts.service import AccountService, GrantSpec
+
+RENDERED_CODE = """([lon, lat]) => {
+  const map = window.__civicmap.map;
+  const found = map.queryRenderedFeatures(map.project([lon, lat]), {layers: ['land-use']});
+  return found.length ? found[0].properties.code : null;
+}"""
+
+
+def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
+                                                   engine: Engine, tmp_path: Path) -> None:
+    phone = "095" + "".join(secrets.choice("0123456789") for _ in range(7))
+    with engine.begin() as conn:
+        service = AccountService(conn, OutboxNotifier(conn), b"k" * 32)
+        person_id, _ = service.create_staff(phone, "Kiến Trúc Sư", GrantSpec("planner"))
+        session = service._new_session(person_id)
+    with engine.connect() as conn:
+        zones = conn.exec_driver_sql(
+            "SELECT id, code, ST_AsGeoJSON(geom, 15) FROM land_use_zone ORDER BY id").all()
+        target = conn.exec_driver_sql(
+            "SELECT id, ST_X(p), ST_Y(p) FROM (SELECT id, ST_PointOnSurface(geom) AS p "
+            "FROM land_use_zone WHERE code = 'ODT' ORDER BY ST_Area(geom) DESC LIMIT 1) s").one()
+        before = conn.exec_driver_sql("SELECT number FROM catalogue_version WHERE layer_id = "
+                                      "'land_use' AND status = 'published'").scalar_one()
+    source = tmp_path / "quy-hoach-sdd-2030.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": json.loads(geom),
+         "properties": {"ma_loai_dat": "TMD" if zone_id == target.id else code}}
+        for zone_id, code, geom in zones]}))
+    page.context.add_cookies([{"name": "civicmap_session", "value": session.token,
+                               "url": live_server}])
+    page.add_init_script("localStorage.setItem('signedIn', '1')")
+    page.goto(live_server + "/")
+    page.wait_for_function("window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+
+    page.get_by_role("button", name="Dữ liệu quy hoạch").click()
+    page.get_by_label("Lớp dữ liệu", exact=True).select_option("land_use")
+    page.get_by_label("Tệp (shapefile nén .zip").set_input_files(str(source))
+    page.get_by_role("button", name="Tải lên").click()
+    report = page.locator(".planner-view")
+    expect(page.get_by_role("heading", name="Báo cáo kiểm tra")).to_be_visible(timeout=90_000)
+    expect(report).to_contain_text("1 thêm · 1 bớt")
+    expect(report).to_contain_text("Đã kiểm tra, sẵn sàng xuất bản")
+    assert page.evaluate("!!window.__civicmap.map.getSource('planner-changes')")
+
+    point = [target.st_x, target.st_y]
+    page.evaluate(f"window.__civicmap.map.jumpTo({{center: {point}, zoom: 16.5}})")
+    page.wait_for_function(f"({RENDERED_CODE})({point}) === 'ODT'", timeout=30_000)
+    page.get_by_role("button", name="Xuất bản", exact=True).click()
+    expect(page.locator("#status")).to_contain_text("Đã xuất bản phiên bản", timeout=60_000)
+    # The published plan reaches the map: its tiles were refreshed where it changed.
+    page.wait_for_function(f"({RENDERED_CODE})({point}) === 'TMD'", timeout=30_000)
+
+    page.get_by_role("button", name=f"Khôi phục v{before}").click()
+    expect(page.locator("#status")).to_contain_text(f"Đã khôi phục phiên bản {before}",
+                                                    timeout=60_000)
+    page.wait_for_function(f"({RENDERED_CODE})({point}) === 'ODT'", timeout=30_000)
