@@ -134,7 +134,7 @@ class Layer:
 class Checker:
     """The per-feature checks made before COPY (PostGIS checks the rest), batch-wise."""
 
-    def __init__(self, layer: Layer, fields: list[str], known_codes: set[str],
+    def __init__(self, layer: Layer, fields: list[str], references: dict[str, set[str]],
                  convert: Callable[[str], str] | None) -> None:
         self.layer = layer
         self.mapping = layer.match(fields)
@@ -143,7 +143,10 @@ class Checker:
         if missing:
             raise IngestError(f"the dataset has no field for {', '.join(missing)} "
                               f"(it has {', '.join(fields) or 'no fields'})")
-        self.known_codes = known_codes
+        # field -> the values it may take (land-use codes, zoning plans that exist)
+        self.references = {k: v for k, v in references.items() if k in self.mapping}
+        self.numeric = [f["name"] for f in layer.schema
+                        if f.get("type") in ("integer", "number") and f["name"] in self.mapping]
         self.convert = convert
         self.next_fid = 1
         self.families: Counter[str] = Counter()
@@ -181,10 +184,18 @@ class Checker:
         types[present] = shapely.get_type_id(geoms[present])
         columns = self._columns(batch.columns)
         # The most telling problem wins: assigned from the least to the most fundamental.
-        if self.layer.kind == "land_use" and self.known_codes and "ma_loai_dat" in columns:
-            codes = columns["ma_loai_dat"]
-            for k in np.flatnonzero([str(c) not in self.known_codes for c in codes]):
-                problems[k] = f"unknown land-use code {codes[k]}"
+        for name in self.numeric:
+            values = columns[name]
+            for row, value in enumerate(values):
+                number = _number(value)
+                if number is _NOT_A_NUMBER:
+                    problems[row] = f"attribute {name} is not a number ({value!r})"
+                else:
+                    values[row] = number
+        for name, allowed in self.references.items():
+            codes = columns[name]
+            for k in np.flatnonzero([c is not None and str(c) not in allowed for c in codes]):
+                problems[k] = f"unknown {REFERENCE_NAMES.get(name, name)} {codes[k]}"
         for name in reversed(self.required):
             for k in np.flatnonzero([v in (None, "") for v in columns[name]]):
                 problems[k] = f"missing required attribute {name}"
@@ -244,6 +255,29 @@ class Checker:
         return shapely.transform(geoms, move)  # type: ignore[no-any-return]
 
 
+_NOT_A_NUMBER = object()
+REFERENCE_NAMES = {"ma_loai_dat": "land-use code", "ma_qh": "zoning plan"}
+
+
+def _number(value: Any) -> Any:
+    """A number from a number or its text (a Vietnamese decimal comma accepted), None for
+    blank, or _NOT_A_NUMBER."""
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if not text:
+            return None
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            return _NOT_A_NUMBER
+        return int(number) if number.is_integer() else number
+    return _NOT_A_NUMBER
+
+
 def _json_default(value: Any) -> Any:
     return _json_value(value) if not isinstance(value, (str, int, float)) else value
 
@@ -286,7 +320,7 @@ class Ingest:
                 "UPDATE etl_job SET status = 'running', stage = 'reading', question = NULL, "
                 "message = NULL, updated_at = now() WHERE id = %s AND status = 'queued' "
                 "RETURNING id", (job_id,)).fetchone()
-            if claimed is None:  # another worker has it, or it is not waiting to run
+            if claimed is None:  # not visible yet, another worker has it, or not waiting
                 return Outcome("skipped", "not queued")
             progress = Progress(side, job_id)
             try:
@@ -363,9 +397,14 @@ class Ingest:
                 "AND valid_to IS NULL AND geom IS NOT NULL")])
             srid, swapped = diagnose_crs(first.geometries, source.crs_wkt, answers.get("crs"),
                                          district)
-            known = {str(r["code"]) for r in conn.execute("SELECT code FROM land_use_code")}
+            references = {
+                "ma_loai_dat": {str(r["code"]) for r in conn.execute(
+                    "SELECT code FROM land_use_code")},
+                "ma_qh": {str(r["plan_code"]) for r in conn.execute(
+                    "SELECT plan_code FROM zoning_plan")},
+            } if layer.kind in ("land_use", "zoning_blocks") else {}
             conn.commit()
-            checker = Checker(layer, list(first.columns), known, convert)
+            checker = Checker(layer, list(first.columns), references, convert)
             version = self._new_version(conn, layer, job, srid, chosen, answers)
             try:
                 stats = self._stage(conn, layer, version, checker, first, batches, srid,
@@ -506,9 +545,24 @@ class Ingest:
 
 # -- comparing with what is published ------------------------------------------------------------
 
+_BLOCK_FIELDS = ("ma_qh", "ma_o_pho", "chuc_nang", "ma_chuc_nang", "tang_cao_min",
+                 "tang_cao_max", "chieu_cao", "mat_do_xd", "he_so_sdd", "dan_so", "mau")
 LIVE_SIGNATURE = {
-    # kind: (live table, SQL of a feature's signature there, the same from a version's props)
-    "land_use": ("land_use_zone", "t.code", "t.props->>'ma_loai_dat'"),
+    # kind: (live table, its feature's key there, SQL of a feature's attributes there, the
+    # same from a version's props)
+    "land_use": ("land_use_zone", "NULL::text", "t.code", "t.props->>'ma_loai_dat'"),
+    "zoning_blocks": (
+        "zoning_block", "t.block_code",
+        "concat_ws('|', (SELECT plan_code FROM zoning_plan p WHERE p.id = t.plan_id), "
+        "t.block_code, t.function_name, t.function_category, t.floors_min, t.floors_max, "
+        "trim_scale(t.height_max_m::numeric), trim_scale(t.coverage_max_pct::numeric), "
+        "trim_scale(t.far_max::numeric), t.population, t.colour)",
+        "concat_ws('|', " + ", ".join(
+            f"trim_scale((t.props->>'{f}')::numeric)" if f in (
+                "chieu_cao", "mat_do_xd", "he_so_sdd") else
+            f"round((t.props->>'{f}')::numeric)::int" if f in (
+                "tang_cao_min", "tang_cao_max", "dan_so") else f"t.props->>'{f}'"
+            for f in _BLOCK_FIELDS) + ")"),
 }
 
 
@@ -526,9 +580,10 @@ def compare(conn: DictConnection, layer: Layer,
         (layer.id,)).fetchone()
     old_source: sql.Composable
     if layer.kind in LIVE_SIGNATURE:
-        live, old_attrs, new_attrs = LIVE_SIGNATURE[layer.kind]
-        old_source = sql.SQL("SELECT NULL::text AS src_id, {a} AS attrs, t.geom FROM {live} t"
-                             ).format(a=sql.SQL(old_attrs), live=sql.Identifier(live))
+        live, old_key, old_attrs, new_attrs = LIVE_SIGNATURE[layer.kind]
+        old_source = sql.SQL("SELECT {k} AS src_id, {a} AS attrs, t.geom FROM {live} t"
+                             ).format(k=sql.SQL(old_key), a=sql.SQL(old_attrs),
+                                      live=sql.Identifier(live))
         attrs = new_attrs
     elif published and published["data_table"]:
         old_source = sql.SQL(

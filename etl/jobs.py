@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import psycopg
 from etl.ingest import Ingest, Outcome
 
 log = logging.getLogger(__name__)
+RETRIES = 25
+RETRY_SECONDS = 0.2
 
 
 class JobRunner:
@@ -27,7 +30,13 @@ class JobRunner:
 
     def _run(self, job_id: int) -> Outcome:
         try:
-            return self.ingest.run(job_id)
+            # The request that queued the job may not have committed yet: give it a moment.
+            for _ in range(RETRIES):
+                outcome = self.ingest.run(job_id)
+                if outcome.status != "skipped" or self._taken(job_id):
+                    return outcome
+                time.sleep(RETRY_SECONDS)
+            return outcome
         except Exception:
             # An unexpected failure is still the job's end, never the API's.
             log.exception("ingest job %s failed unexpectedly", job_id)
@@ -36,6 +45,12 @@ class JobRunner:
                              "updated_at = now() WHERE id = %s",
                              ("an internal error stopped the job; it can be retried", job_id))
             return Outcome("failed", "internal error")
+
+    def _taken(self, job_id: int) -> bool:
+        """Whether the job exists and is past its queue (so skipping it was right)."""
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            row = conn.execute("SELECT status FROM etl_job WHERE id = %s", (job_id,)).fetchone()
+        return row is not None and row[0] != "queued"
 
     def resume(self) -> int:
         """Requeue jobs a stopped process left behind: still queued, or running with no sign

@@ -16,7 +16,8 @@ from gisapi.errors import ConflictError, NotFoundError
 from tiles import changes as tile_changes
 
 # Kinds whose published data live in a planning table, and the script that fills it.
-PUBLISHERS = {"land_use": "publish_land_use.sql"}
+PUBLISHERS = {"land_use": "publish_land_use.sql",
+              "zoning_blocks": "publish_zoning_blocks.sql"}
 REBUILD = ("finish_planning_set.sql", "parcel_facts.sql", "generalize.sql")
 
 

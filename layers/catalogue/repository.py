@@ -16,6 +16,15 @@ SNAPSHOTS = {
                 "jsonb_build_object('ma_loai_dat', code) AS props, "
                 "geom::geometry(Geometry, 4326) AS geom, NULL::text AS problem, "
                 "NULL::text AS outcome FROM land_use_zone",
+    "zoning_blocks": "SELECT b.id::bigint AS fid, b.block_code AS src_id, jsonb_build_object("
+                     "'ma_qh', p.plan_code, 'ma_o_pho', b.block_code, 'chuc_nang', "
+                     "b.function_name, 'ma_chuc_nang', b.function_category, 'tang_cao_min', "
+                     "b.floors_min, 'tang_cao_max', b.floors_max, 'chieu_cao', b.height_max_m, "
+                     "'mat_do_xd', b.coverage_max_pct, 'he_so_sdd', b.far_max, 'dan_so', "
+                     "b.population, 'mau', b.colour) AS props, "
+                     "b.geom::geometry(Geometry, 4326) AS geom, NULL::text AS problem, "
+                     "NULL::text AS outcome FROM zoning_block b JOIN zoning_plan p "
+                     "ON p.id = b.plan_id",
 }
 
 

@@ -8,7 +8,7 @@ import json
 import secrets
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +280,70 @@ def test_a_five_million_vertex_polygon_is_refused_in_time_and_the_api_stays_up(
     assert "5,000,001 vertices" in report["issues"][0]["problem"]
     assert report["accepted"] == 1
     assert slowest < 2.0  # other requests are answered while the job works
+
+
+def _rewrite(source: Path, target: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    meta, _, wkb, data = pyogrio.raw.read(source)
+    fields = [str(f) for f in meta["fields"]]
+    rows = [dict(zip(fields, [c[i] for c in data], strict=True)) for i in range(len(wkb))]
+    change({"rows": rows})
+    columns = []
+    for j, f in enumerate(fields):
+        values = [r[f] for r in rows]
+        text = data[j].dtype == object or any(isinstance(v, str) for v in values)
+        columns.append(np.array([str(v) if text and v is not None else v for v in values],
+                                dtype=object if text else data[j].dtype))
+    pyogrio.raw.write(target, geometry=wkb, field_data=columns, fields=fields,
+                      geometry_type=meta["geometry_type"], crs=meta["crs"], driver="GPKG")
+    return target
+
+
+def test_zoning_blocks_checked_by_schema_published_and_rolled_back(
+    planner: TestClient, engine: Engine, sample_files: dict[str, Path], tmp_path: Path
+) -> None:
+    with engine.connect() as conn:
+        target = conn.exec_driver_sql(
+            "SELECT b.block_code, b.floors_max, p.parcel_key FROM zoning_block b JOIN parcel p "
+            "ON ST_CoveredBy(p.geom, b.geom) ORDER BY b.id LIMIT 1").one()
+        before = conn.exec_driver_sql("SELECT number FROM catalogue_version WHERE layer_id = "
+                                      "'zoning_blocks' AND status = 'published'").scalar_one()
+
+    def bad(data: dict[str, Any]) -> None:
+        data["rows"][0]["ma_qh"] = "QH-KHONG-CO"
+        data["rows"][1]["mat_do_xd"] = "nhiều"
+    refused = _upload(planner, "zoning_blocks", "o-pho.gpkg",
+                      _rewrite(sample_files["zoning_blocks"], tmp_path / "bad.gpkg", bad)
+                      .read_bytes())
+    report = planner.get(f"/api/layers/zoning_blocks/versions/{refused['version']}").json()
+    assert report["status"] == "rejected"
+    problems = sorted(i["problem"] for i in report["report"]["issues"])
+    assert problems[0].startswith("attribute mat_do_xd is not a number")
+    assert problems[1] == "unknown zoning plan QH-KHONG-CO"
+
+    def taller(data: dict[str, Any]) -> None:
+        for row in data["rows"]:
+            if row["ma_o_pho"] == target.block_code:
+                row["tang_cao_max"] = target.floors_max + 10
+                row["mat_do_xd"] = "45,5"  # a Vietnamese decimal comma is a number
+    job = _upload(planner, "zoning_blocks", "o-pho-2.gpkg",
+                  _rewrite(sample_files["zoning_blocks"], tmp_path / "taller.gpkg", taller)
+                  .read_bytes())
+    version = planner.get(f"/api/layers/zoning_blocks/versions/{job['version']}").json()
+    assert version["status"] == "validated"
+    assert version["changes"] == {"added": 0, "removed": 0, "changed": 1,
+                                  "unchanged": version["changes"]["unchanged"]}
+    planner.post(f"/api/layers/zoning_blocks/versions/{job['version']}/publish")
+    card = planner.get(f"/api/parcels/{target.parcel_key}").json()
+    block = next(z for z in card["zoning"] if z["block_code"] == target.block_code)
+    assert (block["floors_max"], block["coverage_max_pct"]) == (target.floors_max + 10, 45.5)
+    assert planner.post(f"/api/layers/zoning_blocks/versions/{before}/publish").json()[
+        "action"] == "rollback"
+    card = planner.get(f"/api/parcels/{target.parcel_key}").json()
+    block = next(z for z in card["zoning"] if z["block_code"] == target.block_code)
+    assert block["floors_max"] == target.floors_max
+
+
+def test_a_layer_without_its_required_field_is_refused(planner: TestClient) -> None:
+    job = _upload(planner, "land_use", "sdd.geojson", _geojson([("A", _box(106.715, 10.73))]))
+    assert job["status"] == "failed"
+    assert "no field for ma_loai_dat" in job["message"]
