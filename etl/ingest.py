@@ -449,6 +449,16 @@ class Ingest:
     def _new_version(self, conn: DictConnection, layer: Layer, job: dict[str, Any],
                      srid: int, chosen: str | None, answers: dict[str, str]) -> dict[str, Any]:
         conn.execute("SELECT 1 FROM catalogue_layer WHERE id = %s FOR UPDATE", (layer.id,))
+        # A run of this upload that was stopped (killed, restarted) left its draft: reuse it.
+        draft = conn.execute(
+            "SELECT id, number FROM catalogue_version WHERE layer_id = %s AND status = 'draft' "
+            "AND source_sha256 = %s AND answers = %s ORDER BY id DESC LIMIT 1",
+            (layer.id, job["source_sha256"], Jsonb(answers))).fetchone()
+        if draft is not None:
+            conn.execute("UPDATE etl_job SET version_id = %s WHERE id = %s",
+                         (draft["id"], job["id"]))
+            conn.commit()
+            return dict(draft)
         row = conn.execute(
             """
             INSERT INTO catalogue_version (layer_id, number, status, source_name, source_sha256,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,11 +112,22 @@ class VectorSource:
         return FeatureBatch(geoms, columns, None, f"{self.dataset.path.name}:{self.layer}",
                             raw=wkb)
 
+    def _dxf_encoding(self) -> str | None:
+        """UTF-8 for drawings from AutoCAD 2007 on (GDAL would read them as Windows-1252)."""
+        head = self.dataset.path.read_bytes()[:65536].decode("latin1")
+        version = re.search(r"\$ACADVER\s*\r?\n\s*1\s*\r?\n\s*AC(\d{4})", head)
+        return "UTF-8" if version and int(version.group(1)) >= 1021 else None
+
     def _dxf(self) -> FeatureBatch:
         """Closed polylines become polygons carrying their DXF layer name; TEXT entities inside
         a polygon are joined into its label."""
-        meta, _, wkb, data = pyogrio.raw.read(self.dataset.path, layer=self.layer,
-                                              encoding=self.encoding)
+        encoding = self._dxf_encoding()
+        # A process-wide GDAL option, set for this read only.
+        pyogrio.set_gdal_config_options({"DXF_ENCODING": encoding})
+        try:
+            meta, _, wkb, data = pyogrio.raw.read(self.dataset.path, layer=self.layer)
+        finally:
+            pyogrio.set_gdal_config_options({"DXF_ENCODING": None})
         columns = dict(zip(meta["fields"], data, strict=True))
         geoms = shapely.from_wkb(wkb, on_invalid="ignore")
         layer_names = columns.get("Layer", np.full(len(geoms), None, dtype=object))

@@ -347,3 +347,55 @@ def test_a_layer_without_its_required_field_is_refused(planner: TestClient) -> N
     job = _upload(planner, "land_use", "sdd.geojson", _geojson([("A", _box(106.715, 10.73))]))
     assert job["status"] == "failed"
     assert "no field for ma_loai_dat" in job["message"]
+
+
+def _dxf(corners: list[tuple[float, float]], label: tuple[float, float, str]) -> bytes:
+    # AutoCAD 2007 and later write DXF in UTF-8 and say so in the header.
+    lines = ["0", "SECTION", "2", "HEADER", "9", "$ACADVER", "1", "AC1021", "0", "ENDSEC",
+             "0", "SECTION", "2", "ENTITIES", "0", "LWPOLYLINE", "8", "O_PHO", "90",
+             str(len(corners)), "70", "1"]
+    for x, y in corners:
+        lines += ["10", f"{x:.3f}", "20", f"{y:.3f}"]
+    x, y, text = label
+    lines += ["0", "TEXT", "8", "NHAN", "10", f"{x:.3f}", "20", f"{y:.3f}", "40", "2.0", "1",
+              text, "0", "ENDSEC", "0", "EOF"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_dxf_kml_and_a_geopackage_with_two_layers(planner: TestClient, tmp_path: Path) -> None:
+    layer = f"t_fmt_{secrets.token_hex(3)}"
+    planner.post("/api/layers", json={"id": layer, "title_vi": "Định dạng", "title_en": "Formats"})
+    x0, y0 = (float(v) for v in from_wgs84(9210, 106.715, 10.73))
+    square = [(x0, y0), (x0 + 40, y0), (x0 + 40, y0 + 40), (x0, y0 + 40)]
+    job = _upload(planner, layer, "ban-ve.dxf", _dxf(square, (x0 + 20, y0 + 20, "Ô A1")))
+    assert job["status"] == "needs_input"  # a drawing has no coordinate system
+    planner.post(f"/api/jobs/{job['id']}/answer", json={"crs": "EPSG:9210"})
+    done = _wait(planner, job["id"], ("succeeded", "failed"))
+    assert done["status"] == "succeeded", done
+    planner.post(f"/api/layers/{layer}/versions/{done['version']}/publish")
+    feature = planner.get(f"/ogc/collections/{layer}/items").json()["features"][0]
+    assert feature["geometry"]["type"] == "Polygon"
+    assert feature["properties"] == {"dxf_layer": "O_PHO", "label": "Ô A1"}
+
+    kml = ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+           "<Document><Placemark><name>Công viên</name><Polygon><outerBoundaryIs><LinearRing>"
+           "<coordinates>106.716,10.731 106.717,10.731 106.717,10.732 106.716,10.731"
+           "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>")
+    job = _upload(planner, layer, "cong-vien.kml", kml.encode())
+    assert job["status"] == "succeeded", job
+    version = planner.get(f"/api/layers/{layer}/versions/{job['version']}").json()
+    assert version["feature_count"] == 1
+
+    gpkg = tmp_path / "hai-lop.gpkg"
+    for name in ("ranh_gioi", "o_dat"):
+        pyogrio.raw.write(gpkg, geometry=shapely.to_wkb(np.array([_box(106.715, 10.73)],
+                                                                dtype=object)),
+                          field_data=[np.array([name], dtype=object)], fields=["ten"],
+                          geometry_type="Polygon", crs="EPSG:4326", driver="GPKG", layer=name,
+                          append=gpkg.exists())
+    job = _upload(planner, layer, "hai-lop.gpkg", gpkg.read_bytes())
+    assert job["status"] == "needs_input"
+    assert job["question"]["kind"] == "layer"
+    assert {c["value"] for c in job["question"]["candidates"]} == {"ranh_gioi", "o_dat"}
+    planner.post(f"/api/jobs/{job['id']}/answer", json={"layer": "o_dat"})
+    assert _wait(planner, job["id"], ("succeeded", "failed"))["status"] == "succeeded"

@@ -69,3 +69,47 @@ def test_a_refusal_exits_1_with_the_reason(layer: str, tmp_path: Path) -> None:
     missing = runner.invoke(app, ["etl", "ingest", str(tmp_path / "none.geojson"),
                                   "--layer", layer])
     assert missing.exit_code == 1
+
+
+def test_a_killed_ingest_leaves_the_layer_whole_and_a_rerun_finishes_it(
+    layer: str, tmp_path: Path, engine: Engine, cluster: PostgresCluster
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = [{"type": "Feature", "properties": {"ma": str(i)},
+             "geometry": shapely.geometry.mapping(shapely.box(
+                 106.70 + (i % 300) * 1e-4, 10.72 + (i // 300) * 1e-4,
+                 106.70 + (i % 300) * 1e-4 + 5e-5, 10.72 + (i // 300) * 1e-4 + 5e-5))}
+            for i in range(60_000)]
+    source = tmp_path / "nhieu.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": rows}))
+    env = dict(os.environ)
+    args = [sys.executable, "-m", "gisapi.cli", "etl", "ingest", str(source), "--layer", layer]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # kill it while it loads
+        with engine.connect() as conn:
+            stage = conn.exec_driver_sql(
+                "SELECT stage FROM etl_job WHERE layer_id = %(l)s ORDER BY id DESC LIMIT 1",
+                {"l": layer}).scalar()
+        if stage in ("loading", "validating", "indexing"):
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with engine.connect() as conn:
+        state = conn.exec_driver_sql(
+            "SELECT count(*) FILTER (WHERE status <> 'draft'), count(*) FROM catalogue_version "
+            "WHERE layer_id = %(l)s", {"l": layer}).one()
+        tables = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'layer_data' "
+            "AND tablename LIKE %(l)s", {"l": f"{layer}_v%"}).scalar_one()
+    assert state[0] == 0  # nothing validated, nothing published
+    assert tables == 0  # the half-written table went with its transaction
+    done = runner.invoke(app, ["etl", "ingest", str(source), "--layer", layer])
+    assert done.exit_code == 0, done.output
+    assert f"{layer} version 1 (validated)" in done.output  # the stopped run's draft, reused
