@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 import psycopg
+import rasterio
+import rasterio.errors
+import rasterio.warp
 import shapely
 from numpy.typing import NDArray
 from psycopg import sql
@@ -309,9 +312,10 @@ def _table(layer_id: str, number: int) -> str:
 class Ingest:
     """Runs ingest jobs against one database."""
 
-    def __init__(self, dsn: str, work_dir: Path) -> None:
+    def __init__(self, dsn: str, work_dir: Path, rasters_dir: Path | None = None) -> None:
         self.dsn = dsn
         self.work_dir = work_dir
+        self.rasters_dir = rasters_dir or work_dir.parent / "rasters"
 
     def run(self, job_id: int) -> Outcome:
         """Run the job to its end; never raises for bad input (the job records why)."""
@@ -384,9 +388,11 @@ class Ingest:
                 return Outcome("succeeded", f"already ingested as version {existing['number']} "
                                f"({existing['status']})", existing["id"])
             dataset = self._dataset(Path(job["source_path"]))
+            if (dataset.format == "geotiff") != (layer.kind == "scanned_plan"):
+                raise IngestError("a scanned-plan layer takes a GeoTIFF, other layers take "
+                                  f"vector files ({dataset.path.name} is {dataset.format})")
             if dataset.format == "geotiff":
-                raise IngestError("a GeoTIFF goes to a scanned-plan layer through "
-                                  "`civicmap raster add`; vector layers take vector files")
+                return self._raster(conn, layer, job, dataset, answers, progress)
             source, convert, chosen = self._open(dataset, answers)
             batches = source.batches(BATCH)
             first = next(batches, None)
@@ -418,6 +424,49 @@ class Ingest:
                 conn.commit()
                 stats += "; published"
             return Outcome("succeeded", stats, version["id"])
+
+    def _raster(self, conn: DictConnection, layer: Layer, job: dict[str, Any],
+                dataset: Dataset, answers: dict[str, str], progress: Progress) -> Outcome:
+        """A GeoTIFF becomes a Cloud-Optimized GeoTIFF with overviews, catalogued under the
+        version's own raster id; it must lie on the district."""
+        from tiles.catalogue import RasterError, register_raster
+
+        progress("loading", force=True)
+        version = self._new_version(conn, layer, job, 0, None, answers)
+        raster_id = f"{layer.id.replace('_', '-')}-v{version['number']}"
+        try:
+            with rasterio.open(dataset.path, driver="GTiff") as src:
+                if src.crs is None:
+                    raise ReaderError(f"{dataset.path.name}: no coordinate reference system "
+                                      "(georeference it first)")
+                west, south, east, north = rasterio.warp.transform_bounds(
+                    src.crs, "EPSG:4326", *src.bounds)
+                size = {"width": src.width, "height": src.height, "bands": src.count,
+                        "crs": src.crs.to_string()}
+            district = district_outline([(bytes(r["wkb"]),) for r in conn.execute(
+                "SELECT ST_AsBinary(geom) AS wkb FROM admin_unit WHERE level = 'ward' "
+                "AND valid_to IS NULL AND geom IS NOT NULL")])
+            footprint = shapely.box(west, south, east, north)
+            if not footprint.intersects(district):
+                raise ReaderError(f"{dataset.path.name} lies around {south:.4f}, {west:.4f}, "
+                                  "not on the district")
+            path = register_raster(conn, self.rasters_dir, dataset.path, raster_id,
+                                   f"{layer.id} v{version['number']}")
+        except (RasterError, rasterio.errors.RasterioIOError) as exc:
+            conn.rollback()
+            raise ReaderError(str(exc)) from exc
+        report = {"raster": {**size, "bounds": [west, south, east, north], "file": path.name}}
+        conn.execute("UPDATE catalogue_version SET status = 'validated', raster_id = %s, "
+                     "report = %s WHERE id = %s", (raster_id, Jsonb(report), version["id"]))
+        conn.execute("INSERT INTO catalogue_event (version_id, action, from_status, to_status) "
+                     "VALUES (%s, 'validate', 'draft', 'validated')", (version["id"],))
+        conn.commit()
+        message = f"version {version['number']}: a {size['width']}×{size['height']} COG"
+        if job["publish"]:
+            publish(conn, layer.id, version["number"], job["created_by"])
+            conn.commit()
+            message += "; published"
+        return Outcome("succeeded", message, version["id"])
 
     def _open(self, dataset: Dataset, answers: dict[str, str]
               ) -> tuple[VectorSource, Callable[[str], str] | None, str | None]:

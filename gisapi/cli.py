@@ -305,7 +305,8 @@ def etl_ingest(
     except DomainError as exc:
         raise _fail(f"not accepted: {exc.message}") from exc
     dsn = settings_libpq_url(settings)
-    worker = threading.Thread(target=Ingest(dsn, settings.upload_dir).run, args=(job_id,))
+    ingest = Ingest(dsn, settings.upload_dir, settings.var_dir / "rasters")
+    worker = threading.Thread(target=ingest.run, args=(job_id,))
     worker.start()
     with psycopg.connect(dsn, autocommit=True) as watch, \
             typer.progressbar(length=100, label=source.name) as bar:

@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             url, settings.pool_size, settings.pool_max_overflow
         )
         app.state.read_pool = await make_read_pool(url, settings.pool_size)
-        app.state.jobs = JobRunner(libpq_url(url), settings.upload_dir, settings.ingest_workers)
+        app.state.jobs = JobRunner(libpq_url(url), settings.upload_dir, settings.ingest_workers,
+                                   settings.var_dir / "rasters")
         app.state.jobs.resume()
         try:
             yield

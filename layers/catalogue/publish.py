@@ -45,16 +45,17 @@ def publish(raw: psycopg.Connection[Any], layer_id: str, number: int,
     if layer is None:
         raise NotFoundError(f"no layer {layer_id!r}", "layer_id")
     kind, live_table = layer
-    row = conn.execute("SELECT id, status, data_table FROM catalogue_version WHERE layer_id = %s "
-                       "AND number = %s FOR UPDATE", (layer_id, number)).fetchone()
+    row = conn.execute("SELECT id, status, data_table, raster_id FROM catalogue_version "
+                       "WHERE layer_id = %s AND number = %s FOR UPDATE",
+                       (layer_id, number)).fetchone()
     if row is None:
         raise NotFoundError(f"no version {number} of {layer_id}", "number")
-    version_id, status, data_table = row
+    version_id, status, data_table, raster_id = row
     move = conn.execute("SELECT to_status FROM catalogue_transition WHERE from_status = %s "
                         "AND action = 'publish'", (status,)).fetchone()
     if move is None:
         raise ConflictError(f"a {status} version cannot be published", "status")
-    if data_table is None:
+    if data_table is None and raster_id is None:
         raise ConflictError("this version has no data of its own to publish (it was loaded "
                             "with a whole planning set)", "number")
     changed: dict[str, int] = {}

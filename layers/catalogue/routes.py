@@ -50,7 +50,7 @@ def layers(_: Planner, service: Service) -> list[Any]:
 def create_layer(body: LayerCreate, _: Planner, service: Service) -> LayerPublic:
     """A layer of its own kind, filled by its first upload."""
     service.create(body.id, body.title_vi, body.title_en, body.visibility,
-                   [f.model_dump() for f in body.schema_fields])
+                   [f.model_dump() for f in body.schema_fields], body.kind)
     row = next(r for r in service.layers() if r.id == body.id)
     return LayerPublic.model_validate(row, from_attributes=True)
 
@@ -64,7 +64,7 @@ def upload(
     request: Request,
     tasks: BackgroundTasks,
     file: Annotated[UploadFile, File(description="Zipped shapefile, GeoPackage, GeoJSON, DXF, "
-                                                 "KML or KMZ")],
+                                                 "KML, KMZ, or a GeoTIFF for a scanned plan")],
     crs: Annotated[str | None, Form(pattern=r"^EPSG:\d{4,6}(:swapped)?$")] = None,
     encoding: Annotated[str | None, Form(pattern="^(utf-8|cp1258|tcvn3|vni)$")] = None,
     layer: Annotated[str | None, Form(max_length=200)] = None,

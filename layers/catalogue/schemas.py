@@ -28,6 +28,8 @@ class LayerCreate(BaseModel):
     model_config = STRICT
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,47}$", examples=["cong_trinh_cong_cong"])
+    kind: str = Field(default="free", pattern="^(free|scanned_plan)$",
+                      description="free: vector features; scanned_plan: a georeferenced GeoTIFF")
     title_vi: str = Field(min_length=1, max_length=200)
     title_en: str = Field(min_length=1, max_length=200)
     visibility: str = Field(default="public", pattern="^(public|staff)$")
@@ -43,6 +45,8 @@ class LayerPublic(BaseModel):
     title_en: str
     visibility: str
     published_version: int | None
+    published_raster: str | None = Field(
+        default=None, description="Scanned plans: the raster id to ask /raster/{id}/... for")
     fields: list[dict[str, Any]] = Field(validation_alias="schema")
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from gisapi.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 
 CHUNK = 1024 * 1024
-ACCEPTED = (".zip", ".gpkg", ".geojson", ".json", ".dxf", ".kml", ".kmz")
+ACCEPTED = (".zip", ".gpkg", ".geojson", ".json", ".dxf", ".kml", ".kmz", ".tif", ".tiff")
 
 
 class TooLargeError(DomainError):
@@ -46,7 +46,9 @@ class CatalogueService:
         return list(self.conn.exec_driver_sql(
             "SELECT l.id, l.kind, l.title_vi, l.title_en, l.visibility, l.schema, "
             "(SELECT number FROM catalogue_version v WHERE v.layer_id = l.id "
-            " AND v.status = 'published') AS published_version "
+            " AND v.status = 'published') AS published_version, "
+            "(SELECT raster_id FROM catalogue_version v WHERE v.layer_id = l.id "
+            " AND v.status = 'published') AS published_raster "
             "FROM catalogue_layer l ORDER BY l.created_at, l.id", {}).all())
 
     def layer(self, layer_id: str) -> Any:
@@ -57,16 +59,16 @@ class CatalogueService:
         return row
 
     def create(self, layer_id: str, title_vi: str, title_en: str, visibility: str,
-               fields: list[dict[str, Any]]) -> None:
-        """A free layer, empty until its first upload is published."""
+               fields: list[dict[str, Any]], kind: str = "free") -> None:
+        """A free layer (or a scanned plan), empty until its first upload is published."""
         if self._one("SELECT 1 FROM catalogue_layer WHERE id = %(i)s", {"i": layer_id}):
             raise ConflictError(f"layer {layer_id!r} exists", "id")
         if sum(1 for f in fields if f.get("key")) > 1:
             raise InvalidInputError("at most one key field", "schema")
         self.conn.exec_driver_sql(
             "INSERT INTO catalogue_layer (id, kind, title_vi, title_en, visibility, schema, "
-            "queryables) VALUES (%(i)s, 'free', %(v)s, %(e)s, %(s)s, %(f)s::jsonb, %(q)s)",
-            {"i": layer_id, "v": title_vi, "e": title_en, "s": visibility,
+            "queryables) VALUES (%(i)s, %(k)s, %(v)s, %(e)s, %(s)s, %(f)s::jsonb, %(q)s)",
+            {"i": layer_id, "k": kind, "v": title_vi, "e": title_en, "s": visibility,
              "f": json.dumps(fields), "q": [f["name"] for f in fields]})
 
     def upload(self, layer_id: str, filename: str, stream: BinaryIO, answers: dict[str, str],
@@ -76,7 +78,7 @@ class CatalogueService:
         name = safe_filename(filename)
         if not name.lower().endswith(ACCEPTED):
             raise InvalidInputError(f"{name}: not an accepted file (zipped shapefile, "
-                                    "GeoPackage, GeoJSON, DXF, KML/KMZ)", "file")
+                                    "GeoPackage, GeoJSON, DXF, KML/KMZ, GeoTIFF)", "file")
         folder = self.upload_dir / uuid.uuid4().hex
         folder.mkdir(parents=True)
         target = folder / name

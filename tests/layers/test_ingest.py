@@ -31,7 +31,8 @@ TCVN_NAME = "Tr\xad\xeang THCS"  # "Trường THCS" in TCVN3, as Latin-1 charact
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(tile_cache_size=0, uploads_dir=tmp_path_factory.mktemp("up"), upload_max_mb=5)
+    var = tmp_path_factory.mktemp("var")
+    return Settings(tile_cache_size=0, var_dir=var, uploads_dir=var / "uploads", upload_max_mb=5)
 
 
 @pytest.fixture
@@ -399,3 +400,40 @@ def test_dxf_kml_and_a_geopackage_with_two_layers(planner: TestClient, tmp_path:
     assert {c["value"] for c in job["question"]["candidates"]} == {"ranh_gioi", "o_dat"}
     planner.post(f"/api/jobs/{job['id']}/answer", json={"layer": "o_dat"})
     assert _wait(planner, job["id"], ("succeeded", "failed"))["status"] == "succeeded"
+
+
+def _geotiff(path: Path, west: float, south: float) -> Path:
+    import rasterio
+    from rasterio.transform import from_bounds
+
+    data = np.tile(np.arange(64, dtype=np.uint8), (64, 1))
+    with rasterio.open(path, "w", driver="GTiff", width=64, height=64, count=1, dtype="uint8",
+                       crs="EPSG:4326",
+                       transform=from_bounds(west, south, west + 0.01, south + 0.01, 64, 64)
+                       ) as out:
+        out.write(data, 1)
+    return path
+
+
+def test_a_scanned_plan_becomes_a_cog_version_served_by_its_id(planner: TestClient,
+                                                               tmp_path: Path) -> None:
+    layer = f"t_scan_{secrets.token_hex(3)}"
+    res = planner.post("/api/layers", json={"id": layer, "kind": "scanned_plan",
+                                            "title_vi": "Bản đồ quét 2012", "title_en": "Scan"})
+    assert res.status_code == 201, res.text
+    far = _upload(planner, layer, "ha-noi.tif",
+                  _geotiff(tmp_path / "far.tif", 105.85, 21.03).read_bytes())
+    assert far["status"] == "failed"
+    assert "not on the district" in far["message"]
+    job = _upload(planner, layer, "ban-do-quet.tif",
+                  _geotiff(tmp_path / "scan.tif", 106.71, 10.72).read_bytes(), publish="true")
+    assert job["status"] == "succeeded", job
+    listed = {row["id"]: row for row in planner.get("/api/layers").json()}
+    raster_id = listed[layer]["published_raster"]
+    assert raster_id == f"{layer.replace('_', '-')}-v{job['version']}"
+    info = planner.get(f"/raster/{raster_id}/info")
+    assert info.status_code == 200, info.text
+    assert info.json()["overviews"] is not None
+    vector = _upload(planner, layer, "sdd.geojson", _geojson([("A", _box(106.715, 10.73))]))
+    assert vector["status"] == "failed"
+    assert "takes a GeoTIFF" in vector["message"]
