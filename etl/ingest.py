@@ -9,18 +9,20 @@ version behind, and the published layer is never touched until someone publishes
 from __future__ import annotations
 
 import itertools
-import json
 import math
+import queue
 import shutil
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import psycopg
 import rasterio
 import rasterio.errors
@@ -75,10 +77,27 @@ class Issue:
 
 @dataclass
 class Checked:
-    """A batch after the checks done before PostgreSQL sees it."""
+    """A batch after the checks done before PostgreSQL sees it: COPY text, and its issues."""
 
-    rows: list[tuple[Any, ...]]
+    text: str
     issues: list[Issue] = field(default_factory=list)
+
+
+NULL = "\\N"
+SUSPECT = "?"  # a geometry GEOS found invalid: PostGIS gives the reason and repairs it
+_SRID_4326 = "E6100000"  # 4326, little-endian
+
+
+def _ewkb_4326(wkb_hex: str) -> str:
+    """Little-endian 2D WKB made EWKB with SRID 4326 (the type's SRID flag set, the SRID after
+    it): cheaper than giving every geometry an SRID first."""
+    return f"{wkb_hex[:8]}{int(wkb_hex[8:10], 16) | 0x20:02X}{_SRID_4326}{wkb_hex[10:]}"
+
+
+def _copy_text(value: str) -> str:
+    """A value escaped for COPY's text format."""
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
 
 
 def _json_value(value: Any) -> Any:
@@ -219,28 +238,36 @@ class Checker:
             raise IngestError("the dataset mixes geometry types "
                               f"({', '.join(sorted(self.families))}): one kind per layer")
         good = usable & np.array([p is None for p in problems], dtype=bool)
-        ewkb: NDArray[np.object_] = np.full(n, None, dtype=object)
+        ewkb: NDArray[np.object_] = np.full(n, NULL, dtype=object)
+        suspect = np.zeros(n, dtype=bool)
         if good.any():
             moved = self._reproject(geoms[good], srid, swapped)
-            ewkb[good] = shapely.to_wkb(shapely.set_srid(moved, WGS84), hex=True,
-                                        include_srid=True)
-        fids = range(self.next_fid, self.next_fid + n)
+            ewkb[good] = [_ewkb_4326(h) for h in shapely.to_wkb(
+                moved, hex=True, output_dimension=2, byte_order=1)]
+            # GEOS here answers as PostGIS would; only these go to ST_IsValidReason later.
+            suspect[np.flatnonzero(good)[~shapely.is_valid(moved)]] = True
+        first_fid = self.next_fid
         self.next_fid += n
         key = self.layer.key
         names = list(columns)
         keys = columns.get(key) if key else None
-        rows: list[tuple[Any, ...]] = []
+        lines: list[str] = []
         issues: list[Issue] = []
-        for i, fid in enumerate(fids):
-            props = {name: columns[name][i] for name in names}
+        dumps = orjson.dumps
+        for i in range(n):
+            fid = first_fid + i
+            props = dumps({name: columns[name][i] for name in names}, default=_json_default,
+                          option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
             src_id = str(keys[i]) if keys is not None and keys[i] is not None else str(fid)
             problem = problems[i]
-            if problem is not None:
+            if problem is None:
+                tail = f"{SUSPECT}\t\\N" if suspect[i] else "\\N\t\\N"
+            else:
                 issues.append(Issue(src_id, problem, "rejected"))
-            rows.append((fid, src_id, json.dumps(props, ensure_ascii=False,
-                                                 default=_json_default),
-                         ewkb[i], problem, "rejected" if problem else None))
-        return Checked(rows, issues)
+                tail = f"{_copy_text(problem)}\trejected"
+            lines.append(f"{fid}\t{_copy_text(src_id)}\t"
+                         f"{props.decode().replace(chr(92), chr(92) * 2)}\t{ewkb[i]}\t{tail}\n")
+        return Checked("".join(lines), issues)
 
     @staticmethod
     def _reproject(geoms: NDArray[np.object_], srid: int,
@@ -282,7 +309,46 @@ def _number(value: Any) -> Any:
 
 
 def _json_default(value: Any) -> Any:
-    return _json_value(value) if not isinstance(value, (str, int, float)) else value
+    converted = _json_value(value)
+    if converted is value:
+        return str(value)
+    return converted
+
+
+def _read_ahead(batches: Iterator[FeatureBatch]) -> Iterator[FeatureBatch]:
+    """The next batch is read (GDAL, GEOS: no GIL) while this one is checked and copied; at
+    most two batches in memory. A consumer that stops early stops the reader too."""
+    ahead: queue.Queue[FeatureBatch | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item: FeatureBatch | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not hand_over(batch):
+                    return
+            hand_over(None)
+        except BaseException as exc:  # noqa: BLE001 - handed over to the reading side
+            hand_over(exc)
+
+    reader = threading.Thread(target=read, name="ingest-read", daemon=True)
+    reader.start()
+    try:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=30)
 
 
 class Progress:
@@ -394,7 +460,7 @@ class Ingest:
             if dataset.format == "geotiff":
                 return self._raster(conn, layer, job, dataset, answers, progress)
             source, convert, chosen = self._open(dataset, answers)
-            batches = source.batches(BATCH)
+            batches = _read_ahead(source.batches(BATCH))
             first = next(batches, None)
             if first is None or len(first) == 0:
                 raise IngestError(f"{dataset.path.name}: the layer has no features")
@@ -542,8 +608,7 @@ class Ingest:
                 .format(table)) as copy:
             for batch in itertools.chain((first,), rest):
                 checked = checker.check(batch, srid, swapped)
-                for row in checked.rows:
-                    copy.write_row(row)
+                copy.write(checked.text)
                 issues.extend(checked.issues)
                 done += len(batch)
                 progress("loading", done, total)
@@ -557,9 +622,11 @@ class Ingest:
                                THEN ST_CollectionExtract(ST_MakeValid(geom), %(f)s)
                                ELSE ST_MakeValid(geom) END,
                    outcome = 'repaired'
-            WHERE problem IS NULL AND NOT ST_IsValid(geom)
+            WHERE problem = %(s)s AND NOT ST_IsValid(geom)
             RETURNING src_id, problem
-            """).format(t=table), {"f": family}).fetchall()
+            """).format(t=table), {"f": family, "s": SUSPECT}).fetchall()
+        conn.execute(sql.SQL("UPDATE {t} SET problem = NULL WHERE problem = %s").format(t=table),
+                     (SUSPECT,))
         collapsed = conn.execute(sql.SQL(
             "UPDATE {t} SET outcome = 'rejected', problem = problem || ' (nothing left after "
             "repair)' WHERE outcome = 'repaired' AND ST_IsEmpty(geom) RETURNING src_id")
@@ -650,10 +717,16 @@ def compare(conn: DictConnection, layer: Layer,
             "WHERE t.outcome IS DISTINCT FROM 'rejected'").format(
             old=sql.Identifier("layer_data", published["data_table"]))
         attrs = "t.props::text"
-    else:
-        old_source = sql.SQL("SELECT NULL::text AS src_id, NULL::text AS attrs, "
-                             "NULL::geometry AS geom WHERE false")
-        attrs = "t.props::text"
+    else:  # nothing published yet: every feature is new, and the change is all of it
+        count = conn.execute(sql.SQL("SELECT count(*) AS n FROM {t} WHERE outcome IS DISTINCT "
+                                     "FROM 'rejected'").format(t=table)).fetchone()
+        added = int(count["n"]) if count else 0
+        # Expanded a little so that a single point still has an area.
+        area = sql.SQL(
+            "(SELECT ST_Multi(ST_Transform(ST_Expand(ST_SetSRID(ST_Extent(geom)::geometry, "
+            "4326), 1e-6), 3857)) FROM {t} WHERE outcome IS DISTINCT FROM 'rejected')").format(
+            t=table).as_string(conn)
+        return {"added": added, "removed": 0, "changed": 0, "unchanged": 0}, area
     signed = ("SELECT row_number() OVER () AS rid, s.src_id, s.attrs, s.geom, "
               "md5(ST_AsEWKB(ST_SnapToGrid(ST_Multi(s.geom), 1e-7)) || coalesce(s.attrs, '')) "
               "AS sig FROM ({}) s")

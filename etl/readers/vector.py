@@ -83,7 +83,9 @@ class VectorSource:
     def batches(self, size: int = 50_000) -> Iterator[FeatureBatch]:
         """The features in batches of at most `size` (the whole layer for formats GDAL
         cannot skip into)."""
-        kwargs: dict[str, Any] = {"layer": self.layer, "encoding": self.encoding}
+        # Heights are not planning data: every geometry is read flat.
+        kwargs: dict[str, Any] = {"layer": self.layer, "encoding": self.encoding,
+                                  "force_2d": True}
         if self.dataset.format == "dxf":
             yield self._dxf()
             return
@@ -125,7 +127,8 @@ class VectorSource:
         # A process-wide GDAL option, set for this read only.
         pyogrio.set_gdal_config_options({"DXF_ENCODING": encoding})
         try:
-            meta, _, wkb, data = pyogrio.raw.read(self.dataset.path, layer=self.layer)
+            meta, _, wkb, data = pyogrio.raw.read(self.dataset.path, layer=self.layer,
+                                                  force_2d=True)
         finally:
             pyogrio.set_gdal_config_options({"DXF_ENCODING": None})
         columns = dict(zip(meta["fields"], data, strict=True))

@@ -90,7 +90,7 @@ def test_a_free_layer_from_upload_to_publish_and_rollback(planner: TestClient) -
                               (106.720, 10.734), (106.720, 10.733)])
     first = [("A", _box(106.715, 10.730)), ("B", _box(106.716, 10.731)), ("C", bowtie)]
     job = _upload(planner, layer, "congtrinh.geojson", _geojson(first))
-    assert job["status"] == "succeeded", job
+    assert job["status"] == "succeeded", job["message"]
     assert job["version"] == 1
     v1 = planner.get(f"/api/layers/{layer}/versions/1").json()
     assert v1["status"] == "validated"
@@ -223,7 +223,7 @@ def test_land_use_publish_changes_cards_and_tiles_then_rolls_back(
         "geometry": json.loads(geom)} for zone_id, code, geom in rows]
     data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
     job = _upload(planner, "land_use", "sdd-2030.geojson", data)
-    assert job["status"] == "succeeded", job
+    assert job["status"] == "succeeded", job["message"]
     version = planner.get(f"/api/layers/land_use/versions/{job['version']}").json()
     assert version["changes"]["added"] == 1, version["changes"]
     assert version["changes"]["removed"] == 1
@@ -383,7 +383,7 @@ def test_dxf_kml_and_a_geopackage_with_two_layers(planner: TestClient, tmp_path:
            "<coordinates>106.716,10.731 106.717,10.731 106.717,10.732 106.716,10.731"
            "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>")
     job = _upload(planner, layer, "cong-vien.kml", kml.encode())
-    assert job["status"] == "succeeded", job
+    assert job["status"] == "succeeded", job["message"]
     version = planner.get(f"/api/layers/{layer}/versions/{job['version']}").json()
     assert version["feature_count"] == 1
 
@@ -427,7 +427,7 @@ def test_a_scanned_plan_becomes_a_cog_version_served_by_its_id(planner: TestClie
     assert "not on the district" in far["message"]
     job = _upload(planner, layer, "ban-do-quet.tif",
                   _geotiff(tmp_path / "scan.tif", 106.71, 10.72).read_bytes(), publish="true")
-    assert job["status"] == "succeeded", job
+    assert job["status"] == "succeeded", job["message"]
     listed = {row["id"]: row for row in planner.get("/api/layers").json()}
     raster_id = listed[layer]["published_raster"]
     assert raster_id == f"{layer.replace('_', '-')}-v{job['version']}"
