@@ -19,6 +19,7 @@ from fastapi import (
 from accounts.policy import Principal
 from gisapi.auth import authorize
 from gisapi.deps import ConnectionDep
+from gisapi.errors import InvalidInputError
 from layers.catalogue.publish import publish
 from layers.catalogue.schemas import Answer, JobPublic, LayerCreate, LayerPublic, VersionPublic
 from layers.catalogue.service import CatalogueService
@@ -122,6 +123,19 @@ def issues(layer_id: LayerId, number: Number, _: Planner, service: Service) -> R
 def changes(layer_id: LayerId, number: Number, _: Planner, service: Service) -> Response:
     """The changed area, with the counts of added, removed and changed features."""
     return Response(service.changes_geojson(layer_id, number), media_type=GEOJSON)
+
+
+@router.get("/layers/{layer_id}/versions/{number}/changes/{z}/{x}/{y}.mvt",
+            summary="The changed area as a vector tile layer")
+def changes_tile(layer_id: LayerId, number: Number, z: Annotated[int, Path(ge=0, le=22)],
+                 x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)], _: Planner,
+                 service: Service) -> Response:
+    """Layer `changes`: the outline of what this version changes, with the counts."""
+    if x >= 2**z or y >= 2**z:
+        raise InvalidInputError(f"no tile {z}/{x}/{y}", "x")
+    return Response(service.changes_tile(layer_id, number, z, x, y),
+                    media_type="application/vnd.mapbox-vector-tile",
+                    headers={"Cache-Control": "private, max-age=60"})
 
 
 @router.post("/layers/{layer_id}/versions/{number}/publish",

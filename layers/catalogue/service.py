@@ -168,3 +168,20 @@ class CatalogueService:
             "ST_AsGeoJSON(ST_Transform(changed_area, 4326), 7)::json, 'properties', changes))"
             " END)::text FROM catalogue_version WHERE layer_id = %(l)s AND number = %(n)s",
             {"l": layer_id, "n": number}).scalar_one())
+
+    def changes_tile(self, layer_id: str, number: int, z: int, x: int, y: int) -> bytes:
+        """The changed area as a vector tile (layer `changes`), for the planner's map."""
+        self.version(layer_id, number)
+        return bytes(self.conn.exec_driver_sql(
+            """
+            SELECT coalesce(ST_AsMVT(t, 'changes', 4096, 'geom'), '') FROM (
+              SELECT ST_AsMVTGeom(v.changed_area, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096,
+                                  64, true) AS geom,
+                     (v.changes->>'added')::int AS added, (v.changes->>'removed')::int AS removed,
+                     (v.changes->>'changed')::int AS changed
+              FROM catalogue_version v
+              WHERE v.layer_id = %(l)s AND v.number = %(n)s AND v.changed_area IS NOT NULL
+                AND v.changed_area && ST_TileEnvelope(%(z)s, %(x)s, %(y)s)
+            ) t WHERE t.geom IS NOT NULL
+            """,
+            {"l": layer_id, "n": number, "z": z, "x": x, "y": y}).scalar_one())

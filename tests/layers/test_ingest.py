@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import mapbox_vector_tile
 import numpy as np
 import pyogrio
 import pytest
@@ -113,6 +114,14 @@ def test_a_free_layer_from_upload_to_publish_and_rollback(planner: TestClient) -
     changed = shapely.geometry.shape(area["features"][0]["geometry"])
     assert changed.intersects(_box(106.718, 10.732))
     assert not changed.intersects(shapely.Point(106.7152, 10.7302))  # A did not change
+    # The same area as a vector tile layer, over D's tile.
+    z = 16
+    x = int((106.7181 + 180) / 360 * 2**z)
+    y = int((1 - np.arcsinh(np.tan(np.radians(10.7321))) / np.pi) / 2 * 2**z)
+    tile = planner.get(f"/api/layers/{layer}/versions/2/changes/{z}/{x}/{y}.mvt")
+    assert tile.status_code == 200
+    decoded = mapbox_vector_tile.decode(tile.content)
+    assert decoded["changes"]["features"][0]["properties"]["added"] == 1
     planner.post(f"/api/layers/{layer}/versions/2/publish")
     assert {f["properties"]["ma"] for f in planner.get(
         f"/ogc/collections/{layer}/items").json()["features"]} == {"A", "B", "D"}
