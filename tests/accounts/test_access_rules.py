@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
-from tests.accounts.world import MY_WARD, PASSWORD, PERMIT, World, build
+from tests.accounts.world import MY_WARD, PASSWORD, PERMIT, World, build, outbox_code
 
 NEW_PASSWORD = "một-mật-khẩu-mới-dài"
 
@@ -26,12 +26,7 @@ def _as(world: World, name: str, csrf: bool = True) -> dict[str, str]:
 
 
 def _code(conn: Connection, recipient: str) -> str:
-    body = conn.exec_driver_sql(
-        "SELECT body FROM outbox_message WHERE recipient = %(r)s ORDER BY id DESC LIMIT 1",
-        {"r": recipient}).scalar_one()
-    found = re.search(r"\b(\d{6})\b", body)
-    assert found
-    return found[1]
+    return outbox_code(conn, recipient)
 
 
 def _cookie(res: object) -> str:

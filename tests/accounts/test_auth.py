@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
+
+from tests.accounts.world import outbox_code
 
 PHONE = "0901 234 567"
 PASSWORD = "mật-khẩu-dài-đủ"
@@ -20,12 +20,7 @@ def _sign_up(client: TestClient, identifier: str = PHONE, **extra: object) -> No
 
 
 def _code(conn: Connection, recipient: str) -> str:
-    body = conn.exec_driver_sql(
-        "SELECT body FROM outbox_message WHERE recipient = %(r)s ORDER BY id DESC LIMIT 1",
-        {"r": recipient}).scalar_one()
-    match = re.search(r"\b(\d{6})\b", body)
-    assert match
-    return match[1]
+    return outbox_code(conn, recipient)
 
 
 def _verified(client: TestClient, conn: Connection) -> None:

@@ -4,6 +4,7 @@ transaction): who owns what is set here, independently of the policy under test.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,6 +171,16 @@ def _hash() -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value)
+
+
+def outbox_code(conn: Connection, recipient: str) -> str:
+    """The six-digit code of the newest message to the recipient (the development inbox)."""
+    body = conn.exec_driver_sql(
+        "SELECT body FROM outbox_message WHERE recipient = %(r)s ORDER BY id DESC LIMIT 1",
+        {"r": recipient}).scalar_one()
+    found = re.search(r"\b(\d{6})\b", body)
+    assert found, body
+    return found[1]
 
 
 def in_scope(actor: str, dossier: Dossier) -> bool:

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
+
+from tests.accounts.world import outbox_code
 
 PASSWORD = "mật-khẩu-dài-đủ"
 
 
 def _code(engine: Engine, recipient: str) -> str:
     with engine.connect() as conn:
-        body = conn.exec_driver_sql(
-            "SELECT body FROM outbox_message WHERE recipient = %(r)s ORDER BY id DESC LIMIT 1",
-            {"r": recipient}).scalar_one()
-    found = re.search(r"\b(\d{6})\b", body)
-    assert found
-    return found[1]
+        return outbox_code(conn, recipient)
 
 
 def test_sign_up_verify_my_account_language_and_sign_out(page: Page, live_server: str,
