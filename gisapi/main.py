@@ -15,6 +15,7 @@ from gisapi.auth import authorize, install_access_audit
 from gisapi.db import database_url, libpq_url, make_engine, make_read_pool
 from gisapi.errors import install_error_handlers
 from gisapi.health import router as health_router
+from gisapi.limits import UploadSizeMiddleware
 from gisapi.settings import Settings, get_settings
 from gisapi.web import router as web_router
 from layers.catalogue.routes import router as catalogue_router
@@ -32,12 +33,20 @@ Planning information and public services of District 7, Ho Chi Minh City, map fi
 """
 
 
+BODY_LIMIT = 1024**2
+MULTIPART_OVERHEAD = 64 * 1024
+
+
 class CivicmapApp(FastAPI):
     """FastAPI with the hot-tile answer in front of its whole middleware stack."""
 
+    upload_max_bytes = BODY_LIMIT
+
     def build_middleware_stack(self) -> ASGIApp:
-        """Wrap the stack: a tile held in memory needs no error or body-limit middleware."""
-        return HotTileMiddleware(super().build_middleware_stack())
+        """Wrap the stack: a tile held in memory needs no error or body-limit middleware; an
+        upload declared too large is refused (in JSON) before any other."""
+        return HotTileMiddleware(UploadSizeMiddleware(super().build_middleware_stack(),
+                                                      self.upload_max_bytes))
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -66,11 +75,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             if own:
                 app.state.engine.dispose()
 
-    app = CivicmapApp(title="civicmap", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # Bodies are small JSON everywhere but uploads, which get the planners' limit.
+    app = CivicmapApp(title="civicmap", version="0.1.0", description=DESCRIPTION,
+                      lifespan=lifespan, max_body_size=BODY_LIMIT)
     app.state.settings = settings
     app.state.server_key = settings.server_key()
     install_error_handlers(app)
     install_access_audit(app)
+    app.upload_max_bytes = settings.upload_max_mb * 1024**2 + MULTIPART_OVERHEAD
     # Every route names its action in the policy: public ones at the router, others per route.
     public = [Depends(authorize("public.read"))]
     app.include_router(health_router, dependencies=public)
@@ -78,7 +90,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(ogc_router, dependencies=public)
     app.include_router(accounts_router)
     app.include_router(dossiers_router)
-    app.include_router(catalogue_router)
+    app.include_router(catalogue_router, max_body_size=app.upload_max_bytes)
     app.include_router(tiles_router, dependencies=public)
     app.include_router(assets_router, dependencies=public)
     install_raster_tiles(app)
