@@ -62,8 +62,6 @@ POLICY: tuple[Rule, ...] = (
     Rule("administrator", "audit.read", EVERY),
 )
 ACTIONS = tuple(dict.fromkeys(rule.action for rule in POLICY))
-WRITE_ACTIONS = frozenset({"dossier.create", "dossier.edit", "dossier.apply", "layer.write",
-                           "staff.manage", "token.manage", "account.self"})
 
 
 class UnauthorizedError(DomainError):

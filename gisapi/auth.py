@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 from accounts import repository
 from accounts.policy import (
     NOBODY,
-    WRITE_ACTIONS,
     ForbiddenError,
     HiddenError,
     Principal,
@@ -74,7 +73,7 @@ def authorize(action: str) -> Callable[..., Any]:
         request.state.principal = principal
         check(principal, action)
         _check_csrf(principal, request)
-        if action in WRITE_ACTIONS and principal.is_staff:
+        if request.method not in SAFE_METHODS and principal.is_staff:
             route = request.scope.get("route")
             repository.audit(conn, "staff_write", principal.person_id, action=action,
                              method=request.method, route=getattr(route, "path", ""),

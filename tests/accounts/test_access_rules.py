@@ -367,3 +367,14 @@ def test_deletion_anonymises_and_keeps_the_dossiers(client: TestClient, conn: Co
     assert client.post("/api/auth/signup", json={
         "identifier": citizen.phone, "password": PASSWORD, "display_name": "Mới",
         "accept_purpose": True}).status_code == 202
+
+
+def test_staff_reads_are_not_written_down_as_writes(client: TestClient, conn: Connection,
+                                                    world: World) -> None:
+    officer = world.actors["officer"]
+    before = _kinds(conn, officer.person_id).count("staff_write")
+    assert client.get("/api/me", headers=_as(world, "officer")).status_code == 200
+    assert client.get("/api/dossiers", headers=_as(world, "officer")).status_code == 200
+    assert _kinds(conn, officer.person_id).count("staff_write") == before
+    client.patch("/api/me", json={"lang": "en"}, headers=_as(world, "officer"))
+    assert _kinds(conn, officer.person_id).count("staff_write") == before + 1
