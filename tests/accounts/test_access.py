@@ -48,7 +48,7 @@ SAMPLES: dict[str, str] = {
     "layer": "basemap", "z": "14", "x": str(X14), "y": str(Y14), "fontstack": "Noto Sans Regular",
     "glyph_range": "0-255", "name": "district", "kind": "json",
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
-    "provider": "vneid", "collection_id": "zoning_blocks", "feature_id": "1",
+    "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1",
 }
 QUERIES: dict[str, dict[str, str]] = {
@@ -176,7 +176,8 @@ OBJECT_PARAMS = ("dossier_id", "token_id", "person_id", "code", "job_id")
 def cases(app: Any, world: World) -> Iterator[Case]:
     """Every route × role × object relation."""
     actions = route_actions(app)
-    samples = {**SAMPLES, "parcel_key": world.parcels[MY_WARD]}
+    samples = {**SAMPLES, "parcel_key": world.parcels[MY_WARD],
+               "feature_id": str(world.zoning_block_id)}
     for path, operations in app.openapi()["paths"].items():
         for method_lower, operation in operations.items():
             method = method_lower.upper()

@@ -69,6 +69,7 @@ class World:
     personal: list[str]  # personal strings that must never appear in a public answer
     parcels: dict[str, str]  # ward code -> parcel key
     job_id: int = 0  # an ingest job waiting for an answer
+    zoning_block_id: int = 0  # a published feature (ids change when a layer is republished)
 
 
 def _parcel_in(conn: Connection, ward: str) -> str:
@@ -155,7 +156,8 @@ def build(conn: Connection) -> World:
         "created_by) VALUES ('land_use', 'needs_input', 'x.zip', '/nonexistent/x.zip', "
         "repeat('0', 64), %(p)s) RETURNING id",
         {"p": actors["planner"].person_id}).scalar_one())
-    return World(actors, dossiers, tokens, personal, parcels, job_id)
+    block = int(conn.exec_driver_sql("SELECT min(id) FROM zoning_block").scalar_one())
+    return World(actors, dossiers, tokens, personal, parcels, job_id, block)
 
 
 _HASH: list[str] = []
