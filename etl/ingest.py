@@ -372,6 +372,13 @@ class Progress:
                           "updated_at = now() WHERE id = %s", (stage, done, pct, self.job_id))
 
 
+def _district(conn: DictConnection) -> shapely.Geometry:
+    """The district's outline (its current wards), in lon/lat."""
+    return district_outline([(bytes(r["wkb"]),) for r in conn.execute(
+        "SELECT ST_AsBinary(geom) AS wkb FROM admin_unit WHERE level = 'ward' "
+        "AND valid_to IS NULL AND geom IS NOT NULL")])
+
+
 def _table(layer_id: str, number: int) -> str:
     return f"{layer_id}_v{number}"
 
@@ -465,9 +472,7 @@ class Ingest:
             first = next(batches, None)
             if first is None or len(first) == 0:
                 raise IngestError(f"{dataset.path.name}: the layer has no features")
-            district = district_outline([(bytes(r["wkb"]),) for r in conn.execute(
-                "SELECT ST_AsBinary(geom) AS wkb FROM admin_unit WHERE level = 'ward' "
-                "AND valid_to IS NULL AND geom IS NOT NULL")])
+            district = _district(conn)
             srid, swapped = diagnose_crs(first.geometries, source.crs_wkt, answers.get("crs"),
                                          district)
             references = {
@@ -510,9 +515,7 @@ class Ingest:
                     src.crs, "EPSG:4326", *src.bounds)
                 size = {"width": src.width, "height": src.height, "bands": src.count,
                         "crs": src.crs.to_string()}
-            district = district_outline([(bytes(r["wkb"]),) for r in conn.execute(
-                "SELECT ST_AsBinary(geom) AS wkb FROM admin_unit WHERE level = 'ward' "
-                "AND valid_to IS NULL AND geom IS NOT NULL")])
+            district = _district(conn)
             footprint = shapely.box(west, south, east, north)
             if not footprint.intersects(district):
                 raise ReaderError(f"{dataset.path.name} lies around {south:.4f}, {west:.4f}, "

@@ -29,7 +29,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 POLICY_ACTION = "__policy_action__"
 
 
-def _principal(conn: Any, request: Request, action: str) -> Principal:
+def _principal(conn: Any, request: Request) -> Principal:
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
@@ -69,7 +69,7 @@ def authorize(action: str) -> Callable[..., Any]:
         return public
 
     def guarded(request: Request, conn: ConnectionDep) -> Principal:
-        principal = _principal(conn, request, action)
+        principal = _principal(conn, request)
         request.state.principal = principal
         check(principal, action)
         _check_csrf(principal, request)

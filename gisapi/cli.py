@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import psycopg
 import typer
@@ -13,6 +15,9 @@ from gisapi.db import database_url, embedded_cluster, libpq_url, make_engine
 from gisapi.errors import DomainError
 from gisapi.pgcluster import ClusterError
 from gisapi.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(
     help="civicmap: planning information and public services for District 7, map first.",
@@ -48,6 +53,18 @@ def _fail(message: str) -> typer.Exit:
 def settings_libpq_url(settings: Settings) -> str:
     """The configured database URL as libpq (psql, psycopg, GDAL) understands it."""
     return libpq_url(database_url(settings))
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Engine]:
+    """A one-connection engine on the configured database (started when embedded), disposed
+    when the command is done with it."""
+    ensure_database(settings)
+    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def ensure_database(settings: Settings) -> None:
@@ -125,12 +142,8 @@ def db_migrate() -> None:
     """Apply the schema migrations."""
     from gisapi.migrate import upgrade
 
-    settings = _settings()
-    ensure_database(settings)
-    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
-    with engine.begin() as conn:
+    with _database(_settings()) as engine, engine.begin() as conn:
         upgrade(conn)
-    engine.dispose()
     typer.echo("database migrated")
 
 
@@ -210,20 +223,15 @@ def staff_add(
     """Create a staff account; prints its temporary password once."""
     from accounts.notify import OutboxNotifier
     from accounts.service import AccountService, GrantSpec
-    from gisapi.errors import DomainError
 
     settings = _settings()
-    ensure_database(settings)
-    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
     try:
-        with engine.begin() as conn:
+        with _database(settings) as engine, engine.begin() as conn:
             service = AccountService(conn, OutboxNotifier(conn), settings.server_key())
             person_id, password = service.create_staff(
                 identifier, name, GrantSpec(role, department, tuple(ward or ())))
     except DomainError as exc:
         raise _fail(f"not created: {exc.message}") from exc
-    finally:
-        engine.dispose()
     typer.echo(f"staff account {person_id} ({role}) created; temporary password: {password}")
 
 
@@ -234,16 +242,10 @@ def outbox_show(
     last: Annotated[int, typer.Option(help="How many of the newest messages")] = 10,
 ) -> None:
     """The development inbox: the newest messages, with their codes."""
-    settings = _settings()
-    ensure_database(settings)
-    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
-    try:
-        with engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT created_at, channel, recipient, body, sent_at FROM outbox_message "
-                "ORDER BY id DESC LIMIT %(n)s", {"n": last}).all()
-    finally:
-        engine.dispose()
+    with _database(_settings()) as engine, engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT created_at, channel, recipient, body, sent_at FROM outbox_message "
+            "ORDER BY id DESC LIMIT %(n)s", {"n": last}).all()
     for row in reversed(rows):
         state = "sent" if row.sent_at else "pending"
         typer.echo(f"{row.created_at:%Y-%m-%d %H:%M} {row.channel} {row.recipient} [{state}] "
@@ -255,15 +257,9 @@ def outbox_deliver() -> None:
     """Deliver pending messages through the sender adapters (here: the development sink)."""
     from accounts.notify import CHANNELS, DevelopmentSink, Sender, deliver
 
-    settings = _settings()
-    ensure_database(settings)
     senders: dict[str, Sender] = {c: DevelopmentSink(c) for c in CHANNELS}
-    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
-    try:
-        with engine.begin() as conn:
-            done = deliver(conn, senders)
-    finally:
-        engine.dispose()
+    with _database(_settings()) as engine, engine.begin() as conn:
+        done = deliver(conn, senders)
     typer.echo(f"{done.sent} sent, {done.failed} failed")
 
 
@@ -272,7 +268,7 @@ def outbox_deliver() -> None:
 @etl_app.command("ingest")
 def etl_ingest(
     source: Annotated[Path, typer.Argument(help="Zipped shapefile, GeoPackage, GeoJSON, DXF, "
-                                                "KML or KMZ")],
+                                                "KML, KMZ, or a GeoTIFF for a scanned plan")],
     layer_id: Annotated[str, typer.Option("--layer", help="Catalogue layer id, e.g. land_use")],
     crs: Annotated[str | None, typer.Option(help="EPSG:9210, EPSG:32648, EPSG:4326[:swapped]")]
     = None,
@@ -284,7 +280,6 @@ def etl_ingest(
 ) -> None:
     """Ingest a file: 0 when done, 3 when a doctor asks (question and candidates printed;
     answer with the same flag), 1 with the reason when it is refused."""
-    import io
     import threading
 
     from etl.ingest import Ingest
@@ -293,15 +288,13 @@ def etl_ingest(
     if not source.is_file() or source.is_symlink():
         raise _fail(f"not a regular file: {source}")
     settings = _settings()
-    ensure_database(settings)
-    engine = make_engine(database_url(settings), pool_size=1, max_overflow=0)
     answers = {k: v for k, v in {"crs": crs, "encoding": encoding,
                                  "layer": source_layer}.items() if v}
     try:
-        with engine.begin() as conn, open(source, "rb") as stream:
+        with _database(settings) as engine, engine.begin() as conn, \
+                open(source, "rb") as stream:
             service = CatalogueService(conn, settings.upload_dir, settings.upload_max_mb * 1024**2)
-            job_id = service.upload(layer_id, source.name, io.BufferedReader(stream), answers,
-                                    publish, None)
+            job_id = service.upload(layer_id, source.name, stream, answers, publish, None)
     except DomainError as exc:
         raise _fail(f"not accepted: {exc.message}") from exc
     dsn = settings_libpq_url(settings)
@@ -323,7 +316,6 @@ def etl_ingest(
             "SELECT j.status, j.message, j.question, v.status, v.number FROM etl_job j "
             "LEFT JOIN catalogue_version v ON v.id = j.version_id WHERE j.id = %s",
             (job_id,)).fetchone()
-    engine.dispose()
     assert job is not None
     status, message, question, version_status, number = job
     if status == "needs_input":

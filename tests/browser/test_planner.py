@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from sqlalchemy import Engine
 
 from accounts.notify import OutboxNotifier
 from accounts.service import AccountService, GrantSpec
+from tests.layers.files import land_use_with, published
 
 RENDERED_CODE = """([lon, lat]) => {
   const map = window.__civicmap.map;
@@ -27,18 +27,12 @@ def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
         person_id, _ = service.create_staff(phone, "Kiến Trúc Sư", GrantSpec("planner"))
         session = service._new_session(person_id)
     with engine.connect() as conn:
-        zones = conn.exec_driver_sql(
-            "SELECT id, code, ST_AsGeoJSON(geom, 15) FROM land_use_zone ORDER BY id").all()
         target = conn.exec_driver_sql(
             "SELECT id, ST_X(p), ST_Y(p) FROM (SELECT id, ST_PointOnSurface(geom) AS p "
             "FROM land_use_zone WHERE code = 'ODT' ORDER BY ST_Area(geom) DESC LIMIT 1) s").one()
-        before = conn.exec_driver_sql("SELECT number FROM catalogue_version WHERE layer_id = "
-                                      "'land_use' AND status = 'published'").scalar_one()
-    source = tmp_path / "quy-hoach-sdd-2030.geojson"
-    source.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": json.loads(geom),
-         "properties": {"ma_loai_dat": "TMD" if zone_id == target.id else code}}
-        for zone_id, code, geom in zones]}))
+        before = published(conn, "land_use")
+        source = tmp_path / "quy-hoach-sdd-2030.geojson"
+        source.write_bytes(land_use_with(conn, target.id, "TMD"))
     page.context.add_cookies([{"name": "civicmap_session", "value": session.token,
                                "url": live_server}])
     page.add_init_script("localStorage.setItem('signedIn', '1')")

@@ -25,6 +25,7 @@ from accounts.service import AccountService, GrantSpec
 from etl.crs import from_wgs84
 from gisapi.main import create_app
 from gisapi.settings import Settings
+from tests.layers.files import land_use_with, published
 
 PASSWORD = "mật-khẩu-dài-đủ"
 TCVN_NAME = "Tr\xad\xeang THCS"  # "Trường THCS" in TCVN3, as Latin-1 characters
@@ -220,17 +221,11 @@ def test_land_use_publish_changes_cards_and_tiles_then_rolls_back(
     planner: TestClient, engine: Engine
 ) -> None:
     with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT id, code, ST_AsGeoJSON(geom, 15) FROM land_use_zone ORDER BY id").all()
         target = conn.exec_driver_sql(
             "SELECT z.id, p.parcel_key FROM land_use_zone z JOIN parcel p "
             "ON ST_CoveredBy(p.geom, z.geom) WHERE z.code = 'ODT' ORDER BY z.id LIMIT 1").one()
-        before = conn.exec_driver_sql("SELECT number FROM catalogue_version WHERE layer_id = "
-                                      "'land_use' AND status = 'published'").scalar_one()
-    features = [{"type": "Feature", "properties": {
-        "ma_loai_dat": "TMD" if zone_id == target.id else code},
-        "geometry": json.loads(geom)} for zone_id, code, geom in rows]
-    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+        before = published(conn, "land_use")
+        data = land_use_with(conn, target.id, "TMD")
     job = _upload(planner, "land_use", "sdd-2030.geojson", data)
     assert job["status"] == "succeeded", job["message"]
     version = planner.get(f"/api/layers/land_use/versions/{job['version']}").json()
@@ -315,8 +310,7 @@ def test_zoning_blocks_checked_by_schema_published_and_rolled_back(
         target = conn.exec_driver_sql(
             "SELECT b.block_code, b.floors_max, p.parcel_key FROM zoning_block b JOIN parcel p "
             "ON ST_CoveredBy(p.geom, b.geom) ORDER BY b.id LIMIT 1").one()
-        before = conn.exec_driver_sql("SELECT number FROM catalogue_version WHERE layer_id = "
-                                      "'zoning_blocks' AND status = 'published'").scalar_one()
+        before = published(conn, "zoning_blocks")
 
     def bad(data: dict[str, Any]) -> None:
         data["rows"][0]["ma_qh"] = "QH-KHONG-CO"
