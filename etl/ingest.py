@@ -9,32 +9,42 @@ version behind, and the published layer is never touched until someone publishes
 from __future__ import annotations
 
 import itertools
-import math
-import queue
+import multiprocessing
+import multiprocessing.forkserver
+import os
 import shutil
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections import Counter, deque
+from collections.abc import Generator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import orjson
 import psycopg
 import rasterio
 import rasterio.errors
 import rasterio.warp
 import shapely
-from numpy.typing import NDArray
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from etl import archive, encoding
-from etl.crs import WGS84, to_wgs84
+from etl.check import (
+    SUSPECT,
+    Checked,
+    IngestError,
+    Issue,
+    Layer,
+    SliceJob,
+    check_slice,
+    mixed_families,
+)
 from etl.doctor import diagnose as diagnose_crs
 from etl.doctor import district_outline
 from etl.readers.base import FeatureBatch, ReaderError
@@ -42,18 +52,10 @@ from etl.readers.detect import Dataset, find_dataset, sniff
 from etl.readers.vector import NeedsAnswer, Question, VectorSource
 from layers.catalogue.publish import publish
 
-FAMILY = {0: "point", 4: "point", 1: "line", 5: "line", 2: "polygon", 6: "polygon"}
-GEOMETRY_OF_KIND = {"land_use": "polygon", "zoning_blocks": "polygon", "parcels": "polygon",
-                    "water": "polygon", "detailed_plans": "polygon", "zoning_plans": "polygon",
-                    "roads": "line"}
 REPORT_ISSUES = 1000
-MAX_VERTICES = 1_000_000  # a bigger feature is refused: it would stall validation and tiles
 BATCH = 50_000
+DOCTOR_SAMPLE = 2_000  # features the CRS doctor reads (it looks at the first 500)
 DictConnection = psycopg.Connection[dict[str, Any]]
-
-
-class IngestError(ValueError):
-    """The upload cannot become a version; the message says why."""
 
 
 @dataclass
@@ -64,292 +66,6 @@ class Outcome:
     message: str
     version_id: int | None = None
     question: Question | None = None
-
-
-@dataclass
-class Issue:
-    """A problem with one feature and what was done about it."""
-
-    feature: str
-    problem: str
-    outcome: str  # repaired | rejected
-
-
-@dataclass
-class Checked:
-    """A batch after the checks done before PostgreSQL sees it: COPY text, and its issues."""
-
-    text: str
-    issues: list[Issue] = field(default_factory=list)
-
-
-NULL = "\\N"
-SUSPECT = "?"  # a geometry GEOS found invalid: PostGIS gives the reason and repairs it
-_SRID_4326 = "E6100000"  # 4326, little-endian
-
-
-def _ewkb_4326(wkb_hex: str) -> str:
-    """Little-endian 2D WKB made EWKB with SRID 4326 (the type's SRID flag set, the SRID after
-    it): cheaper than giving every geometry an SRID first."""
-    return f"{wkb_hex[:8]}{int(wkb_hex[8:10], 16) | 0x20:02X}{_SRID_4326}{wkb_hex[10:]}"
-
-
-def _copy_text(value: str) -> str:
-    """A value escaped for COPY's text format."""
-    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            .replace("\r", "\\r"))
-
-
-def _json_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
-def _unreadable_reason(wkb: bytes | None) -> str:
-    if wkb is None:
-        return "no geometry"
-    try:
-        shapely.from_wkb(wkb)
-    except shapely.errors.GEOSException as exc:
-        text = str(exc)
-        if "LinearRing" in text:
-            return "ring too short (fewer than 4 points)"
-        return f"unreadable geometry ({text[:120]})"
-    return "unreadable geometry"
-
-
-class Layer:
-    """The catalogue row of the target layer."""
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.id: str = row["id"]
-        self.kind: str = row["kind"]
-        self.schema: list[dict[str, Any]] = row["schema"] or []
-        self.geometry = GEOMETRY_OF_KIND.get(self.kind)
-
-    @property
-    def key(self) -> str | None:
-        """The attribute naming each feature (its id field), if the schema has one."""
-        return next((f["name"] for f in self.schema if f.get("key")), None)
-
-    def match(self, fields: list[str]) -> dict[str, str]:
-        """Schema field -> source field (names and aliases, case-insensitive)."""
-        lower = {f.lower(): f for f in fields}
-        found = {}
-        for spec in self.schema:
-            for name in (spec["name"], *spec.get("aliases", [])):
-                if name.lower() in lower:
-                    found[spec["name"]] = lower[name.lower()]
-                    break
-        return found
-
-
-class Checker:
-    """The per-feature checks made before COPY (PostGIS checks the rest), batch-wise."""
-
-    def __init__(self, layer: Layer, fields: list[str], references: dict[str, set[str]],
-                 convert: Callable[[str], str] | None) -> None:
-        self.layer = layer
-        self.mapping = layer.match(fields)
-        self.required = [f["name"] for f in layer.schema if f.get("required")]
-        missing = [f for f in self.required if f not in self.mapping]
-        if missing:
-            raise IngestError(f"the dataset has no field for {', '.join(missing)} "
-                              f"(it has {', '.join(fields) or 'no fields'})")
-        # field -> the values it may take (land-use codes, zoning plans that exist)
-        self.references = {k: v for k, v in references.items() if k in self.mapping}
-        self.numeric = [f["name"] for f in layer.schema
-                        if f.get("type") in ("integer", "number") and f["name"] in self.mapping]
-        self.convert = convert
-        self.next_fid = 1
-        self.families: Counter[str] = Counter()
-
-    def _columns(self, columns: dict[str, NDArray[Any]]) -> dict[str, list[Any]]:
-        """Each column as Python values, under the schema's names; NaN becomes null."""
-        renamed = {source: name for name, source in self.mapping.items()}
-        out: dict[str, list[Any]] = {}
-        for source, column in columns.items():
-            values = column.tolist()
-            if column.dtype.kind == "f":
-                values = [None if v != v or v in (math.inf, -math.inf) else v for v in values]
-            elif column.dtype == object:
-                values = [v.strip() if isinstance(v, str) else _json_value(v) for v in values]
-                if self.convert:
-                    values = [self.convert(v) if isinstance(v, str) else v for v in values]
-            out[renamed.get(source, source)] = values
-        return out
-
-    def check(self, batch: FeatureBatch, srid: int, swapped: bool) -> Checked:
-        """Rows for COPY: (fid, src_id, props, ewkb | None, problem, outcome)."""
-        geoms = batch.geometries
-        n = len(geoms)
-        present = np.array([g is not None for g in geoms], dtype=bool)
-        usable = present.copy()
-        problems: NDArray[np.object_] = np.full(n, None, dtype=object)
-        finite = np.ones(n, dtype=bool)
-        finite[present] = np.isfinite(shapely.bounds(geoms[present])).all(axis=1) | \
-            shapely.is_empty(geoms[present])
-        vertices = np.zeros(n, dtype=np.int64)
-        vertices[present] = shapely.get_num_coordinates(geoms[present])
-        empty = np.zeros(n, dtype=bool)
-        empty[present] = shapely.is_empty(geoms[present])
-        types = np.full(n, -1, dtype=np.int64)
-        types[present] = shapely.get_type_id(geoms[present])
-        columns = self._columns(batch.columns)
-        # The most telling problem wins: assigned from the least to the most fundamental.
-        for name in self.numeric:
-            values = columns[name]
-            for row, value in enumerate(values):
-                number = _number(value)
-                if number is _NOT_A_NUMBER:
-                    problems[row] = f"attribute {name} is not a number ({value!r})"
-                else:
-                    values[row] = number
-        for name, allowed in self.references.items():
-            codes = columns[name]
-            for k in np.flatnonzero([c is not None and str(c) not in allowed for c in codes]):
-                problems[k] = f"unknown {REFERENCE_NAMES.get(name, name)} {codes[k]}"
-        for name in reversed(self.required):
-            for k in np.flatnonzero([v in (None, "") for v in columns[name]]):
-                problems[k] = f"missing required attribute {name}"
-        expected = self.layer.geometry
-        family = np.array([FAMILY.get(int(t), "collection") for t in types], dtype=object)
-        for k in np.flatnonzero(present & ~empty):
-            self.families[str(family[k])] += 1
-        if expected:
-            for k in np.flatnonzero(present & ~empty & (family != expected)):
-                problems[k] = f"a {family[k]} in a {expected} layer"
-        for k in np.flatnonzero(vertices > MAX_VERTICES):
-            problems[k] = f"{vertices[k]:,} vertices (at most {MAX_VERTICES:,} per feature)"
-        problems[present & empty] = "empty geometry"
-        problems[present & ~finite] = "NaN or infinite coordinates"
-        for k in np.flatnonzero(~present):
-            problems[k] = _unreadable_reason(batch.raw[k] if batch.raw is not None else None)
-        if self.layer.geometry is None and len(self.families) > 1:
-            raise IngestError("the dataset mixes geometry types "
-                              f"({', '.join(sorted(self.families))}): one kind per layer")
-        good = usable & np.array([p is None for p in problems], dtype=bool)
-        ewkb: NDArray[np.object_] = np.full(n, NULL, dtype=object)
-        suspect = np.zeros(n, dtype=bool)
-        if good.any():
-            moved = self._reproject(geoms[good], srid, swapped)
-            # Binary WKB made hex by Python is four times quicker than GEOS's hex writer.
-            ewkb[good] = [_ewkb_4326(w.hex()) for w in shapely.to_wkb(
-                moved, output_dimension=2, byte_order=1)]
-            # GEOS here answers as PostGIS would; only these go to ST_IsValidReason later.
-            suspect[np.flatnonzero(good)[~shapely.is_valid(moved)]] = True
-        first_fid = self.next_fid
-        self.next_fid += n
-        key = self.layer.key
-        names = list(columns)
-        keys = columns.get(key) if key else None
-        lines: list[str] = []
-        issues: list[Issue] = []
-        dumps = orjson.dumps
-        for i in range(n):
-            fid = first_fid + i
-            props = dumps({name: columns[name][i] for name in names}, default=_json_default,
-                          option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-            src_id = str(keys[i]) if keys is not None and keys[i] is not None else str(fid)
-            problem = problems[i]
-            if problem is None:
-                tail = f"{SUSPECT}\t\\N" if suspect[i] else "\\N\t\\N"
-            else:
-                issues.append(Issue(src_id, problem, "rejected"))
-                tail = f"{_copy_text(problem)}\trejected"
-            lines.append(f"{fid}\t{_copy_text(src_id)}\t"
-                         f"{props.decode().replace(chr(92), chr(92) * 2)}\t{ewkb[i]}\t{tail}\n")
-        return Checked("".join(lines), issues)
-
-    @staticmethod
-    def _reproject(geoms: NDArray[np.object_], srid: int,
-                   swapped: bool) -> NDArray[np.object_]:
-        transformer = None if srid == WGS84 else to_wgs84(srid)
-
-        def move(coords: NDArray[np.float64]) -> NDArray[np.float64]:
-            x, y = (coords[:, 1], coords[:, 0]) if swapped else (coords[:, 0], coords[:, 1])
-            if transformer is not None:
-                x, y = transformer.transform(x, y)
-            return np.column_stack([x, y])
-
-        if transformer is None and not swapped:
-            return geoms
-        return shapely.transform(geoms, move)  # type: ignore[no-any-return]
-
-
-_NOT_A_NUMBER = object()
-REFERENCE_NAMES = {"ma_loai_dat": "land-use code", "ma_qh": "zoning plan"}
-
-
-def _number(value: Any) -> Any:
-    """A number from a number or its text (a Vietnamese decimal comma accepted), None for
-    blank, or _NOT_A_NUMBER."""
-    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip().replace(" ", "")
-        if not text:
-            return None
-        if text.count(",") == 1 and "." not in text:
-            text = text.replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
-            return _NOT_A_NUMBER
-        return int(number) if number.is_integer() else number
-    return _NOT_A_NUMBER
-
-
-def _json_default(value: Any) -> Any:
-    converted = _json_value(value)
-    if converted is value:
-        return str(value)
-    return converted
-
-
-def _read_ahead(batches: Iterator[FeatureBatch]) -> Iterator[FeatureBatch]:
-    """The next batch is read (GDAL, GEOS: no GIL) while this one is checked and copied; at
-    most two batches in memory. A consumer that stops early stops the reader too."""
-    ahead: queue.Queue[FeatureBatch | BaseException | None] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def hand_over(item: FeatureBatch | BaseException | None) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for batch in batches:
-                if not hand_over(batch):
-                    return
-            hand_over(None)
-        except BaseException as exc:  # noqa: BLE001 - handed over to the reading side
-            hand_over(exc)
-
-    reader = threading.Thread(target=read, name="ingest-read", daemon=True)
-    reader.start()
-    try:
-        while (item := ahead.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join(timeout=30)
 
 
 class Progress:
@@ -379,6 +95,14 @@ def _district(conn: DictConnection) -> shapely.Geometry:
         "AND valid_to IS NULL AND geom IS NOT NULL")])
 
 
+def _worker_context() -> BaseContext:
+    """Workers forked from a clean server process: forking the API's own process, threads and
+    all, is unsafe."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["etl.check"])
+    return context
+
+
 def _table(layer_id: str, number: int) -> str:
     return f"{layer_id}_v{number}"
 
@@ -386,10 +110,12 @@ def _table(layer_id: str, number: int) -> str:
 class Ingest:
     """Runs ingest jobs against one database."""
 
-    def __init__(self, dsn: str, work_dir: Path, rasters_dir: Path | None = None) -> None:
+    def __init__(self, dsn: str, work_dir: Path, rasters_dir: Path | None = None,
+                 processes: int | None = None) -> None:
         self.dsn = dsn
         self.work_dir = work_dir
         self.rasters_dir = rasters_dir or work_dir.parent / "rasters"
+        self.processes = processes if processes is not None else min(2, os.cpu_count() or 1)
 
     def run(self, job_id: int) -> Outcome:
         """Run the job to its end; never raises for bad input (the job records why)."""
@@ -408,7 +134,7 @@ class Ingest:
                                   question=asked.question)
             except (ReaderError, IngestError) as exc:
                 outcome = Outcome("failed", str(exc))
-            except MemoryError:
+            except (MemoryError, BrokenProcessPool):  # a worker killed for its memory, too
                 outcome = Outcome("failed", "the dataset is too large to process")
             except psycopg.Error as exc:  # PostGIS refusing a geometry is the data's fault
                 first_line = (str(exc).splitlines() or ["database error"])[0]
@@ -467,10 +193,13 @@ class Ingest:
                                   f"vector files ({dataset.path.name} is {dataset.format})")
             if dataset.format == "geotiff":
                 return self._raster(conn, layer, job, dataset, answers, progress)
-            source, convert, chosen = self._open(dataset, answers)
-            batches = _read_ahead(source.batches(BATCH))
-            first = next(batches, None)
-            if first is None or len(first) == 0:
+            source, chosen = self._open(dataset, answers)
+            # The doctors look at the first features; a format read whole is read once.
+            if source.streamed and self._parallel(source.count):
+                _worker_context()
+                multiprocessing.forkserver.ensure_running()  # it imports while we go on
+            first = source.read(0, DOCTOR_SAMPLE if source.streamed else None)
+            if len(first) == 0:
                 raise IngestError(f"{dataset.path.name}: the layer has no features")
             district = _district(conn)
             srid, swapped = diagnose_crs(first.geometries, source.crs_wkt, answers.get("crs"),
@@ -482,11 +211,15 @@ class Ingest:
                     "SELECT plan_code FROM zoning_plan")},
             } if layer.kind in ("land_use", "zoning_blocks") else {}
             conn.commit()
-            checker = Checker(layer, list(first.columns), references, convert)
+            plan = SliceJob(dataset, source.layer, source.encoding, chosen if source.convert
+                            else None, {"id": layer.id, "kind": layer.kind,
+                                        "schema": layer.schema},
+                            list(first.columns), references, srid, swapped)
+            plan.checker()  # a missing required field fails here, before any version exists
             version = self._new_version(conn, layer, job, srid, chosen, answers)
+            whole = None if source.streamed else first
             try:
-                stats = self._stage(conn, layer, version, checker, first, batches, srid,
-                                    swapped, source.count, progress)
+                stats = self._stage(conn, layer, version, plan, whole, source.count, progress)
             except BaseException:
                 conn.rollback()
                 raise
@@ -539,12 +272,12 @@ class Ingest:
         return Outcome("succeeded", message, version["id"])
 
     def _open(self, dataset: Dataset, answers: dict[str, str]
-              ) -> tuple[VectorSource, Callable[[str], str] | None, str | None]:
+              ) -> tuple[VectorSource, str | None]:
         """The source with its text decoded: the encoding doctor speaks for shapefiles
         without a .cpg (other formats are UTF-8 by definition)."""
         source = VectorSource(dataset, answers.get("layer"))
         if dataset.format != "shapefile":
-            return source, None, None
+            return source, None
         cpg = dataset.path.with_suffix(".cpg")
         chosen = answers.get("encoding")
         if chosen is None and not any(p.suffix.lower() == ".cpg" and
@@ -557,13 +290,56 @@ class Ingest:
                     "Pick the candidate whose samples read right.", verdict.samples))
             chosen = verdict.encoding
         if chosen is None:
-            return source, None, (cpg.read_text(errors="replace").strip() or None)
+            return source, (cpg.read_text(errors="replace").strip() or None)
         if chosen not in encoding.CANDIDATES:
             raise ReaderError(f"unknown encoding {chosen!r} "
                               f"(one of {', '.join(encoding.CANDIDATES)})")
         convert = encoding.converter(chosen)
         gdal = "latin1" if convert else chosen
-        return VectorSource(dataset, answers.get("layer"), gdal, convert), None, chosen
+        return VectorSource(dataset, answers.get("layer"), gdal, convert), chosen
+
+    def _checked(self, plan: SliceJob, whole: FeatureBatch | None,
+                 total: int | None) -> Generator[Checked, None, None]:
+        """The dataset's slices checked, in order: by worker processes when there are several
+        slices (Python checks on one core per process), else here."""
+        if whole is not None:
+            yield plan.checker().check(whole, plan.srid, plan.swapped, 1)
+            return
+        if not self._parallel(total):
+            start = 0
+            while total is None or start < total:
+                checked = check_slice(plan, start, BATCH)
+                if checked.count == 0:
+                    return
+                yield checked
+                start += checked.count
+            return
+        starts = itertools.count(BATCH, BATCH) if total is None else \
+            iter(range(BATCH, total, BATCH))
+        # The first slice is checked here while the worker server starts (it was asked to
+        # start before the doctors ran).
+        first = check_slice(plan, 0, BATCH)
+        pool = ProcessPoolExecutor(self.processes, mp_context=_worker_context())
+        try:
+            # At most one slice more than there are workers is in memory at a time.
+            pending = deque(pool.submit(check_slice, plan, start, BATCH)
+                            for start in itertools.islice(starts, self.processes + 1))
+            yield first
+            if first.count < BATCH:
+                return
+            while pending:
+                checked = pending.popleft().result()
+                if checked.count == 0:
+                    return
+                yield checked
+                if (following := next(starts, None)) is not None:
+                    pending.append(pool.submit(check_slice, plan, following, BATCH))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _parallel(self, total: int | None) -> bool:
+        """Whether a streamed dataset of so many features is checked by worker processes."""
+        return self.processes > 1 and (total is None or total > BATCH)
 
     def _new_version(self, conn: DictConnection, layer: Layer, job: dict[str, Any],
                      srid: int, chosen: str | None, answers: dict[str, str]) -> dict[str, Any]:
@@ -598,28 +374,36 @@ class Ingest:
         return dict(row)
 
     def _stage(self, conn: DictConnection, layer: Layer, version: dict[str, Any],
-               checker: Checker, first: FeatureBatch, rest: Iterable[FeatureBatch], srid: int,
-               swapped: bool, total: int | None, progress: Progress) -> str:
+               plan: SliceJob, whole: FeatureBatch | None, total: int | None,
+               progress: Progress) -> str:
         table = sql.Identifier("layer_data", _table(layer.id, version["number"]))
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
         conn.execute(sql.SQL(
             "CREATE TABLE {} (fid bigint PRIMARY KEY, src_id text NOT NULL, props jsonb NOT "
             "NULL, geom geometry(Geometry, 4326), problem text, outcome text)").format(table))
         issues: list[Issue] = []
-        done = 0
+        families: Counter[str] = Counter()
+        done = suspects = 0
+        parallel = whole is None and self._parallel(total)
         with conn.cursor() as cur, cur.copy(sql.SQL(
                 "COPY {} (fid, src_id, props, geom, problem, outcome) FROM STDIN")
-                .format(table)) as copy:
-            for batch in itertools.chain((first,), rest):
-                checked = checker.check(batch, srid, swapped)
-                copy.write(checked.text)
+                .format(table), writer=None if parallel else QueuedLibpqWriter(cur)) as copy, \
+                closing(self._checked(plan, whole, total)) as checked_slices:
+            # PostgreSQL parses one slice while the next is checked: by the workers, or here
+            # while a queued writer sends from its own thread.
+            for checked in checked_slices:
+                families.update(checked.families)
+                if layer.geometry is None and (why := mixed_families(families)):
+                    raise IngestError(why)
+                copy.write(checked.data)
                 issues.extend(checked.issues)
-                done += len(batch)
+                done += checked.count
+                suspects += checked.suspects
                 progress("loading", done, total)
         progress("validating", done, total, force=True)
         # PostGIS says what is wrong with a geometry and mends what can be mended.
         family = {"polygon": 3, "line": 2, "point": 1}.get(layer.geometry or "", 0)
-        repaired = conn.execute(sql.SQL(
+        repaired = [] if not suspects else conn.execute(sql.SQL(
             """
             UPDATE {t} SET problem = ST_IsValidReason(geom),
                    geom = CASE WHEN %(f)s > 0
@@ -629,9 +413,10 @@ class Ingest:
             WHERE problem = %(s)s AND NOT ST_IsValid(geom)
             RETURNING src_id, problem
             """).format(t=table), {"f": family, "s": SUSPECT}).fetchall()
-        conn.execute(sql.SQL("UPDATE {t} SET problem = NULL WHERE problem = %s").format(t=table),
-                     (SUSPECT,))
-        collapsed = conn.execute(sql.SQL(
+        if suspects:  # each of these reads the whole table
+            conn.execute(sql.SQL("UPDATE {t} SET problem = NULL WHERE problem = %s")
+                         .format(t=table), (SUSPECT,))
+        collapsed = [] if not repaired else conn.execute(sql.SQL(
             "UPDATE {t} SET outcome = 'rejected', problem = problem || ' (nothing left after "
             "repair)' WHERE outcome = 'repaired' AND ST_IsEmpty(geom) RETURNING src_id")
             .format(t=table)).fetchall()
@@ -651,8 +436,8 @@ class Ingest:
             "by_problem": dict(Counter(i.problem.split(" (")[0].split("[")[0].strip()
                                        for i in issues)),
             "issues": [i.__dict__ for i in issues[:REPORT_ISSUES]],
-            "srid": srid,
-            "swapped_axes": swapped,
+            "srid": plan.srid,
+            "swapped_axes": plan.swapped,
         }
         progress("comparing", done, total, force=True)
         changes, area_sql = compare(conn, layer, table)

@@ -298,7 +298,8 @@ def etl_ingest(
     except DomainError as exc:
         raise _fail(f"not accepted: {exc.message}") from exc
     dsn = settings_libpq_url(settings)
-    ingest = Ingest(dsn, settings.upload_dir, settings.var_dir / "rasters")
+    ingest = Ingest(dsn, settings.upload_dir, settings.var_dir / "rasters",
+                    settings.ingest_processes)
     worker = threading.Thread(target=ingest.run, args=(job_id,))
     worker.start()
     with psycopg.connect(dsn, autocommit=True) as watch, \

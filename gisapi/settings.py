@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     upload_max_mb: int = Field(default=512, ge=1, le=100_000, description="Largest upload")
     uploads_dir: Path | None = Field(default=None, description="Default: var_dir/uploads")
     ingest_workers: int = Field(default=2, ge=1, le=16)
+    # Worker processes checking the slices of one big file (1: checked in the job's thread).
+    ingest_processes: int = Field(default=min(2, os.cpu_count() or 1), ge=1, le=32)
     # Keys the hashes of one-time codes; without it a key file is made once under var_dir.
     secret_key: SecretStr | None = Field(default=None, min_length=32)
     agency_code: str = Field(default="000.00.01.H29", pattern=r"^[0-9A-Z.]{3,24}$",

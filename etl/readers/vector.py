@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,27 +80,24 @@ class VectorSource:
                 out[str(name)] = [v.encode("latin1") for v in column if isinstance(v, str)]
         return out
 
-    def batches(self, size: int = 50_000) -> Iterator[FeatureBatch]:
-        """The features in batches of at most `size` (the whole layer for formats GDAL
-        cannot skip into)."""
+    @property
+    def streamed(self) -> bool:
+        """Whether features can be read a slice at a time (others are read whole)."""
+        return self.dataset.format in STREAMED
+
+    def read(self, start: int = 0, size: int | None = None) -> FeatureBatch:
+        """Features [start, start + size) — for a format GDAL cannot skip into, all of them
+        (asked from 0) or none."""
         # Heights are not planning data: every geometry is read flat.
         kwargs: dict[str, Any] = {"layer": self.layer, "encoding": self.encoding,
                                   "force_2d": True}
-        if self.dataset.format == "dxf":
-            yield self._dxf()
-            return
-        if self.dataset.format not in STREAMED:
-            yield self._batch(**kwargs)
-            return
-        skip = 0
-        while True:
-            batch = self._batch(skip_features=skip, max_features=size, **kwargs)
-            if len(batch) == 0:
-                return
-            yield batch
-            skip += len(batch)
-            if len(batch) < size:
-                return
+        if not self.streamed:
+            if start > 0:
+                return FeatureBatch(np.empty(0, dtype=object), {}, None, self.dataset.path.name)
+            return self._dxf() if self.dataset.format == "dxf" else self._batch(**kwargs)
+        if size is not None:
+            kwargs["max_features"] = size
+        return self._batch(skip_features=start, **kwargs)
 
     def _batch(self, **kwargs: Any) -> FeatureBatch:
         meta, _, wkb, data = pyogrio.raw.read(self.dataset.path, **kwargs)

@@ -1,0 +1,144 @@
+"""A dataset of many slices, checked by worker processes, comes out as it does checked here:
+the same rows, ids, issues and text; a problem in a late slice is seen."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+import pyogrio
+import pytest
+import shapely
+from sqlalchemy import Engine
+
+import etl.ingest
+from etl.check import Checker, Layer
+from etl.crs import from_wgs84
+from etl.ingest import Ingest
+from etl.readers.base import FeatureBatch
+from gisapi.db import libpq_url
+from gisapi.pgcluster import PostgresCluster
+
+FEATURES = 350
+SLICE = 100
+TCVN_SCHOOL = "Tr\xad\xeang"  # "Trường" in TCVN3, read as Latin-1
+
+
+def _dataset(folder: Path, point_at: int | None = None) -> Path:
+    """A VN-2000 shapefile (with .prj) in TCVN3: squares, one of them a bow tie (repaired),
+    one without a geometry (rejected); or a GeoPackage with one point among the squares."""
+    folder.mkdir()
+    geoms, names = [], []
+    for i in range(FEATURES):
+        lon, lat = 106.70 + (i % 20) * 0.001, 10.72 + (i // 20) * 0.001
+        x, y = from_wgs84(9210, [lon, lon + 0.0005], [lat, lat + 0.0005])
+        square = shapely.box(x[0], y[0], x[1], y[1])
+        if i == 230:
+            square = shapely.Polygon([(x[0], y[0]), (x[1], y[1]), (x[1], y[0]), (x[0], y[1])])
+        geoms.append(shapely.centroid(square) if i == point_at else square)
+        names.append(f"{TCVN_SCHOOL} {i}")
+    wkb = np.array(shapely.to_wkb(geoms), dtype=object)
+    wkb[170] = None
+    path = folder / ("truong.gpkg" if point_at is not None else "truong.shp")
+    pyogrio.raw.write(path, geometry=wkb, field_data=[np.array(names, dtype=object),
+                                                      np.arange(FEATURES, dtype=np.int64)],
+                      fields=["ten", "so"], crs="EPSG:9210",
+                      **({"geometry_type": "Unknown", "driver": "GPKG", "layer": "truong"}
+                         if point_at is not None else
+                         {"geometry_type": "Polygon", "driver": "ESRI Shapefile",
+                          "encoding": "latin1"}))
+    return path
+
+
+def _job(dsn: str, source: Path, layer: str, answers: dict[str, str]) -> int:
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    with psycopg.connect(dsn) as conn:
+        conn.execute("INSERT INTO catalogue_layer (id, kind, title_vi, title_en) VALUES "
+                     "(%s, 'free', 'Trường', 'Schools')", (layer,))
+        row = conn.execute(
+            "INSERT INTO etl_job (layer_id, source_name, source_path, source_sha256, answers) "
+            "VALUES (%s, %s, %s, %s, %s::jsonb) RETURNING id",
+            (layer, source.name, str(source), digest,
+             json.dumps(answers))).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.fixture
+def dsn(engine: Engine, cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(etl.ingest, "BATCH", SLICE)
+    return libpq_url(cluster.sqlalchemy_url())
+
+
+def _ingest(dsn: str, source: Path, processes: int, work: Path) -> tuple[str, list[Any],
+                                                                          dict[str, Any]]:
+    layer = f"t_slices_{secrets.token_hex(3)}"
+    job = _job(dsn, source, layer, {"encoding": "tcvn3"})
+    outcome = Ingest(dsn, work, processes=processes).run(job)
+    assert outcome.status == "succeeded", outcome.message
+    with psycopg.connect(dsn) as conn:
+        version = conn.execute("SELECT data_table, report, encoding FROM catalogue_version "
+                               "WHERE layer_id = %s", (layer,)).fetchone()
+        assert version is not None
+        rows = conn.execute(
+            f'SELECT fid, src_id, props, ST_AsText(geom, 9), problem, outcome FROM '
+            f'layer_data."{version[0]}" ORDER BY fid').fetchall()
+    return outcome.message, rows, {"report": version[1], "encoding": version[2]}
+
+
+def test_worker_processes_check_slices_as_this_process_does(
+        dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[int] = []
+
+    class Pool(ProcessPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            sent.append(args[1])  # the slice's first feature
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(etl.ingest, "ProcessPoolExecutor", Pool)
+    source = _dataset(tmp_path / "data")
+    one_message, one_rows, one = _ingest(dsn, source, 1, tmp_path / "w1")
+    assert sent == []
+    two_message, two_rows, two = _ingest(dsn, source, 2, tmp_path / "w2")
+    assert sent == [100, 200, 300]  # the first slice is checked while the workers start
+    assert len(one_rows) == FEATURES
+    assert two_rows == one_rows
+    assert two == one
+    assert two_message == one_message
+    assert "1 repaired, 1 rejected" in two_message
+    # The text of the last slice was converted in a worker; ids count on across slices.
+    assert two_rows[-1][0] == FEATURES
+    assert two_rows[-1][2]["ten"] == f"Trường {FEATURES - 1}"
+    assert [(r[0], r[5]) for r in two_rows if r[5]] == [(171, "rejected"), (231, "repaired")]
+    assert two["report"]["issues"][0]["problem"] == "no geometry"
+
+
+def test_a_mixed_dataset_is_refused_when_the_odd_feature_is_in_a_late_slice(
+        dsn: str, tmp_path: Path) -> None:
+    source = _dataset(tmp_path / "data", point_at=320)
+    layer = f"t_slices_{secrets.token_hex(3)}"
+    outcome = Ingest(dsn, tmp_path / "w", processes=2).run(_job(dsn, source, layer, {}))
+    assert outcome.status == "failed"
+    assert "mixes geometry types (point, polygon)" in outcome.message
+    with psycopg.connect(dsn) as conn:
+        left = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'layer_data' "
+                            "AND tablename LIKE %s", (f"{layer}%",)).fetchone()
+    assert left == (0,)  # nothing written
+
+
+def test_polygons_and_multipolygons_are_what_a_polygon_layer_takes() -> None:
+    layer = Layer({"id": "t", "kind": "parcels", "schema": []})
+    geoms = [shapely.box(106.7, 10.7, 106.701, 10.701),
+             shapely.MultiPolygon([shapely.box(106.7, 10.7, 106.701, 10.701)]),
+             shapely.Point(106.7, 10.7), shapely.LineString([(106.7, 10.7), (106.71, 10.71)])]
+    batch = FeatureBatch(np.array(geoms, dtype=object), {}, None, "t")
+    checked = Checker(layer, [], {}).check(batch, 4326, False, 1)
+    assert [(i.feature, i.problem) for i in checked.issues] == [
+        ("3", "a point in a polygon layer"), ("4", "a line in a polygon layer")]
+    assert checked.families == {"polygon": 2, "point": 1, "line": 1}
