@@ -36,6 +36,9 @@ from psycopg.types.json import Jsonb
 
 from etl import archive, encoding
 from etl.check import (
+    COPY_COLUMNS,
+    COPY_HEADER,
+    COPY_TRAILER,
     SUSPECT,
     Checked,
     IngestError,
@@ -386,11 +389,13 @@ class Ingest:
         done = suspects = 0
         parallel = whole is None and self._parallel(total)
         with conn.cursor() as cur, cur.copy(sql.SQL(
-                "COPY {} (fid, src_id, props, geom, problem, outcome) FROM STDIN")
-                .format(table), writer=None if parallel else QueuedLibpqWriter(cur)) as copy, \
+                "COPY {} ({}) FROM STDIN WITH (FORMAT binary)")
+                .format(table, sql.SQL(COPY_COLUMNS)),
+                writer=None if parallel else QueuedLibpqWriter(cur)) as copy, \
                 closing(self._checked(plan, whole, total)) as checked_slices:
             # PostgreSQL parses one slice while the next is checked: by the workers, or here
             # while a queued writer sends from its own thread.
+            copy.write(COPY_HEADER)
             for checked in checked_slices:
                 families.update(checked.families)
                 if layer.geometry is None and (why := mixed_families(families)):
@@ -400,6 +405,7 @@ class Ingest:
                 done += checked.count
                 suspects += checked.suspects
                 progress("loading", done, total)
+            copy.write(COPY_TRAILER)
         progress("validating", done, total, force=True)
         # PostGIS says what is wrong with a geometry and mends what can be mended.
         family = {"polygon": 3, "line": 2, "point": 1}.get(layer.geometry or "", 0)
