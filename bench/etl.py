@@ -78,9 +78,10 @@ def _job(dsn: str, source: Path, work: Path) -> tuple[int, str]:
     with open(source, "rb") as f:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
-    target = work / source.name
-    shutil.copyfile(source, target)
     layer = f"{LAYER}_{int(time.time())}"
+    target = work / layer / source.name  # as an upload is kept: uploads/<its own folder>/file
+    target.parent.mkdir()
+    shutil.copyfile(source, target)
     with psycopg.connect(dsn, autocommit=True) as conn:
         # Earlier runs' tables go (their catalogue rows stay: the history is append-only).
         for (table,) in conn.execute(

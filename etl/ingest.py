@@ -150,7 +150,18 @@ class Ingest:
                  Jsonb(outcome.question.__dict__) if outcome.question else None,
                  outcome.version_id, outcome.status,
                  "done" if outcome.status == "succeeded" else outcome.status, job_id))
+            if outcome.status in ("succeeded", "failed"):
+                self._discard_upload(job_id, side)
             return outcome
+
+    def _discard_upload(self, job_id: int, conn: psycopg.Connection[Any]) -> None:
+        """The uploaded file (and what was unpacked from it) once its job is over: a question
+        still open keeps it for the answer's run."""
+        row = conn.execute("SELECT source_path FROM etl_job WHERE id = %s", (job_id,)).fetchone()
+        folder = Path(row[0]).parent if row else None
+        # Only an upload's own folder (uploads/<hex>/file), never the work folder itself.
+        if folder is not None and folder.parent.resolve() == self.work_dir.resolve():
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _dataset(self, source: Path) -> Dataset:
         if source.suffix.lower() in (".zip", ".kmz"):

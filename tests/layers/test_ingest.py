@@ -150,7 +150,8 @@ def _shapefile_zip(tmp: Path, names: list[str], geoms: list[shapely.Geometry],
     return out.getvalue()
 
 
-def test_a_vn2000_shapefile_without_prj_in_tcvn3(planner: TestClient, tmp_path: Path) -> None:
+def test_a_vn2000_shapefile_without_prj_in_tcvn3(planner: TestClient, tmp_path: Path,
+                                                engine: Engine) -> None:
     layer = f"t_shp_{secrets.token_hex(3)}"
     planner.post("/api/layers", json={"id": layer, "title_vi": "Trường", "title_en": "Schools"})
 
@@ -167,10 +168,15 @@ def test_a_vn2000_shapefile_without_prj_in_tcvn3(planner: TestClient, tmp_path: 
     assert question["kind"] == "crs"
     assert question["candidates"][0]["value"] == "EPSG:9210"
     assert question["candidates"][0]["where"] == "trong quận"
+    with engine.connect() as conn:
+        kept = Path(conn.exec_driver_sql("SELECT source_path FROM etl_job WHERE id = %(i)s",
+                                         {"i": job["id"]}).scalar_one())
+    assert kept.exists()  # the answer's run reads it again
     res = planner.post(f"/api/jobs/{job['id']}/answer", json={"crs": "EPSG:9210"})
     assert res.status_code == 202
     done = _wait(planner, job["id"], ("succeeded", "failed"))
     assert done["status"] == "succeeded", done
+    assert not kept.parent.exists()  # the upload is gone with its job done
     version = planner.get(f"/api/layers/{layer}/versions/1").json()
     assert version["encoding"] == "tcvn3"
     assert version["srid"] == 9210
