@@ -316,8 +316,11 @@ class Ingest:
                  total: int | None) -> Generator[Checked, None, None]:
         """The dataset's slices checked, in order: by worker processes when there are several
         slices (Python checks on one core per process), else here."""
-        if whole is not None:
-            yield plan.checker().check(whole, plan.srid, plan.swapped, 1)
+        if whole is not None:  # read whole (GDAL cannot skip into it): checked a slice at a time
+            checker = plan.checker()
+            for start in range(0, len(whole), BATCH):
+                yield checker.check(whole.slice(start, start + BATCH), plan.srid, plan.swapped,
+                                    start + 1)
             return
         if not self._parallel(total):
             start = 0

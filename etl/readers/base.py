@@ -27,6 +27,12 @@ class FeatureBatch:
     def __len__(self) -> int:
         return len(self.geometries)
 
+    def slice(self, start: int, stop: int) -> FeatureBatch:
+        """Features [start, stop), sharing this batch's arrays."""
+        return FeatureBatch(self.geometries[start:stop],
+                            {k: v[start:stop] for k, v in self.columns.items()}, self.srid,
+                            self.source, None if self.raw is None else self.raw[start:stop])
+
 
 class Reader(ABC):
     """Reads one layer of a file into a FeatureBatch."""

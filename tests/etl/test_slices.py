@@ -30,7 +30,7 @@ SLICE = 100
 TCVN_SCHOOL = "Tr\xad\xeang"  # "Trường" in TCVN3, read as Latin-1
 
 
-def _dataset(folder: Path, point_at: int | None = None) -> Path:
+def _dataset(folder: Path, point_at: int | None = None, geojson: bool = False) -> Path:
     """A VN-2000 shapefile (with .prj) in TCVN3: squares, one of them a bow tie (repaired),
     one without a geometry (rejected); or a GeoPackage with one point among the squares."""
     folder.mkdir()
@@ -45,11 +45,13 @@ def _dataset(folder: Path, point_at: int | None = None) -> Path:
         names.append(f"{TCVN_SCHOOL} {i}")
     wkb = np.array(shapely.to_wkb(geoms), dtype=object)
     wkb[170] = None
-    path = folder / ("truong.gpkg" if point_at is not None else "truong.shp")
+    path = folder / ("truong.geojson" if geojson else "truong.gpkg" if point_at is not None
+                     else "truong.shp")
     pyogrio.raw.write(path, geometry=wkb, field_data=[np.array(names, dtype=object),
                                                       np.arange(FEATURES, dtype=np.int64)],
                       fields=["ten", "so"], crs="EPSG:9210",
-                      **({"geometry_type": "Unknown", "driver": "GPKG", "layer": "truong"}
+                      **({"geometry_type": "Polygon", "driver": "GeoJSON"} if geojson else
+                         {"geometry_type": "Unknown", "driver": "GPKG", "layer": "truong"}
                          if point_at is not None else
                          {"geometry_type": "Polygon", "driver": "ESRI Shapefile",
                           "encoding": "latin1"}))
@@ -87,8 +89,8 @@ def _ingest(dsn: str, source: Path, processes: int, work: Path) -> tuple[str, li
                                "WHERE layer_id = %s", (layer,)).fetchone()
         assert version is not None
         rows = conn.execute(
-            f'SELECT fid, src_id, props, ST_AsText(geom, 9), problem, outcome FROM '
-            f'layer_data."{version[0]}" ORDER BY fid').fetchall()
+            f'SELECT fid, src_id, props, ST_AsText(ST_Normalize(geom), 9), problem, outcome '
+            f'FROM layer_data."{version[0]}" ORDER BY fid').fetchall()
     return outcome.message, rows, {"report": version[1], "encoding": version[2]}
 
 
@@ -117,6 +119,16 @@ def test_worker_processes_check_slices_as_this_process_does(
     assert two_rows[-1][2]["ten"] == f"Trường {FEATURES - 1}"
     assert [(r[0], r[5]) for r in two_rows if r[5]] == [(171, "rejected"), (231, "repaired")]
     assert two["report"]["issues"][0]["problem"] == "no geometry"
+
+
+def test_a_file_read_whole_is_checked_a_slice_at_a_time_with_the_same_outcome(
+        dsn: str, tmp_path: Path) -> None:
+    _, shapefile_rows, _ = _ingest(dsn, _dataset(tmp_path / "shp"), 2, tmp_path / "w1")
+    _, geojson_rows, geojson = _ingest(dsn, _dataset(tmp_path / "gj", geojson=True), 2,
+                                       tmp_path / "w2")
+    assert geojson["report"]["features"] == FEATURES
+    assert [(r[0], r[2]["so"], r[3], r[5]) for r in geojson_rows] == [
+        (r[0], r[2]["so"], r[3], r[5]) for r in shapefile_rows]
 
 
 def test_a_mixed_dataset_is_refused_when_the_odd_feature_is_in_a_late_slice(
