@@ -300,11 +300,13 @@ class SliceJob:
     references: dict[str, set[str]]
     srid: int
     swapped: bool
+    streamed: bool  # decided once, for every process alike
 
     def source(self) -> VectorSource:
         """The dataset's layer, opened as the doctors decided."""
         convert = encoding.converter(self.encoding) if self.encoding else None
-        return VectorSource(self.dataset, self.source_layer, self.gdal_encoding, convert)
+        return VectorSource(self.dataset, self.source_layer, self.gdal_encoding, convert,
+                            self.streamed)
 
     def checker(self) -> Checker:
         """The checker for this layer (raises IngestError when a required field is missing)."""

@@ -98,6 +98,12 @@ def _district(conn: DictConnection) -> shapely.Geometry:
         "AND valid_to IS NULL AND geom IS NOT NULL")])
 
 
+def _short(done: int, total: int | None) -> None:
+    """Never a silently short version: the features read are all the file said it has."""
+    if total is not None and done < total:
+        raise IngestError(f"the file ended after {done} of its {total} features")
+
+
 def _worker_context() -> BaseContext:
     """Workers forked from a clean server process: forking the API's own process, threads and
     all, is unsafe."""
@@ -228,7 +234,7 @@ class Ingest:
             plan = SliceJob(dataset, source.layer, source.encoding, chosen if source.convert
                             else None, {"id": layer.id, "kind": layer.kind,
                                         "schema": layer.schema},
-                            list(first.columns), references, srid, swapped)
+                            list(first.columns), references, srid, swapped, source.streamed)
             plan.checker()  # a missing required field fails here, before any version exists
             version = self._new_version(conn, layer, job, srid, chosen, answers)
             whole = None if source.streamed else first
@@ -327,6 +333,7 @@ class Ingest:
             while total is None or start < total:
                 checked = check_slice(plan, start, BATCH)
                 if checked.count == 0:
+                    _short(start, total)
                     return
                 yield checked
                 start += checked.count
@@ -344,10 +351,13 @@ class Ingest:
             yield first
             if first.count < BATCH:
                 return
+            done = first.count
             while pending:
                 checked = pending.popleft().result()
                 if checked.count == 0:
+                    _short(done, total)
                     return
+                done += checked.count
                 yield checked
                 if (following := next(starts, None)) is not None:
                     pending.append(pool.submit(check_slice, plan, following, BATCH))

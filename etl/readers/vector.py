@@ -16,8 +16,10 @@ from numpy.typing import NDArray
 from etl.readers.base import FeatureBatch, ReaderError
 from etl.readers.detect import Dataset
 
-# Formats GDAL reads whole whatever we ask: skipping features would re-read from the start.
+# Formats GDAL can skip into; others are read whole, except a big GeoJSON: GDAL's streaming
+# parser reads it a slice at a time in bounded memory (each slice parses the file up to it).
 STREAMED = {"shapefile", "gpkg"}
+WHOLE_GEOJSON_MAX_BYTES = 128 * 2**20  # measured: whole is quicker and smaller below
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,12 @@ class VectorSource:
 
     def __init__(self, dataset: Dataset, layer: str | None = None,
                  encoding: str | None = None,
-                 convert: Callable[[str], str] | None = None) -> None:
+                 convert: Callable[[str], str] | None = None,
+                 streamed: bool | None = None) -> None:
         self.dataset = dataset
+        self.streamed = streamed if streamed is not None else (
+            dataset.format in STREAMED or dataset.format == "geojson"
+            and dataset.path.stat().st_size > WHOLE_GEOJSON_MAX_BYTES)
         self.encoding = encoding
         self.convert = convert  # text read as Latin-1 made Unicode (TCVN3, VNI)
         name = dataset.path.name
@@ -79,11 +85,6 @@ class VectorSource:
             if column.dtype == object:
                 out[str(name)] = [v.encode("latin1") for v in column if isinstance(v, str)]
         return out
-
-    @property
-    def streamed(self) -> bool:
-        """Whether features can be read a slice at a time (others are read whole)."""
-        return self.dataset.format in STREAMED
 
     def read(self, start: int = 0, size: int | None = None) -> FeatureBatch:
         """Features [start, start + size) — for a format GDAL cannot skip into, all of them

@@ -18,6 +18,7 @@ import shapely
 from sqlalchemy import Engine
 
 import etl.ingest
+import etl.readers.vector
 from etl.check import Checker, Layer
 from etl.crs import from_wgs84
 from etl.ingest import Ingest
@@ -94,16 +95,22 @@ def _ingest(dsn: str, source: Path, processes: int, work: Path) -> tuple[str, li
     return outcome.message, rows, {"report": version[1], "encoding": version[2]}
 
 
-def test_worker_processes_check_slices_as_this_process_does(
-        dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _watch_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The first feature of every slice sent to a worker process."""
     sent: list[int] = []
 
     class Pool(ProcessPoolExecutor):
         def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            sent.append(args[1])  # the slice's first feature
+            sent.append(args[1])
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(etl.ingest, "ProcessPoolExecutor", Pool)
+    return sent
+
+
+def test_worker_processes_check_slices_as_this_process_does(
+        dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent = _watch_workers(monkeypatch)
     source = _dataset(tmp_path / "data")
     one_message, one_rows, one = _ingest(dsn, source, 1, tmp_path / "w1")
     assert sent == []
@@ -121,11 +128,16 @@ def test_worker_processes_check_slices_as_this_process_does(
     assert two["report"]["issues"][0]["problem"] == "no geometry"
 
 
-def test_a_file_read_whole_is_checked_a_slice_at_a_time_with_the_same_outcome(
-        dsn: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("big", [False, True], ids=["read-whole", "streamed"])
+def test_a_geojson_comes_out_as_the_shapefile_read_whole_or_streamed(
+        dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, big: bool) -> None:
+    if big:  # a big GeoJSON is read a slice at a time, by the workers
+        monkeypatch.setattr(etl.readers.vector, "WHOLE_GEOJSON_MAX_BYTES", 0)
     _, shapefile_rows, _ = _ingest(dsn, _dataset(tmp_path / "shp"), 2, tmp_path / "w1")
+    sent = _watch_workers(monkeypatch)
     _, geojson_rows, geojson = _ingest(dsn, _dataset(tmp_path / "gj", geojson=True), 2,
                                        tmp_path / "w2")
+    assert sent == ([100, 200, 300] if big else [])
     assert geojson["report"]["features"] == FEATURES
     assert [(r[0], r[2]["so"], r[3], r[5]) for r in geojson_rows] == [
         (r[0], r[2]["so"], r[3], r[5]) for r in shapefile_rows]
