@@ -55,6 +55,8 @@ POLICY: tuple[Rule, ...] = (
     Rule("leader", "dossier.read", DEPT),
     # Planners: layer work only.
     Rule("planner", "layer.write", EVERY),
+    # Layers published for staff only (OGC API): every staff role, and tokens so scoped.
+    *(Rule(role, "layer.staff_read", EVERY) for role in STAFF_ROLES),
     # Tokens for integrations: staff, each their own.
     *(Rule(role, "token.manage", OWN) for role in STAFF_ROLES),
     # Administrators: people, roles and the audit log (not citizens' dossiers).

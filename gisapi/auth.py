@@ -84,6 +84,19 @@ def authorize(action: str) -> Callable[..., Any]:
     return guarded
 
 
+def may(request: Request, action: str) -> bool:
+    """Whether the caller of a public route may also do `action` (staff extras on public
+    pages); no credentials, or credentials that do not hold, mean no, never an error."""
+    if "authorization" not in request.headers and COOKIE not in request.cookies:
+        return False
+    with side_transaction(request.app) as conn:
+        try:
+            check(_principal(conn, request), action)
+        except DomainError:
+            return False
+    return True
+
+
 def _record_denial(request: Request, exc: DomainError) -> None:
     principal: Principal = getattr(request.state, "principal", NOBODY)
     route = request.scope.get("route")

@@ -86,8 +86,9 @@ class FeatureRepository:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
-    async def collections(self) -> list[Collection]:
-        """Public layers with a published version, in catalogue order."""
+    async def collections(self, staff: bool = False) -> list[Collection]:
+        """Layers with a published version (staff layers too for staff), in catalogue
+        order."""
         rows = await self.conn.fetch(
             """
             SELECT l.id, l.title_vi, l.title_en, l.kind, coalesce(l.live_table, v.data_table)
@@ -95,9 +96,10 @@ class FeatureRepository:
                    CASE WHEN l.live_table IS NULL THEN 'layer_data' ELSE 'public' END AS schema
             FROM catalogue_layer l
             JOIN catalogue_version v ON v.layer_id = l.id AND v.status = 'published'
-            WHERE l.visibility = 'public' AND coalesce(l.live_table, v.data_table) IS NOT NULL
+            WHERE (l.visibility = 'public' OR $1) AND coalesce(l.live_table, v.data_table)
+                  IS NOT NULL
             ORDER BY l.created_at, l.id
-            """
+            """, staff,
         )
         return [Collection(r["id"], r["title_vi"], r["title_en"], r["kind"], r["data_table"],
                            r["id_column"], tuple(r["queryables"]), r["number"], r["schema"])

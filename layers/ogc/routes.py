@@ -6,20 +6,36 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
+from gisapi.auth import may
 from gisapi.deps import ReadConnectionDep
 from layers.ogc.repository import FeatureRepository
 from layers.ogc.service import CONFORMANCE, GEOJSON, FeatureService
 
 router = APIRouter(prefix="/ogc", tags=["ogc api features"])
 CollectionId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,47}$", examples=["zoning_blocks"])]
-HEADERS = {"Cache-Control": "public, max-age=60"}
+PUBLIC, PRIVATE = "public, max-age=60", "private, no-store"
 
 
-def _service(conn: ReadConnectionDep, request: Request) -> FeatureService:
-    return FeatureService(FeatureRepository(conn), str(request.base_url))
+def _staff(request: Request, response: Response) -> bool:
+    # A staff member also sees the layers published for staff: such answers are private.
+    staff = may(request, "layer.staff_read")
+    response.headers["Vary"] = "Cookie, Authorization"
+    if staff:
+        response.headers["Cache-Control"] = PRIVATE
+    return staff
+
+
+def _service(conn: ReadConnectionDep, request: Request,
+             staff: Annotated[bool, Depends(_staff)]) -> FeatureService:
+    return FeatureService(FeatureRepository(conn), str(request.base_url), staff)
 
 
 Service = Annotated[FeatureService, Depends(_service)]
+
+
+def _headers(service: FeatureService) -> dict[str, str]:
+    return {"Cache-Control": PRIVATE if service.staff else PUBLIC,
+            "Vary": "Cookie, Authorization"}
 
 
 @router.get("", summary="Landing page")
@@ -52,7 +68,7 @@ async def collection(collection_id: CollectionId, service: Service) -> dict[str,
 async def items(collection_id: CollectionId, request: Request, service: Service) -> Response:
     """A page of features with `next` and `prev` links."""
     body = await service.items(collection_id, dict(request.query_params))
-    return Response(body, media_type=GEOJSON, headers=HEADERS)
+    return Response(body, media_type=GEOJSON, headers=_headers(service))
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
@@ -60,4 +76,4 @@ async def item(collection_id: CollectionId,
                feature_id: Annotated[str, Path(max_length=32)], service: Service) -> Response:
     """The feature as GeoJSON."""
     return Response(await service.item(collection_id, feature_id), media_type=GEOJSON,
-                    headers=HEADERS)
+                    headers=_headers(service))

@@ -54,9 +54,10 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
 class FeatureService:
     """Builds the documents from the catalogue and the layers' tables."""
 
-    def __init__(self, repository: FeatureRepository, base: str) -> None:
+    def __init__(self, repository: FeatureRepository, base: str, staff: bool = False) -> None:
         self.repo = repository
         self.base = base.rstrip("/") + "/ogc"
+        self.staff = staff  # the caller may read layers published for staff only
 
     def landing(self) -> dict[str, Any]:
         """The landing page."""
@@ -74,7 +75,7 @@ class FeatureService:
         }
 
     async def _collection(self, collection_id: str) -> Collection:
-        for c in await self.repo.collections():
+        for c in await self.repo.collections(self.staff):
             if c.id == collection_id:
                 return c
         raise NotFoundError(f"no published layer {collection_id!r}", "collectionId")
@@ -96,10 +97,11 @@ class FeatureService:
         return doc
 
     async def collections(self) -> dict[str, Any]:
-        """Every published public layer."""
+        """Every published layer the caller may read."""
         return {
             "links": [_link(f"{self.base}/collections", "self", JSON)],
-            "collections": [await self._describe(c) for c in await self.repo.collections()],
+            "collections": [await self._describe(c)
+                            for c in await self.repo.collections(self.staff)],
         }
 
     async def collection(self, collection_id: str) -> dict[str, Any]:

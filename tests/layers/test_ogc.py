@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 import urllib.request
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from accounts.notify import OutboxNotifier
+from accounts.service import HASHER, AccountService, GrantSpec
 from layers.ogc.repository import COUNT_CAP
 
 
@@ -97,3 +101,48 @@ def test_gdal_oapif_driver_lists_and_reads(live_server: str) -> None:
         matched = json.load(res)["numberMatched"]
     assert matched > 300  # so that GDAL had to follow several `next` links
     assert len(json.loads(features.stdout)["features"]) == matched
+
+
+def test_a_layer_published_for_staff_is_served_to_staff_only(
+        client: TestClient, engine: Engine) -> None:
+    layer = f"t_staff_{secrets.token_hex(3)}"
+    phone = "097" + "".join(secrets.choice("0123456789") for _ in range(7))
+    with engine.begin() as db:
+        db.exec_driver_sql(
+            "INSERT INTO catalogue_layer (id, kind, title_vi, title_en, visibility) VALUES "
+            "(%(l)s, 'free', 'Hạ tầng ngầm', 'Underground utilities', 'staff')", {"l": layer})
+        db.exec_driver_sql(f'CREATE TABLE layer_data."{layer}_v1" AS SELECT 1::bigint AS fid, '
+                           "'c1'::text AS src_id, '{\"ten\": \"Cống\"}'::jsonb AS props, "
+                           "ST_SetSRID(ST_MakePoint(106.72, 10.73), 4326) AS geom, "
+                           "NULL::text AS problem, NULL::text AS outcome")
+        db.exec_driver_sql("INSERT INTO catalogue_version (layer_id, number, status, "
+                           "data_table, published_at) VALUES (%(l)s, 1, 'published', "
+                           "%(t)s, now())", {"l": layer, "t": f"{layer}_v1"})
+        staff_id, _ = AccountService(db, OutboxNotifier(db), b"k" * 32).create_staff(
+            phone, "Cán Bộ", GrantSpec("leader", department="urban-management"))
+        db.exec_driver_sql("UPDATE person SET password_hash = %(h)s WHERE id = %(p)s",
+                           {"h": HASHER.hash("mật-khẩu-dài-đủ"), "p": staff_id})
+    try:
+        listed = {c["id"] for c in client.get("/ogc/collections").json()["collections"]}
+        assert layer not in listed
+        hidden = client.get(f"/ogc/collections/{layer}/items")
+        assert hidden.status_code == 404
+        res = client.post("/api/auth/signin",
+                          json={"identifier": phone, "password": "mật-khẩu-dài-đủ"})
+        assert res.status_code == 200
+        collections = client.get("/ogc/collections")
+        assert layer in {c["id"] for c in collections.json()["collections"]}
+        assert collections.headers["cache-control"] == "private, no-store"
+        items = client.get(f"/ogc/collections/{layer}/items")
+        assert items.status_code == 200
+        assert items.headers["cache-control"] == "private, no-store"
+        assert items.json()["features"][0]["properties"]["ten"] == "Cống"
+        public = client.get("/ogc/collections/land_use/items?limit=1")
+        assert public.headers["cache-control"] == "private, no-store"  # a staff answer
+        assert "Cookie" in public.headers["vary"]
+    finally:
+        with engine.begin() as db:
+            db.exec_driver_sql("DELETE FROM catalogue_version WHERE layer_id = %(l)s",
+                               {"l": layer})
+            db.exec_driver_sql("DELETE FROM catalogue_layer WHERE id = %(l)s", {"l": layer})
+            db.exec_driver_sql(f'DROP TABLE layer_data."{layer}_v1"')
