@@ -1,6 +1,6 @@
-"""The checks every feature passes before PostgreSQL sees it, batch-wise, and the COPY text
-they produce. A slice of a dataset is read and checked by `check_slice`, which worker
-processes run side by side (Python holds one core per process)."""
+"""The checks every feature passes before PostgreSQL sees it, batch-wise, and the rows (COPY's
+binary format) they produce. A slice of a dataset is read and checked by `check_slice`, which
+worker processes run side by side (Python holds one core per process)."""
 
 from __future__ import annotations
 
