@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import multiprocessing.forkserver
-import os
 import shutil
 import time
 from collections import Counter, deque
@@ -119,12 +118,12 @@ def _table(layer_id: str, number: int) -> str:
 class Ingest:
     """Runs ingest jobs against one database."""
 
-    def __init__(self, dsn: str, work_dir: Path, rasters_dir: Path | None = None,
-                 processes: int | None = None) -> None:
+    def __init__(self, dsn: str, work_dir: Path, rasters_dir: Path | None = None, *,
+                 processes: int) -> None:
         self.dsn = dsn
         self.work_dir = work_dir
         self.rasters_dir = rasters_dir or work_dir.parent / "rasters"
-        self.processes = processes if processes is not None else min(2, os.cpu_count() or 1)
+        self.processes = processes  # worker processes for a big file (1: none)
 
     def run(self, job_id: int) -> Outcome:
         """Run the job to its end; never raises for bad input (the job records why)."""

@@ -19,9 +19,9 @@ RETRY_SECONDS = 0.2
 class JobRunner:
     """Runs queued ingest jobs on worker threads (each job on its own connections)."""
 
-    def __init__(self, dsn: str, work_dir: Path, workers: int = 2,
-                 rasters_dir: Path | None = None, processes: int | None = None) -> None:
-        self.ingest = Ingest(dsn, work_dir, rasters_dir, processes)
+    def __init__(self, dsn: str, work_dir: Path, workers: int, rasters_dir: Path, *,
+                 processes: int) -> None:
+        self.ingest = Ingest(dsn, work_dir, rasters_dir, processes=processes)
         self.dsn = dsn
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
 

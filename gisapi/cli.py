@@ -299,7 +299,7 @@ def etl_ingest(
         raise _fail(f"not accepted: {exc.message}") from exc
     dsn = settings_libpq_url(settings)
     ingest = Ingest(dsn, settings.upload_dir, settings.var_dir / "rasters",
-                    settings.ingest_processes)
+                    processes=settings.ingest_processes)
     worker = threading.Thread(target=ingest.run, args=(job_id,))
     worker.start()
     with psycopg.connect(dsn, autocommit=True) as watch, \

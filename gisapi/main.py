@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
         app.state.read_pool = await make_read_pool(url, settings.pool_size)
         app.state.jobs = JobRunner(libpq_url(url), settings.upload_dir, settings.ingest_workers,
-                                   settings.var_dir / "rasters", settings.ingest_processes)
+                                   settings.var_dir / "rasters",
+                                   processes=settings.ingest_processes)
         app.state.jobs.resume()
         try:
             yield
