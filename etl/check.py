@@ -92,6 +92,15 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _ids(parts: list[list[Any]], n: int) -> list[str | None] | None:
+    """Each feature's id from its key attributes ("/" between them), None where one is
+    missing; None without key attributes."""
+    if not parts:
+        return None
+    return [None if any(p[i] is None for p in parts) else "/".join(str(p[i]) for p in parts)
+            for i in range(n)]
+
+
 def _unreadable_reason(wkb: bytes | None) -> str:
     if wkb is None:
         return "no geometry"
@@ -115,9 +124,9 @@ class Layer:
         self.geometry = GEOMETRY_OF_KIND.get(self.kind)
 
     @property
-    def key(self) -> str | None:
-        """The attribute naming each feature (its id field), if the schema has one."""
-        return next((f["name"] for f in self.schema if f.get("key")), None)
+    def key(self) -> list[str]:
+        """The attributes naming each feature together (its id), if the schema says."""
+        return [f["name"] for f in self.schema if f.get("key")]
 
     def match(self, fields: list[str]) -> dict[str, str]:
         """Schema field -> source field (names and aliases, case-insensitive)."""
@@ -147,6 +156,11 @@ class Checker:
         self.references = {k: v for k, v in references.items() if k in self.mapping}
         self.numeric = [f["name"] for f in layer.schema
                         if f.get("type") in ("integer", "number") and f["name"] in self.mapping]
+        # field -> (least, most) for numbers, and the longest text a planning table holds
+        self.ranges = {f["name"]: (f.get("min"), f.get("max")) for f in layer.schema
+                       if f["name"] in self.numeric and ("min" in f or "max" in f)}
+        self.lengths = {f["name"]: int(f["max_length"]) for f in layer.schema
+                        if "max_length" in f and f["name"] in self.mapping}
 
     def _columns(self, columns: dict[str, NDArray[Any]]) -> dict[str, list[Any]]:
         """Each column as Python values, under the schema's names; NaN becomes null."""
@@ -186,8 +200,18 @@ class Checker:
                 number = _number(value)
                 if number is _NOT_A_NUMBER:
                     problems[row] = f"attribute {name} is not a number ({value!r})"
-                else:
-                    values[row] = number
+                    continue
+                values[row] = number
+                least, most = self.ranges.get(name, (None, None))
+                if number is not None and (least is not None and number < least
+                                           or most is not None and number > most):
+                    problems[row] = (f"attribute {name} is out of range ({number}; "
+                                     f"{'' if least is None else least}–"
+                                     f"{'' if most is None else most})")
+        for name, longest in self.lengths.items():
+            for row, text in enumerate(columns[name]):
+                if text is not None and len(str(text)) > longest:
+                    problems[row] = f"attribute {name} is longer than {longest} characters"
         for name, allowed in self.references.items():
             codes = columns[name]
             for k in np.flatnonzero([c is not None and str(c) not in allowed for c in codes]):
@@ -216,9 +240,9 @@ class Checker:
                 moved, output_dimension=2, byte_order=1)]
             # GEOS here answers as PostGIS would; only these go to ST_IsValidReason later.
             suspect[np.flatnonzero(good)[~shapely.is_valid(moved)]] = True
-        key = self.layer.key
         names = list(columns)
-        keys = columns.get(key) if key else None
+        key = self.layer.key
+        keys = _ids([columns[k] for k in key] if all(k in columns for k in key) else [], n)
         rows: list[bytes] = []
         issues: list[Issue] = []
         dumps = orjson.dumps
@@ -228,7 +252,7 @@ class Checker:
             fid = first_fid + i
             props = dumps({name: columns[name][i] for name in names}, default=_json_default,
                           option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-            src_id = str(keys[i]) if keys is not None and keys[i] is not None else str(fid)
+            src_id = (keys[i] if keys is not None else None) or str(fid)
             problem = problems[i]
             if problem is None:
                 tail = _SUSPECT_FIELDS if suspect[i] else no_problem
@@ -256,7 +280,8 @@ class Checker:
 
 
 _NOT_A_NUMBER = object()
-REFERENCE_NAMES = {"ma_loai_dat": "land-use code", "ma_qh": "zoning plan"}
+REFERENCE_NAMES = {"ma_loai_dat": "land-use code", "ma_qh": "zoning plan",
+                   "ma_xa": "ward code (before 2025)"}
 
 
 def _number(value: Any) -> Any:

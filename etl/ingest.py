@@ -49,6 +49,7 @@ from etl.check import (
 )
 from etl.doctor import diagnose as diagnose_crs
 from etl.doctor import district_outline
+from etl.load import OLD_WARD_END
 from etl.readers.base import FeatureBatch, ReaderError
 from etl.readers.detect import Dataset, find_dataset, sniff
 from etl.readers.vector import NeedsAnswer, Question, VectorSource
@@ -56,6 +57,7 @@ from layers.catalogue.publish import publish
 
 REPORT_ISSUES = 1000
 BATCH = 50_000
+ONE_PER_ID = {"parcels"}  # kinds whose features are refused when their id repeats
 DOCTOR_SAMPLE = 2_000  # features the CRS doctor reads (it looks at the first 500)
 DictConnection = psycopg.Connection[dict[str, Any]]
 
@@ -228,7 +230,12 @@ class Ingest:
                     "SELECT code FROM land_use_code")},
                 "ma_qh": {str(r["plan_code"]) for r in conn.execute(
                     "SELECT plan_code FROM zoning_plan")},
-            } if layer.kind in ("land_use", "zoning_blocks") else {}
+            } if layer.kind in ("land_use", "zoning_blocks") else {
+                # Parcels keep the codes of the wards before the 2025 merger.
+                "ma_xa": {str(r["code"]) for r in conn.execute(
+                    "SELECT code FROM admin_unit WHERE level = 'ward' AND valid_to = %s",
+                    (OLD_WARD_END,))},
+            } if layer.kind == "parcels" else {}
             conn.commit()
             plan = SliceJob(dataset, source.layer, source.encoding, chosen if source.convert
                             else None, {"id": layer.id, "kind": layer.kind,
@@ -453,6 +460,15 @@ class Ingest:
         issues.extend(Issue(r["src_id"], r["problem"],
                             "rejected" if r["src_id"] in gone else "repaired")
                       for r in repaired)
+        if layer.kind in ONE_PER_ID:  # the planning table holds one feature per id
+            issues.extend(Issue(r["src_id"], r["problem"], "rejected") for r in conn.execute(
+                sql.SQL("""
+                UPDATE {t} t SET outcome = 'rejected', problem = 'duplicate id ' || t.src_id
+                FROM (SELECT fid, row_number() OVER (PARTITION BY src_id ORDER BY fid) AS n
+                      FROM {t} WHERE outcome IS DISTINCT FROM 'rejected') d
+                WHERE d.fid = t.fid AND d.n > 1
+                RETURNING t.src_id, t.problem
+                """).format(t=table)))
         progress("indexing", done, total, force=True)
         conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(table))
         conn.execute(sql.SQL("ANALYZE {}").format(table))
@@ -491,9 +507,18 @@ class Ingest:
 
 _BLOCK_FIELDS = ("ma_qh", "ma_o_pho", "chuc_nang", "ma_chuc_nang", "tang_cao_min",
                  "tang_cao_max", "chieu_cao", "mat_do_xd", "he_so_sdd", "dan_so", "mau")
+_PARCEL_KEY = ("(SELECT w.code FROM admin_unit w WHERE w.id = t.ward_id) || '/' || t.sheet_no "
+               "|| '/' || t.parcel_no")
 LIVE_SIGNATURE = {
     # kind: (live table, its feature's key there, SQL of a feature's attributes there, the
     # same from a version's props)
+    "parcels": ("parcel", _PARCEL_KEY, f"{_PARCEL_KEY} || '|' || coalesce(t.address, '')",
+                "t.src_id || '|' || coalesce(t.props->>'dia_chi', '')"),
+    "roads": ("road", "NULL::text",
+              "concat_ws('|', t.name, trim_scale(t.right_of_way_m::numeric))",
+              "concat_ws('|', t.props->>'ten_duong', trim_scale((t.props->>'lo_gioi')::numeric))"),
+    "water": ("water_body", "NULL::text", "concat_ws('|', t.name, t.kind)",
+              "concat_ws('|', t.props->>'ten', t.props->>'loai')"),
     "land_use": ("land_use_zone", "NULL::text", "t.code", "t.props->>'ma_loai_dat'"),
     "zoning_blocks": (
         "zoning_block", "t.block_code",
@@ -581,7 +606,7 @@ def compare(conn: DictConnection, layer: Layer,
                   ON %(keyed)s AND c.src_id = g.src_id) AS changed,
                (SELECT count(*) FROM ingest_new) - (SELECT count(*) FROM ingest_came)
                    AS unchanged
-        """, {"keyed": layer.key is not None}).fetchone()
+        """, {"keyed": bool(layer.key)}).fetchone()
     assert row is not None
     changed = int(row["changed"])
     changes = {"added": int(row["came"]) - changed, "removed": int(row["gone"]) - changed,

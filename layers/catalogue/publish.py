@@ -13,16 +13,42 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from gisapi.errors import ConflictError, NotFoundError
+from layers.text import normalize_search
 from tiles import changes as tile_changes
 
 # Kinds whose published data live in a planning table, and the script that fills it.
 PUBLISHERS = {"land_use": "publish_land_use.sql",
-              "zoning_blocks": "publish_zoning_blocks.sql"}
+              "zoning_blocks": "publish_zoning_blocks.sql",
+              "parcels": "publish_parcels.sql",
+              "roads": "publish_roads.sql",
+              "water": "publish_water.sql"}
+# Search text made by the one Python normaliser the look-ups use: (table, text, its search
+# column) for the rows a publisher left without it.
+SEARCH_TEXT = {"parcels": ("parcel", "address", "address_search"),
+               "roads": ("road", "name", "name_search")}
 REBUILD = ("finish_planning_set.sql", "parcel_facts.sql", "generalize.sql")
 
 
 def _script(name: str) -> str:
     return resources.files("etl.sql").joinpath(name).read_text()
+
+
+def _fill_search_text(conn: psycopg.Connection[Any], table: str, text: str,
+                      search: str) -> None:
+    """Fill the search column where a publisher left it empty (NULL or '')."""
+    names = {"t": sql.Identifier(table), "x": sql.Identifier(text), "s": sql.Identifier(search)}
+    rows = conn.cursor(row_factory=tuple_row).execute(sql.SQL(
+        "SELECT id, {x} FROM {t} WHERE {x} IS NOT NULL AND coalesce({s}, '') = ''")
+        .format(**names)).fetchall()
+    if not rows:
+        return
+    conn.execute("CREATE TEMP TABLE search_text (id bigint, value text) ON COMMIT DROP")
+    with conn.cursor() as cur, cur.copy("COPY search_text (id, value) FROM STDIN") as copy:
+        for row_id, value in rows:
+            copy.write_row((row_id, normalize_search(value)))
+    conn.execute(sql.SQL("UPDATE {t} t SET {s} = v.value FROM search_text v WHERE t.id = v.id")
+                 .format(**names))
+    conn.execute("DROP TABLE search_text")
 
 
 class _Tuples:
@@ -66,6 +92,8 @@ def publish(raw: psycopg.Connection[Any], layer_id: str, number: int,
         tile_changes.snapshot(raw)
         version_table = sql.Identifier("layer_data", data_table).as_string(raw)
         raw.execute(_script(script).replace("{version}", version_table))
+        if kind in SEARCH_TEXT:
+            _fill_search_text(raw, *SEARCH_TEXT[kind])
         for name in REBUILD:
             raw.execute(_script(name))
         changed = tile_changes.apply(raw)

@@ -25,6 +25,17 @@ SNAPSHOTS = {
                      "b.geom::geometry(Geometry, 4326) AS geom, NULL::text AS problem, "
                      "NULL::text AS outcome FROM zoning_block b JOIN zoning_plan p "
                      "ON p.id = b.plan_id",
+    "parcels": "SELECT p.id AS fid, w.code || '/' || p.sheet_no || '/' || p.parcel_no AS src_id, "
+               "jsonb_strip_nulls(jsonb_build_object('ma_xa', w.code, 'so_to', p.sheet_no, "
+               "'so_thua', p.parcel_no, 'dia_chi', p.address)) AS props, "
+               "p.geom::geometry(Geometry, 4326) AS geom, NULL::text AS problem, "
+               "NULL::text AS outcome FROM parcel p JOIN admin_unit w ON w.id = p.ward_id",
+    "roads": "SELECT id::bigint AS fid, id::text AS src_id, jsonb_build_object('ten_duong', name, "
+             "'lo_gioi', right_of_way_m) AS props, geom::geometry(Geometry, 4326) AS geom, "
+             "NULL::text AS problem, NULL::text AS outcome FROM road",
+    "water": "SELECT id::bigint AS fid, id::text AS src_id, jsonb_build_object('ten', name, "
+             "'loai', kind) AS props, geom::geometry(Geometry, 4326) AS geom, "
+             "NULL::text AS problem, NULL::text AS outcome FROM water_body",
 }
 
 

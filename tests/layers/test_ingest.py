@@ -25,6 +25,7 @@ from accounts.service import AccountService, GrantSpec
 from etl.crs import from_wgs84
 from gisapi.main import create_app
 from gisapi.settings import Settings
+from layers.text import normalize_search
 from tests.layers.files import land_use_with, published
 
 TCVN_NAME = "Tr\xad\xeang THCS"  # "Trường THCS" in TCVN3, as Latin-1 characters
@@ -292,8 +293,11 @@ def test_a_five_million_vertex_polygon_is_refused_in_time_and_the_api_stays_up(
 def _rewrite(source: Path, target: Path, change: Callable[[dict[str, Any]], None]) -> Path:
     meta, _, wkb, data = pyogrio.raw.read(source)
     fields = [str(f) for f in meta["fields"]]
-    rows = [dict(zip(fields, [c[i] for c in data], strict=True)) for i in range(len(wkb))]
+    # Each row carries its geometry, so that a change may add or drop rows.
+    rows = [dict(zip(fields, [c[i] for c in data], strict=True), _wkb=wkb[i])
+            for i in range(len(wkb))]
     change({"rows": rows})
+    wkb = np.array([r["_wkb"] for r in rows], dtype=object)
     columns = []
     for j, f in enumerate(fields):
         values = [r[f] for r in rows]
@@ -442,3 +446,128 @@ def test_a_scanned_plan_becomes_a_cog_version_served_by_its_id(planner: TestClie
     vector = _upload(planner, layer, "sdd.geojson", _geojson([("A", _box(106.715, 10.73))]))
     assert vector["status"] == "failed"
     assert "takes a GeoTIFF" in vector["message"]
+
+
+def _zipped(path: Path) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(path, path.name)
+    return out.getvalue()
+
+
+def test_parcels_published_by_their_ids_and_rolled_back(
+    planner: TestClient, engine: Engine, sample_files: dict[str, Path], tmp_path: Path
+) -> None:
+    with engine.connect() as conn:
+        target = conn.exec_driver_sql(
+            "SELECT p.id, p.parcel_key, w.code, p.sheet_no, p.parcel_no, p.address FROM parcel p "
+            "JOIN admin_unit w ON w.id = p.ward_id WHERE p.address IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM parcel q WHERE q.ward_id = p.ward_id "
+            "AND q.sheet_no = p.sheet_no AND q.parcel_no = 9999) ORDER BY p.id LIMIT 1").one()
+        before = published(conn, "parcels")
+    split_key = f"{target.code}{target.sheet_no:03d}9999"  # a parcel split off: a new number
+
+    def key(row: dict[str, Any]) -> tuple[str, int, int]:
+        return (str(row["ma_xa"]), int(row["so_to"]), int(row["so_thua"]))
+
+    doubled: list[tuple[str, int, int]] = []
+
+    def twice(data: dict[str, Any]) -> None:
+        data["rows"].append(dict(data["rows"][0]))
+        doubled.append(key(data["rows"][0]))
+    refused = _upload(planner, "parcels", "thua-dat.zip", _zipped(
+        _rewrite(sample_files["parcels"], tmp_path / "twice.gpkg", twice)))
+    report = planner.get(f"/api/layers/parcels/versions/{refused['version']}").json()
+    assert report["status"] == "rejected"
+    assert [i["problem"] for i in report["report"]["issues"]] == [
+        "duplicate id {}/{}/{}".format(*doubled[0])]
+
+    address = "25 Đường Số 9, khu phố 3"
+
+    def corrected(data: dict[str, Any]) -> None:
+        for row in data["rows"]:
+            if key(row) == (target.code, target.sheet_no, target.parcel_no):
+                row["dia_chi"] = address
+                data["rows"].append({**row, "so_thua": 9999, "dia_chi": "Thửa mới tách"})
+                break
+    job = _upload(planner, "parcels", "thua-dat-2.zip", _zipped(
+        _rewrite(sample_files["parcels"], tmp_path / "corrected.gpkg", corrected)))
+    version = planner.get(f"/api/layers/parcels/versions/{job['version']}").json()
+    assert version["status"] == "validated", version["report"]
+    assert version["changes"] == {"added": 1, "removed": 0, "changed": 1,
+                                  "unchanged": version["changes"]["unchanged"]}
+    planner.post(f"/api/layers/parcels/versions/{job['version']}/publish")
+    card = planner.get(f"/api/parcels/{target.parcel_key}").json()
+    assert card["parcel"]["address"] == address
+    assert card["parcel"]["id"] == target.id  # the tiles and links name the same parcel
+    assert planner.get(f"/api/parcels/{split_key}").json()["parcel"]["address"] == \
+        "Thửa mới tách"
+    with engine.connect() as conn:
+        kept = conn.exec_driver_sql(
+            "SELECT id, address_search FROM parcel WHERE parcel_key = %(k)s",
+            {"k": target.parcel_key}).one()
+        assert kept.id == target.id  # the parcel kept its row: links and facts name it
+        assert kept.address_search == "25 duong so 9, khu pho 3"
+        assert conn.exec_driver_sql("SELECT count(*) FROM parcel_zoning WHERE parcel_id = "
+                                    "%(i)s", {"i": target.id}).scalar_one() > 0
+    assert planner.post(f"/api/layers/parcels/versions/{before}/publish").json()[
+        "action"] == "rollback"
+    assert planner.get(f"/api/parcels/{target.parcel_key}").json()["parcel"]["address"] == \
+        target.address
+    assert planner.get(f"/api/parcels/{split_key}").status_code == 404  # gone again
+
+
+def test_roads_and_water_published_from_uploads_and_rolled_back(
+    planner: TestClient, engine: Engine, sample_files: dict[str, Path], tmp_path: Path
+) -> None:
+    with engine.connect() as conn:
+        road = conn.exec_driver_sql(
+            "SELECT name, right_of_way_m, ST_Area(row_geom::geography) AS area FROM road "
+            "ORDER BY id LIMIT 1").one()
+        roads_before, water_before = published(conn, "roads"), published(conn, "water")
+
+    def wider(data: dict[str, Any]) -> None:
+        for row in data["rows"]:
+            if row["ten_duong"] == road.name:
+                row["lo_gioi"] = road.right_of_way_m + 10
+        data["rows"][1]["lo_gioi"] = 0.2  # below a metre: not a right-of-way
+    refused = _upload(planner, "roads", "duong.gpkg", _rewrite(
+        sample_files["roads"], tmp_path / "bad.gpkg", wider).read_bytes())
+    issues = planner.get(f"/api/layers/roads/versions/{refused['version']}").json()[
+        "report"]["issues"]
+    assert [i["problem"] for i in issues] == ["attribute lo_gioi is out of range (0.2; 1–200)"]
+
+    def wider_only(data: dict[str, Any]) -> None:
+        for row in data["rows"]:
+            if row["ten_duong"] == road.name:
+                row["lo_gioi"] = road.right_of_way_m + 10
+    job = _upload(planner, "roads", "duong-2.gpkg", _rewrite(
+        sample_files["roads"], tmp_path / "wider.gpkg", wider_only).read_bytes(), publish="true")
+    assert job["status"] == "succeeded", job
+    with engine.connect() as conn:
+        now = conn.exec_driver_sql(
+            "SELECT right_of_way_m, ST_Area(row_geom::geography) AS area, name_search "
+            "FROM road WHERE name = %(n)s ORDER BY id LIMIT 1", {"n": road.name}).one()
+        assert now.right_of_way_m == road.right_of_way_m + 10
+        # Flat ends: the right-of-way's area grows with its width.
+        assert now.area / road.area == pytest.approx(now.right_of_way_m / road.right_of_way_m,
+                                                     rel=0.02)
+        assert now.name_search == normalize_search(road.name)
+        assert conn.exec_driver_sql("SELECT count(*) FROM parcel_frontage").scalar_one() > 0
+
+    def renamed(data: dict[str, Any]) -> None:
+        data["rows"][0]["ten"] = "Rạch Ông Lớn (đoạn nắn)"
+    job = _upload(planner, "water", "song.gpkg", _rewrite(
+        sample_files["water"], tmp_path / "water.gpkg", renamed).read_bytes(), publish="true")
+    assert job["status"] == "succeeded", job
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM water_body WHERE name = "
+                                    "'Rạch Ông Lớn (đoạn nắn)'").scalar_one() == 1
+    planner.post(f"/api/layers/roads/versions/{roads_before}/publish")
+    planner.post(f"/api/layers/water/versions/{water_before}/publish")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT right_of_way_m FROM road WHERE name = %(n)s ORDER BY id LIMIT 1",
+            {"n": road.name}).scalar_one() == road.right_of_way_m
+        assert conn.exec_driver_sql("SELECT count(*) FROM water_body WHERE name = "
+                                    "'Rạch Ông Lớn (đoạn nắn)'").scalar_one() == 0
