@@ -5,6 +5,7 @@ worker processes run side by side (Python holds one core per process)."""
 from __future__ import annotations
 
 import math
+import re
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
@@ -161,6 +162,8 @@ class Checker:
                        if f["name"] in self.numeric and ("min" in f or "max" in f)}
         self.lengths = {f["name"]: int(f["max_length"]) for f in layer.schema
                         if "max_length" in f and f["name"] in self.mapping}
+        self.dates = [f["name"] for f in layer.schema
+                      if f.get("type") == "date" and f["name"] in self.mapping]
 
     def _columns(self, columns: dict[str, NDArray[Any]]) -> dict[str, list[Any]]:
         """Each column as Python values, under the schema's names; NaN becomes null."""
@@ -208,6 +211,14 @@ class Checker:
                     problems[row] = (f"attribute {name} is out of range ({number}; "
                                      f"{'' if least is None else least}–"
                                      f"{'' if most is None else most})")
+        for name in self.dates:
+            values = columns[name]
+            for row, value in enumerate(values):
+                day = _date(value)
+                if day is None and value not in (None, ""):
+                    problems[row] = f"attribute {name} is not a date ({value!r})"
+                else:
+                    values[row] = day
         for name, longest in self.lengths.items():
             for row, text in enumerate(columns[name]):
                 if text is not None and len(str(text)) > longest:
@@ -301,6 +312,26 @@ def _number(value: Any) -> Any:
             return _NOT_A_NUMBER
         return int(number) if number.is_integer() else number
     return _NOT_A_NUMBER
+
+
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def _date(value: Any) -> str | None:
+    """An ISO date from a date, an ISO text or day/month/year as Vietnamese documents write
+    it; None for blank or what is not a date."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()[:10]
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if found := _DAY_MONTH_YEAR.match(text):
+            day, month, year = (int(g) for g in found.groups())
+            return date(year, month, day).isoformat()
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        return None
 
 
 def _json_default(value: Any) -> Any:

@@ -53,11 +53,12 @@ from etl.load import OLD_WARD_END
 from etl.readers.base import FeatureBatch, ReaderError
 from etl.readers.detect import Dataset, find_dataset, sniff
 from etl.readers.vector import NeedsAnswer, Question, VectorSource
+from gisapi.errors import DomainError
 from layers.catalogue.publish import publish
 
 REPORT_ISSUES = 1000
 BATCH = 50_000
-ONE_PER_ID = {"parcels"}  # kinds whose features are refused when their id repeats
+ONE_PER_ID = {"parcels", "zoning_plans"}  # kinds whose features are refused when their id repeats
 DOCTOR_SAMPLE = 2_000  # features the CRS doctor reads (it looks at the first 500)
 DictConnection = psycopg.Connection[dict[str, Any]]
 
@@ -97,6 +98,18 @@ def _district(conn: DictConnection) -> shapely.Geometry:
     return district_outline([(bytes(r["wkb"]),) for r in conn.execute(
         "SELECT ST_AsBinary(geom) AS wkb FROM admin_unit WHERE level = 'ward' "
         "AND valid_to IS NULL AND geom IS NOT NULL")])
+
+
+def _publish(conn: DictConnection, layer_id: str, number: int, actor_id: int | None) -> str:
+    """Publish the version the job made, as asked at upload; a refusal leaves it validated
+    (the job still made it) and is said in the job's message."""
+    try:
+        publish(conn, layer_id, number, actor_id)
+    except DomainError as exc:
+        conn.rollback()
+        return f"; not published: {exc.message}"
+    conn.commit()
+    return "; published"
 
 
 def _short(done: int, total: int | None) -> None:
@@ -251,9 +264,7 @@ class Ingest:
                 raise
             if job["publish"] and not stats.startswith("rejected"):
                 progress("publishing", force=True)
-                publish(conn, layer.id, version["number"], job["created_by"])
-                conn.commit()
-                stats += "; published"
+                stats += _publish(conn, layer.id, version["number"], job["created_by"])
             return Outcome("succeeded", stats, version["id"])
 
     def _raster(self, conn: DictConnection, layer: Layer, job: dict[str, Any],
@@ -292,9 +303,7 @@ class Ingest:
         conn.commit()
         message = f"version {version['number']}: a {size['width']}×{size['height']} COG"
         if job["publish"]:
-            publish(conn, layer.id, version["number"], job["created_by"])
-            conn.commit()
-            message += "; published"
+            message += _publish(conn, layer.id, version["number"], job["created_by"])
         return Outcome("succeeded", message, version["id"])
 
     def _open(self, dataset: Dataset, answers: dict[str, str]
@@ -519,6 +528,16 @@ LIVE_SIGNATURE = {
               "concat_ws('|', t.props->>'ten_duong', trim_scale((t.props->>'lo_gioi')::numeric))"),
     "water": ("water_body", "NULL::text", "concat_ws('|', t.name, t.kind)",
               "concat_ws('|', t.props->>'ten', t.props->>'loai')"),
+    "zoning_plans": ("zoning_plan", "t.plan_code",
+                     "concat_ws('|', t.name, t.scale, t.decision_no, t.decision_date, "
+                     "t.approving_body)",
+                     "concat_ws('|', t.props->>'ten', coalesce(nullif(t.props->>'ty_le', ''), "
+                     "'1/2000'), t.props->>'so_qd', t.props->>'ngay_qd', t.props->>'co_quan')"),
+    "detailed_plans": ("detailed_plan", "NULL::text",
+                       "concat_ws('|', t.kind, t.name, t.decision_no, t.decision_date, "
+                       "t.approving_body)",
+                       "concat_ws('|', t.props->>'loai', t.props->>'ten', t.props->>'so_qd', "
+                       "t.props->>'ngay_qd', t.props->>'co_quan')"),
     "land_use": ("land_use_zone", "NULL::text", "t.code", "t.props->>'ma_loai_dat'"),
     "zoning_blocks": (
         "zoning_block", "t.block_code",

@@ -21,7 +21,17 @@ PUBLISHERS = {"land_use": "publish_land_use.sql",
               "zoning_blocks": "publish_zoning_blocks.sql",
               "parcels": "publish_parcels.sql",
               "roads": "publish_roads.sql",
-              "water": "publish_water.sql"}
+              "water": "publish_water.sql",
+              "zoning_plans": "publish_zoning_plans.sql",
+              "detailed_plans": "publish_detailed_plans.sql"}
+# What a publisher left that refuses the whole publishing (the caller rolls back): a query
+# answering the names of the features in the way, or NULL.
+REFUSALS = {
+    "zoning_plans": ("SELECT string_agg(plan_code, ', ' ORDER BY plan_code) FROM zoning_plan p "
+                     "WHERE NOT EXISTS (SELECT 1 FROM plan_in i WHERE i.plan_code = p.plan_code)",
+                     "zoning blocks still belong to the plans {} that this version leaves out: "
+                     "publish zoning blocks without them first"),
+}
 # Search text made by the one Python normaliser the look-ups use: (table, text, its search
 # column) for the rows a publisher left without it.
 SEARCH_TEXT = {"parcels": ("parcel", "address", "address_search"),
@@ -92,6 +102,11 @@ def publish(raw: psycopg.Connection[Any], layer_id: str, number: int,
         tile_changes.snapshot(raw)
         version_table = sql.Identifier("layer_data", data_table).as_string(raw)
         raw.execute(_script(script).replace("{version}", version_table))
+        if kind in REFUSALS:
+            query, message = REFUSALS[kind]
+            in_the_way = conn.execute(query).fetchone()
+            if in_the_way and in_the_way[0]:
+                raise ConflictError(message.format(in_the_way[0]), "number")
         if kind in SEARCH_TEXT:
             _fill_search_text(raw, *SEARCH_TEXT[kind])
         for name in REBUILD:

@@ -36,6 +36,16 @@ SNAPSHOTS = {
     "water": "SELECT id::bigint AS fid, id::text AS src_id, jsonb_build_object('ten', name, "
              "'loai', kind) AS props, geom::geometry(Geometry, 4326) AS geom, "
              "NULL::text AS problem, NULL::text AS outcome FROM water_body",
+    "zoning_plans": "SELECT id::bigint AS fid, plan_code AS src_id, jsonb_build_object("
+                    "'ma_qh', plan_code, 'ten', name, 'ty_le', scale, 'so_qd', decision_no, "
+                    "'ngay_qd', decision_date, 'co_quan', approving_body) AS props, "
+                    "geom::geometry(Geometry, 4326) AS geom, NULL::text AS problem, "
+                    "NULL::text AS outcome FROM zoning_plan",
+    "detailed_plans": "SELECT id::bigint AS fid, id::text AS src_id, jsonb_build_object("
+                      "'loai', kind, 'ten', name, 'so_qd', decision_no, 'ngay_qd', "
+                      "decision_date, 'co_quan', approving_body) AS props, "
+                      "geom::geometry(Geometry, 4326) AS geom, NULL::text AS problem, "
+                      "NULL::text AS outcome FROM detailed_plan",
 }
 
 

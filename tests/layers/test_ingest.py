@@ -571,3 +571,73 @@ def test_roads_and_water_published_from_uploads_and_rolled_back(
             {"n": road.name}).scalar_one() == road.right_of_way_m
         assert conn.exec_driver_sql("SELECT count(*) FROM water_body WHERE name = "
                                     "'Rạch Ông Lớn (đoạn nắn)'").scalar_one() == 0
+
+
+def test_plans_published_with_their_decisions_and_a_plan_in_use_kept(
+    planner: TestClient, engine: Engine, sample_files: dict[str, Path], tmp_path: Path
+) -> None:
+    with engine.connect() as conn:
+        plans = conn.exec_driver_sql(
+            "SELECT p.id, p.plan_code, p.name, count(b.id) AS blocks FROM zoning_plan p "
+            "LEFT JOIN zoning_block b ON b.plan_id = p.id GROUP BY p.id ORDER BY p.id").all()
+        detailed = conn.exec_driver_sql(
+            "SELECT name, decision_date FROM detailed_plan ORDER BY id LIMIT 1").one()
+        plans_before = published(conn, "zoning_plans")
+        detailed_before = published(conn, "detailed_plans")
+    in_use = next(p for p in plans if p.blocks > 0)
+
+    def dated(day: str) -> Callable[[dict[str, Any]], None]:
+        def change(data: dict[str, Any]) -> None:
+            for row in data["rows"]:
+                if row["ten"] == detailed.name:
+                    row["ngay_qd"] = day
+                    row["ten"] = detailed.name + " (điều chỉnh)"
+        return change
+    refused = _upload(planner, "detailed_plans", "qhct.gpkg", _rewrite(
+        sample_files["detailed_plans"], tmp_path / "bad.gpkg", dated("31/02/2016")).read_bytes())
+    assert [i["problem"] for i in planner.get(
+        f"/api/layers/detailed_plans/versions/{refused['version']}").json()["report"][
+        "issues"]] == ["attribute ngay_qd is not a date ('31/02/2016')"]
+    day = detailed.decision_date
+    job = _upload(planner, "detailed_plans", "qhct-2.gpkg", _rewrite(
+        sample_files["detailed_plans"], tmp_path / "good.gpkg",
+        dated(f"{day.day}/{day.month}/{day.year}")).read_bytes(), publish="true")
+    assert job["message"].endswith("; published"), job
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT decision_date FROM detailed_plan WHERE name = %(n)s",
+            {"n": detailed.name + " (điều chỉnh)"}).scalar_one() == day
+    planner.post(f"/api/layers/detailed_plans/versions/{detailed_before}/publish")
+
+    def without_plan_in_use(data: dict[str, Any]) -> None:
+        data["rows"][:] = [r for r in data["rows"] if r["ma_qh"] != in_use.plan_code]
+    job = _upload(planner, "zoning_plans", "qhpk.gpkg", _rewrite(
+        sample_files["zoning_plans"], tmp_path / "fewer.gpkg", without_plan_in_use)
+        .read_bytes(), publish="true")
+    assert job["status"] == "succeeded"
+    assert job["message"].endswith(
+        f"; not published: zoning blocks still belong to the plans {in_use.plan_code} that "
+        "this version leaves out: publish zoning blocks without them first"), job
+    refusal = planner.post(f"/api/layers/zoning_plans/versions/{job['version']}/publish")
+    assert refusal.status_code == 409
+    assert in_use.plan_code in refusal.json()["detail"]
+
+    def renamed(data: dict[str, Any]) -> None:
+        data["rows"][0]["ten"] = "Đồ án đã điều chỉnh"
+    job = _upload(planner, "zoning_plans", "qhpk-2.gpkg", _rewrite(
+        sample_files["zoning_plans"], tmp_path / "renamed.gpkg", renamed).read_bytes(),
+        publish="true")
+    version = planner.get(f"/api/layers/zoning_plans/versions/{job['version']}").json()
+    assert version["status"] == "published", job
+    assert version["changes"]["changed"] == 1
+    with engine.connect() as conn:
+        now = conn.exec_driver_sql("SELECT p.id, p.plan_code, p.name, count(b.id) AS blocks "
+                                   "FROM zoning_plan p LEFT JOIN zoning_block b "
+                                   "ON b.plan_id = p.id GROUP BY p.id ORDER BY p.id").all()
+    assert [(p.id, p.plan_code, p.blocks) for p in now] == [
+        (p.id, p.plan_code, p.blocks) for p in plans]  # the same rows: blocks still name them
+    assert "Đồ án đã điều chỉnh" in {p.name for p in now}
+    planner.post(f"/api/layers/zoning_plans/versions/{plans_before}/publish")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM zoning_plan ORDER BY id").scalars().all() \
+            == [p.name for p in plans]
