@@ -157,6 +157,7 @@ class Checker:
         self.references = {k: v for k, v in references.items() if k in self.mapping}
         self.numeric = [f["name"] for f in layer.schema
                         if f.get("type") in ("integer", "number") and f["name"] in self.mapping]
+        self.integers = {f["name"] for f in layer.schema if f.get("type") == "integer"}
         # field -> (least, most) for numbers, and the longest text a planning table holds
         self.ranges = {f["name"]: (f.get("min"), f.get("max")) for f in layer.schema
                        if f["name"] in self.numeric and ("min" in f or "max" in f)}
@@ -204,6 +205,11 @@ class Checker:
                 if number is _NOT_A_NUMBER:
                     problems[row] = f"attribute {name} is not a number ({value!r})"
                     continue
+                if name in self.integers and isinstance(number, float):
+                    if not number.is_integer():  # a DBF's 12.0 is 12; 12.5 is no sheet number
+                        problems[row] = f"attribute {name} is not a whole number ({value!r})"
+                        continue
+                    number = int(number)
                 values[row] = number
                 least, most = self.ranges.get(name, (None, None))
                 if number is not None and (least is not None and number < least

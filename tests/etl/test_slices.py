@@ -166,3 +166,24 @@ def test_polygons_and_multipolygons_are_what_a_polygon_layer_takes() -> None:
     assert [(i.feature, i.problem) for i in checked.issues] == [
         ("3", "a point in a polygon layer"), ("4", "a line in a polygon layer")]
     assert checked.families == {"polygon": 2, "point": 1, "line": 1}
+
+
+def test_whole_numbers_ranges_lengths_and_dates_are_checked_as_the_schema_says() -> None:
+    layer = Layer({"id": "t", "kind": "free", "schema": [
+        {"name": "so_to", "type": "integer", "min": 1, "max": 999},
+        {"name": "loai", "type": "text", "max_length": 4},
+        {"name": "ngay_qd", "type": "date"}]})
+    square = shapely.box(106.7, 10.7, 106.701, 10.701)
+    columns = {"so_to": np.array([12.0, 12.5, 0.0, 7.0, 8.0]),
+               "loai": np.array(["ODT", "ODT", "ODT", "quá dài", "ODT"], dtype=object),
+               "ngay_qd": np.array(["9/3/2016", "2016-03-09", None, None, "hôm qua"],
+                                   dtype=object)}
+    batch = FeatureBatch(np.array([square] * 5, dtype=object), columns, None, "t")
+    checked = Checker(layer, list(columns), {}).check(batch, 4326, False, 1)
+    assert [(i.feature, i.problem) for i in checked.issues] == [
+        ("2", "attribute so_to is not a whole number (12.5)"),
+        ("3", "attribute so_to is out of range (0; 1–999)"),
+        ("4", "attribute loai is longer than 4 characters"),
+        ("5", "attribute ngay_qd is not a date ('hôm qua')")]
+    first = checked.data.split(b'"so_to":')[1]
+    assert first.startswith(b'12,') and b'"ngay_qd":"2016-03-09"' in checked.data
