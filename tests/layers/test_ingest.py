@@ -526,23 +526,23 @@ def test_roads_and_water_published_from_uploads_and_rolled_back(
             "ORDER BY id LIMIT 1").one()
         roads_before, water_before = published(conn, "roads"), published(conn, "water")
 
-    def wider(data: dict[str, Any]) -> None:
-        for row in data["rows"]:
-            if row["ten_duong"] == road.name:
-                row["lo_gioi"] = road.right_of_way_m + 10
-        data["rows"][1]["lo_gioi"] = 0.2  # below a metre: not a right-of-way
+    def wider(and_narrow: bool) -> Callable[[dict[str, Any]], None]:
+        def change(data: dict[str, Any]) -> None:
+            for row in data["rows"]:
+                if row["ten_duong"] == road.name:
+                    row["lo_gioi"] = road.right_of_way_m + 10
+            if and_narrow:
+                data["rows"][1]["lo_gioi"] = 0.2  # below a metre: not a right-of-way
+        return change
     refused = _upload(planner, "roads", "duong.gpkg", _rewrite(
-        sample_files["roads"], tmp_path / "bad.gpkg", wider).read_bytes())
+        sample_files["roads"], tmp_path / "bad.gpkg", wider(and_narrow=True)).read_bytes())
     issues = planner.get(f"/api/layers/roads/versions/{refused['version']}").json()[
         "report"]["issues"]
     assert [i["problem"] for i in issues] == ["attribute lo_gioi is out of range (0.2; 1–200)"]
 
-    def wider_only(data: dict[str, Any]) -> None:
-        for row in data["rows"]:
-            if row["ten_duong"] == road.name:
-                row["lo_gioi"] = road.right_of_way_m + 10
     job = _upload(planner, "roads", "duong-2.gpkg", _rewrite(
-        sample_files["roads"], tmp_path / "wider.gpkg", wider_only).read_bytes(), publish="true")
+        sample_files["roads"], tmp_path / "wider.gpkg", wider(and_narrow=False)).read_bytes(),
+        publish="true")
     assert job["status"] == "succeeded", job
     with engine.connect() as conn:
         now = conn.exec_driver_sql(
