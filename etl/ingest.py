@@ -221,6 +221,9 @@ class Ingest:
                 conn.commit()
                 return Outcome("succeeded", f"already ingested as version {existing['number']} "
                                f"({existing['status']})", existing["id"])
+            if not Path(job["source_path"]).is_file():  # e.g. a job resumed after a cleanup
+                raise IngestError(f"{job['source_name']}: the uploaded file is gone; upload it "
+                                  "again")
             dataset = self._dataset(Path(job["source_path"]))
             if (dataset.format == "geotiff") != (layer.kind == "scanned_plan"):
                 raise IngestError("a scanned-plan layer takes a GeoTIFF, other layers take "

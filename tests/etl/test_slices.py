@@ -22,6 +22,7 @@ import etl.readers.vector
 from etl.check import Checker, Layer
 from etl.crs import from_wgs84
 from etl.ingest import Ingest
+from etl.jobs import JobRunner
 from etl.readers.base import FeatureBatch
 from gisapi.db import libpq_url
 from gisapi.pgcluster import PostgresCluster
@@ -188,3 +189,22 @@ def test_whole_numbers_ranges_lengths_and_dates_are_checked_as_the_schema_says()
     first = checked.data.split(b'"so_to":')[1]
     assert first.startswith(b'12,')  # a whole number written as one
     assert b'"ngay_qd":"2016-03-09"' in checked.data  # day/month/year written as ISO
+
+
+def test_a_job_resumed_after_its_upload_was_cleaned_up_says_so(dsn: str, tmp_path: Path) -> None:
+    source = _dataset(tmp_path / "upload")
+    job = _job(dsn, source, f"t_slices_{secrets.token_hex(3)}", {"encoding": "tcvn3"})
+    with psycopg.connect(dsn) as conn:  # a worker stopped mid-job, long ago
+        conn.execute("UPDATE etl_job SET status = 'running', updated_at = now() - "
+                     "interval '11 minutes' WHERE id = %s", (job,))
+    source.unlink()
+    runner = JobRunner(dsn, tmp_path / "work", 1, tmp_path / "rasters", processes=1)
+    try:
+        assert runner.resume() >= 1
+    finally:
+        runner.close()
+    with psycopg.connect(dsn) as conn:
+        status, message = conn.execute("SELECT status, message FROM etl_job WHERE id = %s",
+                                       (job,)).fetchone() or (None, None)
+    assert status == "failed"
+    assert message == "truong.shp: the uploaded file is gone; upload it again"
