@@ -366,6 +366,8 @@ def serve(
     """Serve the API and the web app."""
     import uvicorn
 
+    from gisapi.server import HotTileProtocol
+
     settings = _settings()
     ensure_database(settings)
     bind_host = host or settings.host
@@ -374,6 +376,7 @@ def serve(
     uvicorn.run(
         "gisapi.main:create_app", factory=True, host=bind_host, port=bind_port,
         workers=workers or settings.workers, log_level="warning", access_log=False,
+        http=HotTileProtocol,
     )
 
 

@@ -1,0 +1,80 @@
+"""The HTTP protocol our uvicorn runs: a tile held in memory is answered as its headers arrive."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
+
+from tiles.http import hot_tile
+
+
+class _NoEvent:
+    def set(self) -> None:
+        """Nothing waits on an answered request."""
+
+
+class _Answered:
+    """Stands for the cycle of a request answered in the protocol: complete, nothing to wake."""
+
+    response_complete = True
+    keep_alive = True
+    disconnected = False
+    message_event = _NoEvent()
+
+
+ANSWERED = cast(RequestResponseCycle, _Answered())
+
+
+class HotTileProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, answering hot tiles without an ASGI task.
+
+    Measured on 2 cores: a trivial ASGI app under uvicorn peaks at about half of nginx's rate
+    for small static files, so hot tiles through any ASGI path cannot reach that goal; written
+    here they run at about three quarters of it. Anything else, a request behind one still being
+    answered (pipelining keeps its order), or a connection asking to close goes the usual way.
+    """
+
+    def on_headers_complete(self) -> None:
+        """Answer a hot tile now, or hand the request to the app."""
+        if not self._answer_hot():
+            # A hot answer earlier in this same read armed the keep-alive timeout: the app's
+            # request must not be cut by it.
+            self._unset_keepalive_if_required()
+            super().on_headers_complete()
+
+    def _answer_hot(self) -> bool:
+        parser = self.parser
+        if ((self.cycle is not None and not self.cycle.response_complete) or self.pipeline
+                or self.root_path or parser.should_upgrade() or not parser.should_keep_alive()
+                or parser.get_http_version() != "1.1"):
+            return False
+        method = parser.get_method()
+        path, _, query = self.url.partition(b"?")
+        if_none_match = accept_encoding = b""
+        for name, value in self.headers:
+            if name == b"if-none-match":
+                if_none_match = value
+            elif name == b"accept-encoding":
+                accept_encoding = value
+        answer = hot_tile(method.decode("latin-1"), path.decode("latin-1"), query,
+                          if_none_match.decode("latin-1"), accept_encoding.decode("latin-1"))
+        if answer is None:
+            return False
+        status, headers, body = answer
+        head = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:  # date, server
+            head += [name, b": ", value, b"\r\n"]
+        for key, text in headers.items():
+            head.append(f"{key}: {text}\r\n".encode("latin-1"))
+        head.append(b"content-length: %d\r\n\r\n" % len(body))
+        if method != b"HEAD":
+            head.append(body)
+        self.transport.write(b"".join(head))
+        self.cycle = ANSWERED
+        self.on_response_complete()  # counts it, arms the keep-alive timeout
+        return True
