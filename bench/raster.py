@@ -36,6 +36,7 @@ ZOOM = 17
 CLIENTS = 4
 WARMUP = 20
 WORKERS = 2
+ROUNDS = 3
 LAYER_ID = "bench-ortho"
 TILE_PATH = f"/raster/{LAYER_ID}/tiles/WebMercatorQuad/{{}}/{{}}/{{}}.png"
 VN2000 = ("+proj=tmerc +lat_0=0 +lon_0=105.75 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "
@@ -88,14 +89,18 @@ def main() -> None:
         conn.execute("INSERT INTO raster_layer (id, title, file) VALUES (%s, %s, %s) "
                      "ON CONFLICT (id) DO NOTHING", (LAYER_ID, "Bench orthophoto", path.name))
     tiles = _tiles(path)
-    log(f"raster: {len(tiles)} z{ZOOM} tiles of a {SIZE}x{SIZE} COG")
-    bare_lat, bare_wall = run_clients(partial(_bare, path), tiles, CLIENTS, WARMUP)
+    log(f"raster: {len(tiles)} z{ZOOM} tiles of a {SIZE}x{SIZE} COG, {ROUNDS} alternated rounds")
     proc, port = start_server(cluster, WORKERS)
+    bare_rounds, our_rounds = [], []
     try:
-        ours_lat, ours_wall = run_clients(partial(http_caller, port, TILE_PATH), tiles,
-                                          CLIENTS, WARMUP)
+        for _ in range(ROUNDS):  # alternated, best kept: a few seconds each, noisy on 2 cores
+            bare_rounds.append(run_clients(partial(_bare, path), tiles, CLIENTS, WARMUP))
+            our_rounds.append(run_clients(partial(http_caller, port, TILE_PATH), tiles,
+                                          CLIENTS, WARMUP))
     finally:
         stop(proc)
+    bare_lat, bare_wall = min(bare_rounds, key=lambda r: r[1])
+    ours_lat, ours_wall = min(our_rounds, key=lambda r: r[1])
     for name, ours, bare in (
         ("cog_tiles_per_s", len(ours_lat) / ours_wall, len(bare_lat) / bare_wall),
         ("cog_p50_ms", percentile(ours_lat, 50), percentile(bare_lat, 50)),
