@@ -31,7 +31,6 @@ const map = new maplibregl.Map({
   style: "/styles/district.json",
   center: [106.7195, 10.7335],
   zoom: 15,
-  canvasContextAttributes: { preserveDrawingBuffer: true },
   attributionControl: false,
   locale: {
     "NavigationControl.ZoomIn": t("map.zoom_in"),

