@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from gzip import compress
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -82,9 +84,21 @@ async def glyphs(
     for font in (f.strip() for f in fontstack.split(",")):
         path = folder / font / f"{glyph_range}.pbf"
         if font and path.parent.parent == folder and path.is_file():
-            return Response(content=path.read_bytes(), media_type="application/x-protobuf",
-                            headers={"Cache-Control": IMMUTABLE})
+            headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
+            zipped = "gzip" in request.headers.get("accept-encoding", "")
+            if zipped:
+                headers["Content-Encoding"] = "gzip"
+            return Response(content=_glyphs(path, path.stat().st_mtime_ns, zipped),
+                            media_type="application/x-protobuf", headers=headers)
     raise NotFoundError(f"No glyphs {glyph_range} for '{fontstack}'", "fontstack")
+
+
+@lru_cache(maxsize=64)
+def _glyphs(path: FsPath, mtime_ns: int, zipped: bool) -> bytes:
+    """A glyph range, gzipped when asked: the three ranges Vietnamese needs weigh 340 KB per
+    font and gzip to half, which is a second less for labels on a slow phone network."""
+    data = path.read_bytes()
+    return compress(data, 6) if zipped else data
 
 
 SPRITES = {"district": 1, "district@2x": 2}

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from gzip import compress
+from typing import cast
 
 import asyncpg
 
@@ -195,10 +196,13 @@ class TileService:
 
     async def style(self, base_url: str) -> dict[str, object]:
         """The district style with land-use colours from the reference table."""
-        bounds = await self.repo.bounds() or [106.69, 10.70, 106.75, 10.76]
+        tilejson = await self.tilejson(BASEMAP, base_url)
+        # The basemap's TileJSON inline: a phone asks for tiles one round trip sooner.
+        source = {"type": "vector", **{key: tilejson[key] for key in (
+            "tiles", "minzoom", "maxzoom", "bounds", "scheme")}}
         state = await self.state()
+        west, south, east, north = cast(list[float], tilejson["bounds"])
         return district_style(
-            base_url, await self.repo.land_use_colours(),
-            state.minzoom(LAYERS["parcels"]),
-            [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2],
+            base_url, source, await self.repo.land_use_colours(),
+            state.minzoom(LAYERS["parcels"]), [(west + east) / 2, (south + north) / 2],
         )

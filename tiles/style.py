@@ -16,7 +16,7 @@ def _match_colour(colours: dict[str, str]) -> list[Any]:
     return [*expression, FALLBACK_FILL]
 
 
-def district_style(base_url: str, land_use_colours: dict[str, str],
+def district_style(base_url: str, source: dict[str, Any], land_use_colours: dict[str, str],
                    parcel_minzoom: int, center: list[float]) -> dict[str, Any]:
     """The style document; every URL in it points at this platform."""
     road_width = ["interpolate", ["exponential", 2], ["zoom"],
@@ -28,7 +28,7 @@ def district_style(base_url: str, land_use_colours: dict[str, str],
         "center": center[:2],
         "zoom": 14,
         "sources": {
-            "district": {"type": "vector", "url": f"{base_url}tiles/basemap.json"},
+            "district": source,
         },
         "glyphs": f"{base_url}fonts/{{fontstack}}/{{range}}.pbf",
         # No "sprite" until a layer draws an icon (the feedback and dossier points): decoding

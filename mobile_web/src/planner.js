@@ -37,9 +37,15 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
     }
   }
 
-  function refreshTiles() {
-    // The TileJSON carries the layers' versions: reading it again fetches the new tiles.
-    map.getSource("district")?.setUrl(`/tiles/basemap.json?fresh=${Date.now()}`);
+  async function refreshTiles() {
+    // The TileJSON carries the layers' versions (the style inlines it): its tile URLs now
+    // name the new version, so the map fetches the new tiles.
+    try {
+      const res = await fetch("/tiles/basemap.json", { cache: "no-store" });
+      if (res.ok) map.getSource("district")?.setTiles((await res.json()).tiles);
+    } catch {
+      // offline: the map keeps its tiles until the next load
+    }
   }
 
   async function uploadForm() {

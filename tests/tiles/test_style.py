@@ -25,8 +25,10 @@ def test_style_points_only_at_this_platform(client: TestClient) -> None:
 
 def test_style_layers_use_layers_the_tiles_have(client: TestClient) -> None:
     style = client.get("/styles/district.json").json()
-    tilejson = client.get(style["sources"]["district"]["url"].replace("http://testserver", ""))
-    have = {layer["id"] for layer in tilejson.json()["vector_layers"]}
+    tilejson = client.get("/tiles/basemap.json").json()
+    assert style["sources"]["district"]["tiles"] == tilejson["tiles"]  # inline, same version
+    assert style["sources"]["district"]["bounds"] == tilejson["bounds"]
+    have = {layer["id"] for layer in tilejson["vector_layers"]}
     used = {layer["source-layer"] for layer in style["layers"] if "source-layer" in layer}
     assert used <= have
     assert {"land_use", "parcels", "zoning_blocks", "roads", "wards"} <= used
@@ -52,8 +54,12 @@ def test_glyphs_for_vietnamese_are_served(client: TestClient) -> None:
             url = template.replace("{fontstack}", quote(font)).replace("{range}", glyph_range)
             res = client.get(url)
             assert res.status_code == 200, url
+            assert res.headers["content-encoding"] == "gzip"  # about half the bytes
             assert font.encode() in res.content
             assert len(res.content) > 10_000
+            plain = client.get(url, headers={"Accept-Encoding": "identity"})
+            assert "content-encoding" not in plain.headers
+            assert plain.content == res.content
 
 
 @pytest.mark.parametrize(
