@@ -17,13 +17,16 @@ from gisapi.settings import PROJECT_ROOT
 PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
 LIGHTHOUSE = PROJECT_ROOT / "bench" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ("--headless=new --no-sandbox --disable-gpu --enable-unsafe-swiftshader "
+# A phone composites on its GPU. With --disable-gpu Chrome composites in software and its main
+# thread reads the WebGL canvas back every frame (measured: 100-330 ms "Commit" per frame, most
+# of the blocking time); SwiftShader through ANGLE keeps the phone's GPU path, in software.
+FLAGS = ("--headless=new --no-sandbox --use-angle=swiftshader --enable-unsafe-swiftshader "
          "--disable-background-networking --disable-component-update --no-first-run "
          "--disable-sync")
 GOALS = {"performance": 90, "accessibility": 95, "first_map_ms": 2500}
 
 
-def _lighthouse(url: str) -> dict[str, object]:
+def _lighthouse(url: str, throttling: str = "simulate") -> dict[str, object]:
     if not (LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=LIGHTHOUSE, check=True)
@@ -32,6 +35,7 @@ def _lighthouse(url: str) -> dict[str, object]:
         subprocess.run(
             [str(LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse"), url, "--quiet",
              "--output=json", f"--output-path={out}", "--form-factor=mobile",
+             f"--throttling-method={throttling}",
              "--only-categories=performance,accessibility,best-practices",
              f"--chrome-flags={FLAGS}"],
             env=dict(os.environ, CHROME_PATH=CHROMIUM), check=True,
@@ -46,6 +50,8 @@ def _lighthouse(url: str) -> dict[str, object]:
         "accessibility": round(report["categories"]["accessibility"]["score"] * 100),
         "best_practices": round(report["categories"]["best-practices"]["score"] * 100),
         "fcp_ms": round(audits["first-contentful-paint"]["numericValue"]),
+        "lcp_ms": round(audits["largest-contentful-paint"]["numericValue"]),
+        "tbt_ms": round(audits["total-blocking-time"]["numericValue"]),
         "first_map_ms": round(first_map),
         "total_kb": round(audits["total-byte-weight"]["numericValue"] / 1024),
     }
@@ -81,12 +87,17 @@ def main() -> None:
         for name, url in pages.items():
             log(f"pwa: lighthouse on {name}")
             figures = _lighthouse(url)
+            # Lighthouse simulates slow 4G for its metrics but reports user timings as observed
+            # (unthrottled); the first map under slow 4G comes from a run throttled for real.
+            throttled = _lighthouse(url, "devtools")
+            figures["first_map_observed_ms"] = figures.pop("first_map_ms")
+            figures["first_map_slow4g_ms"] = throttled["first_map_ms"]
             ratio = max(GOALS["performance"] / max(int(figures["performance"]), 1),  # type: ignore[call-overload]
                         GOALS["accessibility"] / max(int(figures["accessibility"]), 1),  # type: ignore[call-overload]
-                        float(figures["first_map_ms"]) / GOALS["first_map_ms"])  # type: ignore[arg-type]
+                        float(figures["first_map_slow4g_ms"]) / GOALS["first_map_ms"])  # type: ignore[arg-type]
             fields = " ".join(f"{k}={v}" for k, v in figures.items())
-            print(f"BENCH pwa {name} {fields} goals=perf>=90,a11y>=95,first_map<2500 "
-                  f"ratio={ratio:.2f}", flush=True)
+            print(f"BENCH pwa {name} {fields} compositing=gpu-swiftshader "
+                  f"goals=perf>=90,a11y>=95,first_map_slow4g<2500 ratio={ratio:.2f}", flush=True)
         errors = _installability_errors(f"{base}/")
         print(f"BENCH pwa installability errors={len(errors)} ids={','.join(errors) or '-'} "
               f"ratio={float(len(errors)):.2f}", flush=True)
