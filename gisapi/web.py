@@ -28,11 +28,24 @@ def _file(request: Request, name: str, cache: str) -> Response:
     if kind is None or not re.match(ASSET, name) or not path.is_file():
         raise NotFoundError(f"No file '{name}' in the web app", "name")
     headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
-    zipped = path.with_name(name + ".gz")
-    if "gzip" in request.headers.get("accept-encoding", "") and zipped.is_file():
-        headers["Content-Encoding"] = "gzip"
-        path = zipped
+    accepted = _codings(request.headers.get("accept-encoding", ""))
+    for coding, suffix in (("br", ".br"), ("gzip", ".gz")):  # the smaller first
+        packed = path.with_name(name + suffix)
+        if coding in accepted and packed.is_file():
+            headers["Content-Encoding"] = coding
+            path = packed
+            break
     return Response(content=path.read_bytes(), media_type=kind, headers=headers)
+
+
+def _codings(accept_encoding: str) -> set[str]:
+    """The content codings a client accepts (those it lists without q=0)."""
+    accepted = set()
+    for part in accept_encoding.lower().split(","):
+        coding, _, params = part.partition(";")
+        if params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            accepted.add(coding.strip())
+    return accepted
 
 
 @router.get("/")

@@ -2,7 +2,7 @@
 // where MapLibre 6 looks for it), CSS, the page, manifest and icons. No CDN anywhere.
 import { build } from "esbuild";
 import { cpSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,11 +31,17 @@ writeFileSync(join(dist, "app.css"),
 cpSync(join(root, "src", "index.html"), join(dist, "index.html"));
 cpSync(join(root, "public"), dist, { recursive: true });
 
-// Pre-compressed copies, served when the browser accepts gzip.
+// Pre-compressed copies: brotli for the browsers that accept it (MapLibre and its worker come
+// out ~80 KB smaller than gzip, about 0.4 s on slow 4G), gzip for the others.
+const brotli = { [constants.BROTLI_PARAM_QUALITY]: 11 };
 for (const file of readdirSync(dist)) {
-  if (/\.(js|mjs|css|html|json|svg)$/.test(file)) {
-    writeFileSync(join(dist, file + ".gz"), gzipSync(readFileSync(join(dist, file)), { level: 9 }));
+  if (/\.(js|mjs|css|html|json|svg|webmanifest)$/.test(file)) {
+    const data = readFileSync(join(dist, file));
+    writeFileSync(join(dist, file + ".gz"), gzipSync(data, { level: 9 }));
+    writeFileSync(join(dist, file + ".br"), brotliCompressSync(data, { params: brotli }));
   }
 }
 const kb = (f) => (statSync(join(dist, f)).size / 1024).toFixed(0);
-console.log(`web app: app.js ${kb("app.js")} KB (gzip ${kb("app.js.gz")} KB), worker ${kb("maplibre-gl-worker.mjs")} KB`);
+console.log(`web app: app.js ${kb("app.js")} KB (brotli ${kb("app.js.br")} KB, gzip ` +
+  `${kb("app.js.gz")} KB), worker ${kb("maplibre-gl-worker.mjs")} KB (brotli ` +
+  `${kb("maplibre-gl-worker.mjs.br")} KB)`);
