@@ -72,15 +72,19 @@ document.addEventListener("keydown", (event) => {
 });
 
 function select(id) {
-  if (state.selected !== null) {
+  // Before the style has its source (a deep link opens the card sooner), the highlight waits
+  // for the "load" below.
+  const ready = Boolean(map.getSource("district"));
+  if (state.selected !== null && ready) {
     map.setFeatureState({ source: "district", sourceLayer: "parcels", id: state.selected },
       { selected: false });
   }
   state.selected = id;
-  if (id !== null) {
+  if (id !== null && ready) {
     map.setFeatureState({ source: "district", sourceLayer: "parcels", id }, { selected: true });
   }
 }
+map.once("load", () => select(state.selected));
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
@@ -179,12 +183,10 @@ async function openKey(key) {
     return;
   }
   const card = await res.json();
-  const box = bounds(card.parcel.geometry);
-  const whenLoaded = () => {
-    map.fitBounds(box, { padding: 80, maxZoom: 19, duration: 0 });
-    map.once("idle", () => show(card));
-  };
-  if (map.loaded()) whenLoaded(); else map.once("load", whenLoaded);
+  // Straight to the parcel, even before the map has loaded: a deep link fetches no tiles of
+  // the default view, and its card shows without waiting for the map.
+  map.fitBounds(bounds(card.parcel.geometry), { padding: 80, maxZoom: 19, duration: 0 });
+  show(card);
 }
 
 function routeHash() {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlparse
 
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Page, Request, Route
 from sqlalchemy import Connection
 
 from gisapi.settings import PROJECT_ROOT
@@ -100,10 +101,20 @@ def test_search_by_ward_sheet_and_number(page: Page, live_server: str,
 
 def test_deep_link_reopens_the_parcel(page: Page, live_server: str, conn: Connection) -> None:
     key, _, _, _ = _a_parcel(conn, 654)
+
+    def slow_style(route: Route) -> None:  # the card comes before the map has its style
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/styles/district.json", slow_style)
     _open(page, f"{live_server}/#/parcel/{key}")
     page.locator("#sheet").wait_for(state="visible", timeout=15_000)
     assert key in page.locator("#sheet").inner_text()
     assert page.evaluate("window.__civicmap.map.getZoom()") > 15
+    # the parcel is highlighted once the map has loaded
+    assert page.evaluate("(() => { const s = window.__civicmap; return s.map.getFeatureState("
+                         "{source: 'district', sourceLayer: 'parcels', id: s.selected}).selected"
+                         " })()") is True
 
 
 def test_language_button_switches_and_remembers(page: Page, live_server: str) -> None:
