@@ -31,7 +31,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-GLYPHS := var/glyphs/Noto\ Sans\ Bold/7680-7935.pbf
+GLYPHS := var/glyphs/.built
 
 glyphs: $(GLYPHS)
 

@@ -28,7 +28,7 @@ def _file(request: Request, name: str, cache: str) -> Response:
     if kind is None or not re.match(ASSET, name) or not path.is_file():
         raise NotFoundError(f"No file '{name}' in the web app", "name")
     headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
-    accepted = _codings(request.headers.get("accept-encoding", ""))
+    accepted = accepted_codings(request.headers.get("accept-encoding", ""))
     for coding, suffix in (("br", ".br"), ("gzip", ".gz")):  # the smaller first
         packed = path.with_name(name + suffix)
         if coding in accepted and packed.is_file():
@@ -38,7 +38,7 @@ def _file(request: Request, name: str, cache: str) -> Response:
     return Response(content=path.read_bytes(), media_type=kind, headers=headers)
 
 
-def _codings(accept_encoding: str) -> set[str]:
+def accepted_codings(accept_encoding: str) -> set[str]:
     """The content codings a client accepts (those it lists without q=0)."""
     accepted = set()
     for part in accept_encoding.lower().split(","):
