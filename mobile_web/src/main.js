@@ -177,7 +177,10 @@ function show(card) {
 }
 
 async function openKey(key) {
-  const res = await fetch(`/api/parcels/${encodeURIComponent(key)}`);
+  const shared = window.civicmapSharedCard;  // asked for by the page, before this script came
+  window.civicmapSharedCard = undefined;
+  const res = await (shared && shared.key === key
+    ? shared.answer : fetch(`/api/parcels/${encodeURIComponent(key)}`));
   if (!res.ok) {
     status.textContent = t("search.none");
     return;

@@ -106,10 +106,16 @@ def test_deep_link_reopens_the_parcel(page: Page, live_server: str, conn: Connec
         time.sleep(1.5)
         route.continue_()
 
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url.removeprefix(live_server).split("?")[0]))
     page.route("**/styles/district.json", slow_style)
     _open(page, f"{live_server}/#/parcel/{key}")
     page.locator("#sheet").wait_for(state="visible", timeout=15_000)
     assert key in page.locator("#sheet").inner_text()
+    # The page asks for the card while the app downloads, once: before the app has even made
+    # the map's worker.
+    assert asked.count(f"/api/parcels/{key}") == 1
+    assert asked.index(f"/api/parcels/{key}") < asked.index("/maplibre-gl-worker.mjs")
     assert page.evaluate("window.__civicmap.map.getZoom()") > 15
     # the parcel is highlighted once the map has loaded
     assert page.evaluate("(() => { const s = window.__civicmap; return s.map.getFeatureState("
