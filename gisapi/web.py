@@ -28,14 +28,19 @@ def _file(request: Request, name: str, cache: str) -> Response:
     if kind is None or not re.match(ASSET, name) or not path.is_file():
         raise NotFoundError(f"No file '{name}' in the web app", "name")
     headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
-    accepted = accepted_codings(request.headers.get("accept-encoding", ""))
-    for coding, suffix in (("br", ".br"), ("gzip", ".gz")):  # the smaller first
-        packed = path.with_name(name + suffix)
-        if coding in accepted and packed.is_file():
-            headers["Content-Encoding"] = coding
-            path = packed
-            break
+    copy = packed_copy(path, accepted_codings(request.headers.get("accept-encoding", "")))
+    if copy is not None:
+        headers["Content-Encoding"], path = copy
     return Response(content=path.read_bytes(), media_type=kind, headers=headers)
+
+
+def packed_copy(path: FsPath, accepted: set[str]) -> tuple[str, FsPath] | None:
+    """The pre-compressed copy of a file (built beside it) in the smallest coding accepted."""
+    for coding, suffix in (("br", ".br"), ("gzip", ".gz")):  # the smaller first
+        packed = path.with_name(path.name + suffix)
+        if coding in accepted and packed.is_file():
+            return coding, packed
+    return None
 
 
 def accepted_codings(accept_encoding: str) -> set[str]:

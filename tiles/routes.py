@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from gisapi.deps import ReadConnectionDep
 from gisapi.errors import NotFoundError
-from gisapi.web import accepted_codings
+from gisapi.web import accepted_codings, packed_copy
 from tiles.http import IMMUTABLE, MVT, REVALIDATE, tile_answer
 from tiles.service import Tile, TileService
 from tiles.sprite import sprite
@@ -87,30 +87,22 @@ async def glyphs(
         path = folder / font / f"{glyph_range}.pbf"
         if font and path.parent.parent == folder and path.is_file():
             headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
-            mtime_ns = path.stat().st_mtime_ns
-            coding = next((c for c in ("br", "gzip") if c in accepted
-                           and (c == "gzip" or _packed(path, c, mtime_ns))), None)
-            if coding is not None:
-                headers["Content-Encoding"] = coding
-            return Response(content=_glyphs(path, mtime_ns, coding),
+            copy = packed_copy(path, accepted)  # the ranges a first map loads, from the build
+            source, zipped = path, copy is None and "gzip" in accepted
+            if copy is not None:
+                headers["Content-Encoding"], source = copy
+            elif zipped:
+                headers["Content-Encoding"] = "gzip"
+            return Response(content=_glyphs(source, source.stat().st_mtime_ns, zipped),
                             media_type="application/x-protobuf", headers=headers)
     raise NotFoundError(f"No glyphs {glyph_range} for '{fontstack}'", "fontstack")
 
 
-def _packed(path: FsPath, coding: str, mtime_ns: int) -> FsPath | None:
-    """The copy of a glyph range the glyph build compressed, if it is there and not stale."""
-    packed = path.with_name(path.name + (".br" if coding == "br" else ".gz"))
-    return packed if packed.is_file() and packed.stat().st_mtime_ns >= mtime_ns else None
-
-
 @lru_cache(maxsize=64)
-def _glyphs(path: FsPath, mtime_ns: int, coding: str | None) -> bytes:
-    """A glyph range in the coding asked: the glyph build compressed the ranges a first map
-    loads (brotli, gzip); gzip is made here for the others."""
-    if coding is None:
-        return path.read_bytes()
-    packed = _packed(path, coding, mtime_ns)
-    return packed.read_bytes() if packed else compress(path.read_bytes(), 6)
+def _glyphs(path: FsPath, mtime_ns: int, zipped: bool) -> bytes:
+    """A glyph file's bytes, gzipped here when asked for a range the build left uncompressed."""
+    data = path.read_bytes()
+    return compress(data, 6) if zipped else data
 
 
 SPRITES = {"district": 1, "district@2x": 2}

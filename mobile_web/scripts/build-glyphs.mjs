@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { writePacked } from "./packed.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "..", "var", "glyphs");
@@ -115,10 +115,7 @@ for (const [name, ttf] of Object.entries(fonts)) {
       data = keepGlyphs(data, VIETNAMESE[glyphRange]);
       writeFileSync(file, data);
     }
-    const br = brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
-    writeFileSync(`${file}.br`, br);
-    writeFileSync(`${file}.gz`, gzipSync(data, { level: 9 }));
-    sizes.push(`${glyphRange} ${Math.round(br.length / 1024)} KB`);
+    sizes.push(`${glyphRange} ${Math.round(writePacked(file, data) / 1024)} KB`);
   }
   console.log(`glyphs: ${name} -> ${dir} (brotli: ${sizes.join(", ")})`);
 }
