@@ -51,6 +51,7 @@ mobile_web/dist/index.html: mobile_web/package-lock.json $(WEB_SOURCES)
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: setup
 	$(PY) -m bench

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gisapi.errors import DomainError, NotFoundError
+from core.errors import DomainError, NotFoundError
 
 STATE_SECONDS = 600
 

@@ -1,6 +1,6 @@
 """The one policy table: which role may do which action on which objects.
 
-Every route names its action through `gisapi.auth.authorize`; nothing else checks roles.
+Every route names its action through `accounts.auth.authorize`; nothing else checks roles.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from gisapi.errors import DomainError, NotFoundError
+from core.errors import DomainError, NotFoundError
 
 
 class Scope(enum.StrEnum):

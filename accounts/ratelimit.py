@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from gisapi.errors import DomainError
+from core.errors import DomainError
 
 
 class TooManyRequestsError(DomainError):

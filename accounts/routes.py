@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from accounts.notify import OutboxNotifier
+from accounts.auth import COOKIE, authorize
 from accounts.oidc import STATE_SECONDS, Providers
 from accounts.policy import Principal
 from accounts.schemas import (
@@ -33,9 +33,9 @@ from accounts.schemas import (
     Verify,
 )
 from accounts.service import PURPOSE, SESSION_DAYS, AccountService, GrantSpec, Session
-from gisapi.auth import COOKIE, authorize
-from gisapi.deps import ConnectionDep
-from gisapi.errors import DomainError, error_response
+from core.deps import ConnectionDep
+from core.errors import DomainError, error_response
+from core.notify import OutboxNotifier
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "testserver"}

@@ -14,7 +14,6 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from accounts import repository
-from accounts.notify import Notifier
 from accounts.oidc import ExternalClaims
 from accounts.policy import (
     STAFF_ROLES,
@@ -32,7 +31,8 @@ from accounts.ratelimit import (
     SIGN_IN_PAIR,
     RateLimiter,
 )
-from gisapi.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from core.notify import Notifier
 
 PURPOSE = ("Số điện thoại hoặc email và tên của bạn được dùng để đăng nhập, gửi mã xác thực và "
            "liên hệ về hồ sơ, phản ánh của bạn (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15).")

@@ -15,12 +15,12 @@ from typing import Any
 
 import psycopg
 
-from etl.load import LAYER_ORDER, PlanningSetLoader
+from core.db import libpq_url, make_engine
+from core.migrate import upgrade
+from core.pgcluster import PostgresCluster
+from core.settings import PROJECT_ROOT
 from etl.sample import generate
-from gisapi.db import libpq_url, make_engine
-from gisapi.migrate import upgrade
-from gisapi.pgcluster import PostgresCluster
-from gisapi.settings import PROJECT_ROOT
+from layers.planning_set import LAYER_ORDER, PlanningSetLoader
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 

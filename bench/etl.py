@@ -102,7 +102,7 @@ def _job(dsn: str, source: Path, work: Path) -> tuple[int, str]:
 def _ours(dsn: str, source: Path, work: Path) -> tuple[float, float]:
     """One ingest of the file by our path, in a child process, to a published version."""
     job_id, layer = _job(dsn, source, work)
-    code = (f"from etl.ingest import Ingest; from pathlib import Path; "
+    code = (f"from layers.catalogue.ingest import Ingest; from pathlib import Path; "
             f"o = Ingest({dsn!r}, Path({str(work)!r}), processes={PROCESSES}).run({job_id}); "
             f"import sys; print(o.status, o.message, file=sys.stderr); "
             f"sys.exit(0 if o.status == 'succeeded' else 1)")

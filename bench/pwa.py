@@ -14,7 +14,7 @@ from playwright.sync_api import Request as PlaywrightRequest
 from playwright.sync_api import sync_playwright
 
 from bench.common import bench_database, log, start_server, stop
-from gisapi.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
 LIGHTHOUSE = PROJECT_ROOT / "bench" / "lighthouse"

@@ -25,7 +25,7 @@ from bench.common import (
     start_server,
     stop,
 )
-from gisapi.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from tiles.raster import GDAL_ENV
 
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")

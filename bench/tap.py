@@ -19,7 +19,8 @@ from bench.common import (
     start_server,
     stop,
 )
-from layers.repository import LAND_USE_CATALOGUE, LOCATE_AT_POINT, card_sql
+from core.reference import LAND_USE_CATALOGUE
+from layers.repository import LOCATE_AT_POINT, card_sql
 
 PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
 POINTS = 2000

@@ -1,1 +1,1 @@
-"""civicmap HTTP API: app factory, settings, database, CLI."""
+"""The roof: the app factory, the CLI root, the server; nothing imports it."""

@@ -9,15 +9,15 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message
 
+from accounts.auth import authorize, install_access_audit
 from accounts.routes import router as accounts_router
-from etl.jobs import JobRunner
-from gisapi.auth import authorize, install_access_audit
-from gisapi.db import database_url, libpq_url, make_engine, make_read_pool
-from gisapi.errors import install_error_handlers
-from gisapi.health import router as health_router
-from gisapi.limits import UploadSizeMiddleware
-from gisapi.settings import Settings, get_settings
+from core.db import database_url, libpq_url, make_engine, make_read_pool
+from core.errors import install_error_handlers
+from core.health import router as health_router
+from core.limits import UploadSizeMiddleware
+from core.settings import Settings, get_settings
 from gisapi.web import router as web_router
+from layers.catalogue.jobs import JobRunner
 from layers.catalogue.routes import router as catalogue_router
 from layers.ogc.routes import router as ogc_router
 from layers.routes import router as parcels_router

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from gisapi.errors import NotFoundError
-from gisapi.settings import PROJECT_ROOT
+from core.errors import NotFoundError
+from core.http import accepted_codings, packed_copy
+from core.settings import PROJECT_ROOT
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,25 +33,6 @@ def _file(request: Request, name: str, cache: str) -> Response:
     if copy is not None:
         headers["Content-Encoding"], path = copy
     return Response(content=path.read_bytes(), media_type=kind, headers=headers)
-
-
-def packed_copy(path: FsPath, accepted: set[str]) -> tuple[str, FsPath] | None:
-    """The pre-compressed copy of a file (built beside it) in the smallest coding accepted."""
-    for coding, suffix in (("br", ".br"), ("gzip", ".gz")):  # the smaller first
-        packed = path.with_name(path.name + suffix)
-        if coding in accepted and packed.is_file():
-            return coding, packed
-    return None
-
-
-def accepted_codings(accept_encoding: str) -> set[str]:
-    """The content codings a client accepts (those it lists without q=0)."""
-    accepted = set()
-    for part in accept_encoding.lower().split(","):
-        coding, _, params = part.partition(";")
-        if params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
-            accepted.add(coding.strip())
-    return accepted
 
 
 @router.get("/")

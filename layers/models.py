@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gisapi.models import Base
+from core.models import Base
 
 WGS84 = 4326
 WEB_MERCATOR = 3857

@@ -8,9 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from gisapi.sql import positional, sql_file
-
-LAND_USE_CATALOGUE = "TT27-2018"
+from core.reference import LAND_USE_CATALOGUE
+from core.sql import positional, sql_file
 
 # Fixed fragments that choose the parcel of the card; never built from user input.
 LOCATE_AT_POINT = "ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))"

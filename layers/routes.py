@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from gisapi.deps import ReadConnectionDep
+from core.deps import ReadConnectionDep
 from layers.schemas import LandUseCodePublic, ParcelCard, ParcelList, SearchResult
 from layers.service import ParcelService
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from gisapi.errors import InvalidInputError, NotFoundError
+from core.errors import InvalidInputError, NotFoundError
 from layers.repository import ParcelRepository
 from layers.schemas import (
     LandUseCodePublic,

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, pool
 
 import layers.models  # noqa: F401  (registers tables)
 import permits.models  # noqa: F401
-from gisapi.models import Base
+from core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

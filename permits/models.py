@@ -8,7 +8,7 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gisapi.models import Base
+from core.models import Base
 
 
 class OnlineLevel(enum.StrEnum):

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from accounts.auth import authorize
 from accounts.policy import Principal
-from gisapi.auth import authorize
-from gisapi.deps import ConnectionDep
+from core.deps import ConnectionDep
 from permits.repository import DossierRepository
 from permits.schemas import DossierCreate, DossierStatus, DossierUpdate, DossierView
 from permits.service import DossierService

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.policy import Principal, Subject, check, reach
-from gisapi.errors import ConflictError, InvalidInputError, NotFoundError
+from core.errors import ConflictError, InvalidInputError, NotFoundError
 from permits.repository import DossierRepository
 
 

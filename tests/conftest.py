@@ -16,14 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
-from etl.load import LAYER_ORDER, PlanningSetLoader
+from core.db import libpq_url, make_engine
+from core.deps import get_connection
+from core.migrate import upgrade
+from core.pgcluster import PostgresCluster
+from core.settings import PROJECT_ROOT, Settings
 from etl.sample import generate
-from gisapi.db import libpq_url, make_engine
-from gisapi.deps import get_connection
 from gisapi.main import create_app
-from gisapi.migrate import upgrade
-from gisapi.pgcluster import PostgresCluster
-from gisapi.settings import PROJECT_ROOT, Settings
+from layers.planning_set import LAYER_ORDER, PlanningSetLoader
 
 TEST_PARCELS = 20_000
 

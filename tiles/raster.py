@@ -15,9 +15,9 @@ from rio_tiler.io import Reader
 from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from titiler.core.factory import TilerFactory
 
-from gisapi.auth import authorize
-from gisapi.deps import ConnectionDep
-from gisapi.errors import NotFoundError
+from accounts.auth import authorize
+from core.deps import ConnectionDep
+from core.errors import NotFoundError
 
 RASTER_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 

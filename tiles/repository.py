@@ -7,8 +7,8 @@ from typing import Any
 
 import asyncpg
 
-from gisapi.sql import positional, sql_file
-from layers.repository import LAND_USE_CATALOGUE
+from core.reference import LAND_USE_CATALOGUE
+from core.sql import positional, sql_file
 from tiles.layers import LAYERS, TileLayer
 
 WORLD_M = 40_075_016.685578488  # Web Mercator world width

@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from gisapi.deps import ReadConnectionDep
-from gisapi.errors import NotFoundError
-from gisapi.web import accepted_codings, packed_copy
+from core.deps import ReadConnectionDep
+from core.errors import NotFoundError
+from core.http import accepted_codings, packed_copy
 from tiles.http import IMMUTABLE, MVT, REVALIDATE, tile_answer
 from tiles.service import Tile, TileService
 from tiles.sprite import sprite

@@ -12,7 +12,7 @@ from typing import cast
 
 import asyncpg
 
-from gisapi.errors import NotFoundError
+from core.errors import NotFoundError
 from tiles.layers import LAYERS, MAX_ZOOM, TileLayer
 from tiles.repository import TileRepository
 from tiles.style import district_style

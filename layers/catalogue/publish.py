@@ -12,7 +12,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
-from gisapi.errors import ConflictError, NotFoundError
+from core.errors import ConflictError, NotFoundError
 from layers.text import normalize_search
 from tiles import changes as tile_changes
 
@@ -40,7 +40,7 @@ REBUILD = ("finish_planning_set.sql", "parcel_facts.sql", "generalize.sql")
 
 
 def _script(name: str) -> str:
-    return resources.files("etl.sql").joinpath(name).read_text()
+    return resources.files("layers.sql").joinpath(name).read_text()
 
 
 def _fill_search_text(conn: psycopg.Connection[Any], table: str, text: str,

@@ -16,10 +16,10 @@ from fastapi import (
     UploadFile,
 )
 
+from accounts.auth import authorize
 from accounts.policy import Principal
-from gisapi.auth import authorize
-from gisapi.deps import ConnectionDep
-from gisapi.errors import InvalidInputError
+from core.deps import ConnectionDep
+from core.errors import InvalidInputError
 from layers.catalogue.publish import publish
 from layers.catalogue.schemas import Answer, JobPublic, LayerCreate, LayerPublic, VersionPublic
 from layers.catalogue.service import CatalogueService

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Connection
 
-from gisapi.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 
 CHUNK = 1024 * 1024
 ACCEPTED = (".zip", ".gpkg", ".geojson", ".json", ".dxf", ".kml", ".kmz", ".tif", ".tiff")

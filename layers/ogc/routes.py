@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from gisapi.auth import may
-from gisapi.deps import ReadConnectionDep
+from accounts.auth import may
+from core.deps import ReadConnectionDep
 from layers.ogc.repository import FeatureRepository
 from layers.ogc.service import CONFORMANCE, GEOJSON, FeatureService
 

@@ -7,7 +7,7 @@ import math
 from typing import Any
 from urllib.parse import urlencode
 
-from gisapi.errors import DomainError, NotFoundError
+from core.errors import DomainError, NotFoundError
 from layers.ogc.repository import Collection, FeatureRepository, Query
 
 CONFORMANCE = [

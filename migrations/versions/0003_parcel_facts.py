@@ -20,7 +20,7 @@ def _fk(table: str) -> sa.ForeignKey:
 
 
 def upgrade() -> None:
-    # Derived from the planning layers when they are loaded (etl/sql/parcel_facts.sql), so a
+    # Derived from the planning layers when they are loaded (layers/sql/parcel_facts.sql), so a
     # tap reads them instead of overlaying geometries: taps outnumber publishes by far.
     op.create_table(
         "parcel_zoning",
@@ -51,7 +51,7 @@ def upgrade() -> None:
                           ("parcel_detailed_plan", "plan_id")):
         op.create_index(f"ix_{table}_{column}", table, [column])
     # Databases loaded before this revision get their facts now.
-    op.execute(resources.files("etl.sql").joinpath("parcel_facts.sql").read_text())
+    op.execute(resources.files("layers.sql").joinpath("parcel_facts.sql").read_text())
 
 
 def downgrade() -> None:

@@ -26,7 +26,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_land_use_generalized_geom_3857", "land_use_generalized", ["geom_3857"],
                     postgresql_using="gist")
-    op.execute(resources.files("etl.sql").joinpath("generalize.sql").read_text())
+    op.execute(resources.files("layers.sql").joinpath("generalize.sql").read_text())
 
 
 def downgrade() -> None:

@@ -18,8 +18,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
+from accounts.auth import POLICY_ACTION
 from accounts.policy import STAFF_ROLES, allowed
-from gisapi.auth import POLICY_ACTION
 from tests.accounts.world import (
     MY_WARD,
     PASSWORD,

@@ -86,8 +86,8 @@ def test_cookie_writes_need_the_csrf_token(client: TestClient, world: World) -> 
 def test_sign_out_everywhere_ends_every_session_and_token(client: TestClient, conn: Connection,
                                                           world: World) -> None:
     officer = world.actors["officer"]
-    from accounts.notify import OutboxNotifier
     from accounts.service import AccountService
+    from core.notify import OutboxNotifier
 
     other = AccountService(conn, OutboxNotifier(conn), b"k" * 32)._new_session(
         int(officer.person_id or 0))

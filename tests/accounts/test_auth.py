@@ -164,9 +164,9 @@ def test_the_audit_log_is_append_only(conn: Connection) -> None:
 def test_staff_accounts_are_created_verified_with_their_scope(
     client: TestClient, conn: Connection
 ) -> None:
-    from accounts.notify import OutboxNotifier
     from accounts.service import AccountService, GrantSpec
-    from gisapi.errors import InvalidInputError
+    from core.errors import InvalidInputError
+    from core.notify import OutboxNotifier
 
     service = AccountService(conn, OutboxNotifier(conn), b"k" * 32)
     person_id, password = service.create_staff(

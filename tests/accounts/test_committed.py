@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from core.settings import Settings
 from gisapi.main import create_app
-from gisapi.settings import Settings
 
 PASSWORD = "mật-khẩu-dài-đủ"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from accounts.notify import MAX_ATTEMPTS, DevelopmentSink, OutboxNotifier, Sender, deliver
+from core.notify import MAX_ATTEMPTS, DevelopmentSink, OutboxNotifier, Sender, deliver
 
 
 class Gateway:

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from accounts.notify import OutboxNotifier
 from accounts.policy import Principal
 from accounts.repository import grants
 from accounts.service import AccountService, GrantSpec
+from core.notify import OutboxNotifier
 
 PASSWORD = "mật-khẩu-dài-đủ"
 URBAN, ECONOMY = "urban-management", "economy"

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 from playwright.sync_api import Page, Request, Route
 from sqlalchemy import Connection
 
-from gisapi.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts"
 

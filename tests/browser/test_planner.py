@@ -8,8 +8,8 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
-from accounts.notify import OutboxNotifier
 from accounts.service import AccountService, GrantSpec
+from core.notify import OutboxNotifier
 from tests.layers.files import land_use_with, published
 
 RENDERED_CODE = """([lon, lat]) => {

@@ -10,7 +10,7 @@ import pyogrio.raw
 import pytest
 from sqlalchemy import Connection
 
-from etl.load import LAYER_ORDER, LoadError, PlanningSetLoader
+from layers.planning_set import LAYER_ORDER, LoadError, PlanningSetLoader
 
 
 def _copy_with(sample_files: dict[str, Path], tmp_path: Path, kind: str,

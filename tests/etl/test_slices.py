@@ -17,15 +17,15 @@ import pytest
 import shapely
 from sqlalchemy import Engine
 
-import etl.ingest
 import etl.readers.vector
+import layers.catalogue.ingest
+from core.db import libpq_url
+from core.pgcluster import PostgresCluster
 from etl.check import Checker, Layer
 from etl.crs import from_wgs84
-from etl.ingest import Ingest
-from etl.jobs import JobRunner
 from etl.readers.base import FeatureBatch
-from gisapi.db import libpq_url
-from gisapi.pgcluster import PostgresCluster
+from layers.catalogue.ingest import Ingest
+from layers.catalogue.jobs import JobRunner
 
 FEATURES = 350
 SLICE = 100
@@ -76,7 +76,7 @@ def _job(dsn: str, source: Path, layer: str, answers: dict[str, str]) -> int:
 
 @pytest.fixture
 def dsn(engine: Engine, cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(etl.ingest, "BATCH", SLICE)
+    monkeypatch.setattr(layers.catalogue.ingest, "BATCH", SLICE)
     return libpq_url(cluster.sqlalchemy_url())
 
 
@@ -105,7 +105,7 @@ def _watch_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             sent.append(args[1])
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(etl.ingest, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(layers.catalogue.ingest, "ProcessPoolExecutor", Pool)
     return sent
 
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from core.settings import Settings
 from gisapi.main import create_app
-from gisapi.settings import Settings
 
 
 def test_no_route_is_built_on_a_visitors_request(engine: Engine,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from core.db import database_url
+from core.pgcluster import PostgresCluster
+from core.settings import Settings, get_settings
 from gisapi.cli import app
-from gisapi.db import database_url
-from gisapi.pgcluster import PostgresCluster
-from gisapi.settings import Settings, get_settings
 
 runner = CliRunner()
 

@@ -20,11 +20,11 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from accounts.notify import OutboxNotifier
 from accounts.service import AccountService, GrantSpec
+from core.notify import OutboxNotifier
+from core.settings import Settings
 from etl.crs import from_wgs84
 from gisapi.main import create_app
-from gisapi.settings import Settings
 from layers.text import normalize_search
 from tests.layers.files import land_use_with, published
 

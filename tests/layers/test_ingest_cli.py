@@ -13,11 +13,11 @@ import shapely
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from core.db import libpq_url
+from core.pgcluster import PostgresCluster
+from core.settings import get_settings
 from etl.crs import from_wgs84
 from gisapi.cli import app
-from gisapi.db import libpq_url
-from gisapi.pgcluster import PostgresCluster
-from gisapi.settings import get_settings
 
 runner = CliRunner()
 

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from accounts.notify import OutboxNotifier
 from accounts.service import AccountService, GrantSpec
+from core.notify import OutboxNotifier
 from layers.ogc.repository import COUNT_CAP
 
 

@@ -10,7 +10,7 @@ import pyogrio.raw
 import shapely
 from sqlalchemy import Connection
 
-from etl.load import LAYER_ORDER, PlanningSetLoader
+from layers.planning_set import LAYER_ORDER, PlanningSetLoader
 
 Z = 18
 

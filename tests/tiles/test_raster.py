@@ -19,10 +19,10 @@ from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 from sqlalchemy import Connection, Engine
 
+from core.deps import get_connection
+from core.settings import Settings
 from etl.crs import VN2000_HCMC, to_wgs84
-from gisapi.deps import get_connection
 from gisapi.main import create_app
-from gisapi.settings import Settings
 
 # VN-2000 / TM-3 105-45 written with the EPSG:6960 shift, as our COG conversion will write it.
 VN2000_TOWGS84 = CRS.from_proj4(

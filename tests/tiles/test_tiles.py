@@ -17,7 +17,7 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
-from gisapi.pgcluster import PostgresCluster
+from core.pgcluster import PostgresCluster
 from tiles import service as tiles_service
 from tiles.layers import readable_minzoom
 from tiles.service import Tile, TileMemory, TileService

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
-from gisapi.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy import Engine, create_engine, event
 
-from gisapi.pgcluster import PostgresCluster
-from gisapi.settings import Settings
+from core.pgcluster import PostgresCluster
+from core.settings import Settings
 
 
 def embedded_cluster(settings: Settings) -> PostgresCluster:

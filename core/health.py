@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from gisapi.deps import ConnectionDep
+from core.deps import ConnectionDep
 
 router = APIRouter(prefix="/api", tags=["health"])
 

@@ -20,8 +20,8 @@ from accounts.policy import (
     check,
     is_public,
 )
-from gisapi.deps import ConnectionDep, side_transaction
-from gisapi.errors import DomainError, error_response
+from core.deps import ConnectionDep, side_transaction
+from core.errors import DomainError, error_response
 
 COOKIE = "civicmap_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -33,6 +33,7 @@ from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from core.errors import DomainError
 from etl import archive, encoding
 from etl.check import (
     COPY_COLUMNS,
@@ -49,12 +50,11 @@ from etl.check import (
 )
 from etl.doctor import diagnose as diagnose_crs
 from etl.doctor import district_outline
-from etl.load import OLD_WARD_END
 from etl.readers.base import FeatureBatch, ReaderError
 from etl.readers.detect import Dataset, find_dataset, sniff
 from etl.readers.vector import NeedsAnswer, Question, VectorSource
-from gisapi.errors import DomainError
 from layers.catalogue.publish import publish
+from layers.planning_set import OLD_WARD_END
 
 REPORT_ISSUES = 1000
 BATCH = 50_000

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from etl.ingest import Ingest, Outcome
+from layers.catalogue.ingest import Ingest, Outcome
 
 log = logging.getLogger(__name__)
 RETRIES = 25

@@ -157,7 +157,7 @@ class PlanningSetLoader:
             for kind, data in prepared.items():
                 counts[kind] = getattr(self, f"_load_{kind}")(data)
             for script in ("finish_planning_set.sql", "parcel_facts.sql", "generalize.sql"):
-                self.conn.execute(resources.files("etl.sql").joinpath(script).read_text())
+                self.conn.execute(resources.files("layers.sql").joinpath(script).read_text())
             if replace:
                 # Only the tiles over what the new set changed are dropped.
                 self.tile_changes = tile_changes.apply(self.conn)
