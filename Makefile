@@ -4,23 +4,31 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+DEV_STAMP := $(VENV)/.dev-$(shell cat requirements-dev.lock | sha1sum | cut -c1-12)
 
-.PHONY: run test test-access setup system venv glyphs web lint bench clean-db
+.PHONY: run test test-access setup test-setup system system-test venv venv-dev glyphs web \
+	lint bench clean-db
 
 run: setup
 	$(VENV)/bin/civicmap run
 
-test: setup lint
+test: test-setup lint
 	bash .ci/pytest
 
 # The generated access matrix alone; prints ACCESS-MATRIX cases=<n> foreign_2xx=<n> leaks=<n>.
-test-access: setup
+test-access: test-setup
 	bash .ci/pytest -q -s --no-header tests/accounts/test_access.py::test_access_matrix
 
+# What serving needs (make run); the tests add Chromium, gdal-bin and the dev tools.
 setup: system venv glyphs web
+
+test-setup: system-test setup venv-dev
 
 system:
 	@bash .ci/setup-system
+
+system-test:
+	@bash .ci/setup-system --for-tests
 
 venv: $(STAMP)
 
@@ -29,6 +37,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): requirements-dev.lock $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@rm -f $(VENV)/.dev-*
 	@touch $@
 
 GLYPHS := var/glyphs/.built
@@ -48,12 +63,12 @@ web: mobile_web/dist/index.html
 mobile_web/dist/index.html: mobile_web/package-lock.json $(WEB_SOURCES)
 	cd mobile_web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
-lint: venv
+lint: venv venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
-bench: setup
+bench: test-setup
 	$(PY) -m bench
 
 clean-db:

@@ -13,15 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from accounts import repository
 from accounts.policy import (
     NOBODY,
-    ForbiddenError,
     HiddenError,
     Principal,
-    UnauthorizedError,
     check,
     is_public,
 )
 from core.deps import ConnectionDep, side_transaction
-from core.errors import DomainError, error_response
+from core.errors import DomainError, ForbiddenError, UnauthorizedError, error_response
 
 COOKIE = "civicmap_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -20,7 +20,6 @@ STATE_SECONDS = 600
 class ExternalSignInError(DomainError):
     """The callback cannot be trusted or used (state, code, token): start again."""
 
-    status_code = 400
 
 
 @dataclass(frozen=True)

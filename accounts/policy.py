@@ -6,9 +6,12 @@ Every route names its action through `accounts.auth.authorize`; nothing else che
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from core.errors import DomainError, NotFoundError
+from core.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from core.workflow import Actor
 
 
 class Scope(enum.StrEnum):
@@ -64,18 +67,6 @@ POLICY: tuple[Rule, ...] = (
     Rule("administrator", "audit.read", EVERY),
 )
 ACTIONS = tuple(dict.fromkeys(rule.action for rule in POLICY))
-
-
-class UnauthorizedError(DomainError):
-    """Not signed in, or the credentials do not match."""
-
-    status_code = 401
-
-
-class ForbiddenError(DomainError):
-    """Signed in, but not allowed."""
-
-    status_code = 403
 
 
 class HiddenError(NotFoundError):
@@ -208,6 +199,17 @@ def check(principal: Principal, action: str, subject: Subject | None = None) -> 
     if any(grant is not None and grant.role in STAFF_ROLES for _, grant in found):
         raise ForbiddenError(f"outside your department or wards ({action})")
     raise HiddenError("not found")
+
+
+def workflow_actor(principal: Principal,
+                   subject_of: Callable[[Mapping[str, Any]], Subject | None] | None = None
+                   ) -> Actor:
+    """The principal as the workflow engine asks this table about them: each transition's
+    policy action checked on the row (`subject_of` says what the policy needs of it)."""
+    def authorize(action: str, row: Mapping[str, Any]) -> None:
+        check(principal, action, subject_of(row) if subject_of else None)
+
+    return Actor(principal.person_id, authorize, staff=principal.is_staff)
 
 
 def is_public(action: str) -> bool:

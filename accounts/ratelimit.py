@@ -8,17 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from core.errors import DomainError
-
-
-class TooManyRequestsError(DomainError):
-    """Too many attempts; retry after `retry_after` seconds."""
-
-    status_code = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+from core.errors import TooManyRequestsError
 
 
 @dataclass(frozen=True)

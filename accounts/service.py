@@ -18,10 +18,8 @@ from accounts.oidc import ExternalClaims
 from accounts.policy import (
     STAFF_ROLES,
     TOKEN_SCOPES,
-    ForbiddenError,
     Principal,
     Subject,
-    UnauthorizedError,
     check,
 )
 from accounts.ratelimit import (
@@ -31,7 +29,14 @@ from accounts.ratelimit import (
     SIGN_IN_PAIR,
     RateLimiter,
 )
-from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from core.errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from core.notify import Notifier
 
 PURPOSE = ("Số điện thoại hoặc email và tên của bạn được dùng để đăng nhập, gửi mã xác thực và "

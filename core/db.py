@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from sqlalchemy import Engine, create_engine, event
 
+from core.errors import DatabaseUnavailableError
 from core.pgcluster import PostgresCluster
 from core.settings import Settings
 
@@ -60,6 +63,14 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     """
 
 
+async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """asyncpg's connect, its socket errors said as what they mean here: no database."""
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except OSError as exc:  # refused, or no socket file: the server is not running
+        raise DatabaseUnavailableError(f"cannot connect: {exc}") from exc
+
+
 async def make_read_pool(url: str, size: int = 10) -> asyncpg.Pool:
     """A pool of asyncpg connections for the read paths (the parcel card above all).
 
@@ -73,6 +84,7 @@ async def make_read_pool(url: str, size: int = 10) -> asyncpg.Pool:
         min_size=min(4, size),
         max_size=size,
         reset=_keep_session,
+        connect=_connect,
         server_settings={"max_parallel_workers_per_gather": "0",
                          "application_name": "civicmap-read"},
     )

@@ -9,8 +9,9 @@ if the request committed); `deliver` hands pending messages to one sender adapte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+import psycopg
 from sqlalchemy import Connection
 
 CHANNELS = ("sms", "email")
@@ -22,6 +23,13 @@ class Notifier(Protocol):
 
     def send(self, channel: str, recipient: str, body: str) -> None:
         """Queue one message."""
+
+
+def queue_message(conn: psycopg.Connection[Any], channel: str, recipient: str,
+                  body: str) -> None:
+    """Queue one message on a psycopg connection, in its transaction (workflow effects)."""
+    conn.execute("INSERT INTO outbox_message (channel, recipient, body) VALUES (%s, %s, %s)",
+                 (channel, recipient, body))
 
 
 class OutboxNotifier:

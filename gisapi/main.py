@@ -14,8 +14,11 @@ from accounts.routes import router as accounts_router
 from core.db import database_url, libpq_url, make_engine, make_read_pool
 from core.errors import install_error_handlers
 from core.health import router as health_router
+from core.http import HttpMannersMiddleware, content_security_policy
 from core.limits import UploadSizeMiddleware
 from core.settings import Settings, get_settings
+from gisapi.docs import router as docs_router
+from gisapi.web import page_script_hashes
 from gisapi.web import router as web_router
 from layers.catalogue.jobs import JobRunner
 from layers.catalogue.routes import router as catalogue_router
@@ -38,15 +41,19 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 
 class CivicmapApp(FastAPI):
-    """FastAPI with the hot-tile answer in front of its whole middleware stack."""
+    """FastAPI with the hot-tile answer in front of its whole middleware stack, and HTTP
+    manners (headers, HEAD, request ids) around everything else."""
 
     upload_max_bytes = BODY_LIMIT
 
     def build_middleware_stack(self) -> ASGIApp:
-        """Wrap the stack: a tile held in memory needs no error or body-limit middleware; an
-        upload declared too large is refused (in JSON) before any other."""
-        return HotTileMiddleware(UploadSizeMiddleware(super().build_middleware_stack(),
-                                                      self.upload_max_bytes))
+        """Wrap the stack: a tile held in memory needs no error or body-limit middleware (its
+        answer carries the security headers itself); an upload declared too large is refused
+        (in JSON) before any other."""
+        manners = HttpMannersMiddleware(
+            UploadSizeMiddleware(super().build_middleware_stack(), self.upload_max_bytes),
+            content_security_policy(page_script_hashes()))
+        return HotTileMiddleware(manners)
 
 
 WARM_UP_PATH = "/-/warm-up/matches-no-route"
@@ -103,7 +110,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     # Bodies are small JSON everywhere but uploads, which get the planners' limit.
     app = CivicmapApp(title="civicmap", version="0.1.0", description=DESCRIPTION,
-                      lifespan=lifespan, max_body_size=BODY_LIMIT)
+                      lifespan=lifespan, max_body_size=BODY_LIMIT, docs_url=None,
+                      redoc_url=None)
     app.state.settings = settings
     app.state.server_key = settings.server_key()
     install_error_handlers(app)
@@ -120,5 +128,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(tiles_router, dependencies=public)
     app.include_router(assets_router, dependencies=public)
     install_raster_tiles(app)
+    app.include_router(docs_router, dependencies=public)
     app.include_router(web_router, dependencies=public)  # last: /{name} matches any segment
     return app

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from core.errors import NotFoundError
-from core.http import accepted_codings, packed_copy
+from core.http import accepted_codings, inline_script_hashes, packed_copy
 from core.settings import PROJECT_ROOT
 
 router = APIRouter(include_in_schema=False)
@@ -33,6 +33,12 @@ def _file(request: Request, name: str, cache: str) -> Response:
     if copy is not None:
         headers["Content-Encoding"], path = copy
     return Response(content=path.read_bytes(), media_type=kind, headers=headers)
+
+
+def page_script_hashes() -> tuple[str, ...]:
+    """The hashes of the built page's inline scripts (none before the app is built)."""
+    page = DIST / "index.html"
+    return inline_script_hashes(page.read_text()) if page.is_file() else ()
 
 
 @router.get("/")

@@ -9,7 +9,8 @@ from sqlalchemy import Connection
 
 from accounts.policy import Reach
 
-COLUMNS = ("id, code, procedure_id, parcel_key, ward_code, department, status, applicant, "
+COLUMNS = ("id, version, code, procedure_id, parcel_key, ward_code, department, status, "
+           "applicant, "
            "answers, created_at, updated_at, submitted_at, owner_id")
 
 
@@ -34,17 +35,6 @@ class DossierRepository:
             {"k": parcel_key},
         ).first()
         return None if row is None else str(row[0])
-
-    def insert(self, owner_id: int, procedure_id: str, department: str, ward: str,
-               parcel_key: str, applicant: dict[str, Any], answers: dict[str, Any]) -> int:
-        """A new draft; its id."""
-        return int(self.conn.exec_driver_sql(
-            "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, parcel_key, "
-            "applicant, answers) VALUES (%(o)s, %(p)s, %(d)s, %(w)s, %(k)s, %(a)s::jsonb, "
-            "%(n)s::jsonb) RETURNING id",
-            {"o": owner_id, "p": procedure_id, "d": department, "w": ward, "k": parcel_key,
-             "a": json.dumps(applicant), "n": json.dumps(answers)},
-        ).scalar_one())
 
     def get(self, dossier_id: int, lock: bool = False) -> Any:
         """One dossier, or None."""
@@ -82,13 +72,6 @@ class DossierRepository:
              "n": None if answers is None else json.dumps(answers), "i": dossier_id},
         )
 
-    def transition(self, from_status: str, action: str) -> Any:
-        """The row of the transition table, or None."""
-        return self.conn.exec_driver_sql(
-            "SELECT to_status, actor_role FROM dossier_transition "
-            "WHERE from_status = %(f)s AND action = %(a)s", {"f": from_status, "a": action},
-        ).first()
-
     def next_code(self, agency: str) -> str:
         """The next dossier code of today (Vietnam time): <agency>-YYMMDD-NNNN."""
         row = self.conn.exec_driver_sql(
@@ -102,20 +85,9 @@ class DossierRepository:
         ).one()
         return f"{agency}-{row[0]}-{row[1]:04d}"
 
-    def move(self, dossier_id: int, actor_id: int, action: str, from_status: str,
-             to_status: str, code: str | None) -> None:
-        """Apply a transition and append its event."""
-        self.conn.exec_driver_sql(
-            "UPDATE dossier SET status = %(t)s, code = coalesce(code, %(c)s), updated_at = now(),"
-            " submitted_at = CASE WHEN %(f)s = 'draft' THEN now() ELSE submitted_at END "
-            "WHERE id = %(i)s",
-            {"t": to_status, "c": code, "f": from_status, "i": dossier_id},
-        )
-        self.conn.exec_driver_sql(
-            "INSERT INTO dossier_event (dossier_id, actor_id, action, from_status, to_status) "
-            "VALUES (%(i)s, %(a)s, %(x)s, %(f)s, %(t)s)",
-            {"i": dossier_id, "a": actor_id, "x": action, "f": from_status, "t": to_status},
-        )
+    def now(self) -> Any:
+        """The transaction's time (what every row it writes says)."""
+        return self.conn.exec_driver_sql("SELECT now()").scalar_one()
 
     def status_by_code(self, code: str) -> Any:
         """Status and dates of a submitted dossier, with its procedure's names."""

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from permits.workflow import DossierStatus as State
+
 STRICT = ConfigDict(extra="forbid")
 # Form answers: short scalar values keyed by field name; the procedure's form gives them meaning.
 AnswerKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -54,7 +56,7 @@ class DossierView(BaseModel):
     parcel_key: str
     ward_code: str
     department: str
-    status: str
+    status: State
     applicant: Applicant
     answers: dict[str, Answer]
     created_at: datetime
@@ -68,6 +70,6 @@ class DossierStatus(BaseModel):
     code: str
     procedure_name_vi: str
     procedure_name_en: str
-    status: str
+    status: State
     submitted_at: datetime
     updated_at: datetime

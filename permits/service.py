@@ -3,17 +3,32 @@ transition table decides every move; each move appends an event."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from accounts.policy import Principal, Subject, check, reach
+from accounts.policy import Principal, Subject, check, reach, workflow_actor
 from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.workflow import Actor, Fired, check_version, create, fire
 from permits.repository import DossierRepository
+from permits.workflow import DOSSIER, DossierStatus
 
 
 def subject(row: Any) -> Subject:
     """What the policy needs to know of a dossier."""
     return Subject(owner_id=int(row.owner_id), department=row.department, ward=row.ward_code,
-                   private=row.status == "draft")
+                   private=row.status == DossierStatus.DRAFT)
+
+
+def _row_subject(row: Mapping[str, Any]) -> Subject | None:
+    if "status" not in row:  # a creation: the action alone
+        return None
+    return Subject(owner_id=int(row["owner_id"]), department=row["department"],
+                   ward=row["ward_code"], private=row["status"] == DossierStatus.DRAFT)
+
+
+def actor(principal: Principal) -> Actor:
+    """The principal as the workflow engine asks the policy about them."""
+    return workflow_actor(principal, _row_subject)
 
 
 class DossierService:
@@ -33,9 +48,11 @@ class DossierService:
         ward = self.repo.parcel_ward(parcel_key)
         if ward is None:
             raise InvalidInputError(f"no parcel {parcel_key!r}", "parcel_key")
-        dossier_id = self.repo.insert(principal.person_id, procedure_id, procedure.department,
-                                      ward, parcel_key, applicant, answers)
-        return self.repo.get(dossier_id)
+        created = create(self.repo.conn, DOSSIER, "create", actor(principal), {
+            "owner_id": principal.person_id, "procedure_id": procedure_id,
+            "department": procedure.department, "ward_code": ward, "parcel_key": parcel_key,
+            "applicant": applicant, "answers": answers})
+        return self.repo.get(created.row_id)
 
     def _reached(self, principal: Principal, action: str, dossier_id: int,
                  lock: bool = False) -> Any:
@@ -54,25 +71,26 @@ class DossierService:
         return self.repo.within(reach(principal, "dossier.read"), limit, offset)
 
     def update(self, principal: Principal, dossier_id: int, applicant: dict[str, Any] | None,
-               answers: dict[str, Any] | None) -> Any:
-        """Change a draft of one's own."""
+               answers: dict[str, Any] | None, if_match: str | None = None) -> Any:
+        """Change a draft of one's own (If-Match, when sent, must name its version)."""
         row = self._reached(principal, "dossier.edit", dossier_id, lock=True)
-        if row.status != "draft":
+        if row.status != DossierStatus.DRAFT:
             raise ConflictError("only a draft can be changed", "status")
+        check_version(DOSSIER.etag(dossier_id, row.version), if_match)
         self.repo.update_draft(dossier_id, applicant, answers)
         return self.repo.get(dossier_id)
 
-    def act(self, principal: Principal, dossier_id: int, action: str) -> Any:
-        """Move the dossier by the transition table (submit, withdraw)."""
-        assert principal.person_id is not None
-        row = self._reached(principal, "dossier.apply", dossier_id, lock=True)
-        move = self.repo.transition(row.status, action)
-        if move is None or move.actor_role not in principal.roles:
-            raise ConflictError(f"a dossier in status {row.status!r} cannot be {action}ed here",
-                                "status")
-        code = self.repo.next_code(self.agency_code) if row.code is None else None
-        self.repo.move(dossier_id, principal.person_id, action, row.status, move.to_status, code)
-        return self.repo.get(dossier_id)
+    def act(self, principal: Principal, dossier_id: int, action: str,
+            if_match: str | None = None, note: str | None = None) -> tuple[Any, Fired]:
+        """Move the dossier by its transition table (submit, withdraw), through the engine."""
+        row = self._reached(principal, "dossier.read", dossier_id)
+        values: dict[str, Any] = {"updated_at": self.repo.now()}
+        if action == "submit":
+            if row.code is None and DOSSIER.move(row.status, action) is not None:
+                values["code"] = self.repo.next_code(self.agency_code)
+        fired = fire(self.repo.conn, DOSSIER, dossier_id, action, actor(principal),
+                     if_match=if_match, note=note, values=values)
+        return self.repo.get(dossier_id), fired
 
     def status(self, code: str) -> Any:
         """Status and dates by the code on the receipt."""

@@ -6,6 +6,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.http import BASE_HEADERS
 from tiles.service import Tile, memory_hit
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -23,7 +24,7 @@ def tile_answer(tile: Tile, current: bool, if_none_match: str,
     gzip = "gzip" in accept_encoding and len(tile.data) > 512
     etag = tile.etag[:-1] + '-gz"' if gzip else tile.etag
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE if current else REVALIDATE,
-               "Vary": "Accept-Encoding", "Access-Control-Allow-Origin": "*"}
+               "Vary": "Accept-Encoding", "Access-Control-Allow-Origin": "*", **BASE_HEADERS}
     if etag in if_none_match:
         return 304, headers, b""
     headers["Content-Type"] = MVT

@@ -12,7 +12,6 @@ from typing import Annotated
 import rasterio
 from fastapi import Depends, FastAPI, Path, Request
 from rio_tiler.io import Reader
-from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from titiler.core.factory import TilerFactory
 
 from accounts.auth import authorize
@@ -86,4 +85,3 @@ def install_raster_tiles(app: FastAPI) -> None:
     )
     app.include_router(cog.router, prefix="/raster/{layer_id}", tags=["raster"],
                        dependencies=[Depends(authorize("public.read"))])
-    add_exception_handlers(app, DEFAULT_STATUS_CODES)

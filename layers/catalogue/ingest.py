@@ -34,6 +34,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from core.errors import DomainError
+from core.workflow import Actor, create, fire
 from etl import archive, encoding
 from etl.check import (
     COPY_COLUMNS,
@@ -54,6 +55,7 @@ from etl.readers.base import FeatureBatch, ReaderError
 from etl.readers.detect import Dataset, find_dataset, sniff
 from etl.readers.vector import NeedsAnswer, Question, VectorSource
 from layers.catalogue.publish import publish
+from layers.catalogue.workflow import VERSION
 from layers.planning_set import OLD_WARD_END
 
 REPORT_ISSUES = 1000
@@ -104,7 +106,7 @@ def _publish(conn: DictConnection, layer_id: str, number: int, actor_id: int | N
     """Publish the version the job made, as asked at upload; a refusal leaves it validated
     (the job still made it) and is said in the job's message."""
     try:
-        publish(conn, layer_id, number, actor_id)
+        publish(conn, layer_id, number, Actor(actor_id))
     except DomainError as exc:
         conn.rollback()
         return f"; not published: {exc.message}"
@@ -299,10 +301,8 @@ class Ingest:
             conn.rollback()
             raise ReaderError(str(exc)) from exc
         report = {"raster": {**size, "bounds": [west, south, east, north], "file": path.name}}
-        conn.execute("UPDATE catalogue_version SET status = 'validated', raster_id = %s, "
-                     "report = %s WHERE id = %s", (raster_id, Jsonb(report), version["id"]))
-        conn.execute("INSERT INTO catalogue_event (version_id, action, from_status, to_status) "
-                     "VALUES (%s, 'validate', 'draft', 'validated')", (version["id"],))
+        fire(conn, VERSION, version["id"], "validate", Actor(job["created_by"]),
+             values={"raster_id": raster_id, "report": report})
         conn.commit()
         message = f"version {version['number']}: a {size['width']}×{size['height']} COG"
         if job["publish"]:
@@ -399,24 +399,16 @@ class Ingest:
                          (draft["id"], job["id"]))
             conn.commit()
             return dict(draft)
-        row = conn.execute(
-            """
-            INSERT INTO catalogue_version (layer_id, number, status, source_name, source_sha256,
-                srid, encoding, created_by, answers)
-            SELECT %(l)s::varchar, coalesce(max(number), 0) + 1, 'draft', %(n)s, %(h)s, %(s)s,
-                   %(e)s, %(a)s, %(ans)s
-            FROM catalogue_version WHERE layer_id = %(l)s::varchar
-            RETURNING id, number
-            """,
-            {"l": layer.id, "n": job["source_name"], "h": job["source_sha256"], "s": srid,
-             "e": chosen, "a": job["created_by"], "ans": Jsonb(answers)},
-        ).fetchone()
-        assert row is not None
-        conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, to_status) "
-                     "VALUES (%s, %s, 'upload', 'draft')", (row["id"], job["created_by"]))
-        conn.execute("UPDATE etl_job SET version_id = %s WHERE id = %s", (row["id"], job["id"]))
+        found = conn.execute("SELECT coalesce(max(number), 0) + 1 AS n FROM catalogue_version "
+                             "WHERE layer_id = %s", (layer.id,)).fetchone()
+        assert found is not None
+        made = create(conn, VERSION, "upload", Actor(job["created_by"]), {
+            "layer_id": layer.id, "number": int(found["n"]), "source_name": job["source_name"],
+            "source_sha256": job["source_sha256"], "srid": srid, "encoding": chosen,
+            "created_by": job["created_by"], "answers": answers})
+        conn.execute("UPDATE etl_job SET version_id = %s WHERE id = %s", (made.row_id, job["id"]))
         conn.commit()
-        return dict(row)
+        return {"id": made.row_id, "number": int(found["n"])}
 
     def _stage(self, conn: DictConnection, layer: Layer, version: dict[str, Any],
                plan: SliceJob, whole: FeatureBatch | None, total: int | None,
@@ -498,16 +490,13 @@ class Ingest:
         }
         progress("comparing", done, total, force=True)
         changes, area_sql = compare(conn, layer, table)
-        status = "rejected" if rejected else "validated"
         conn.execute(
-            f"UPDATE catalogue_version SET status = %s, feature_count = %s, data_table = %s, "
-            f"report = %s, changes = %s, changed_area = {area_sql} WHERE id = %s",
-            (status, done - rejected, _table(layer.id, version["number"]), Jsonb(report),
+            f"UPDATE catalogue_version SET feature_count = %s, data_table = %s, report = %s, "
+            f"changes = %s, changed_area = {area_sql} WHERE id = %s",
+            (done - rejected, _table(layer.id, version["number"]), Jsonb(report),
              Jsonb(changes), version["id"]))
-        conn.execute("INSERT INTO catalogue_event (version_id, action, from_status, to_status, "
-                     "detail) VALUES (%s, %s, 'draft', %s, %s)",
-                     (version["id"], "reject" if rejected else "validate", status,
-                      Jsonb({"rejected": rejected})))
+        fire(conn, VERSION, version["id"], "reject" if rejected else "validate",
+             Actor(version.get("created_by")), detail={"rejected": rejected})
         conn.commit()
         summary = (f"version {version['number']}: {done} features, {report['repaired']} "
                    f"repaired, {rejected} rejected; {changes.get('added', 0)} added, "

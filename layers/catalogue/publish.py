@@ -10,9 +10,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
-from psycopg.types.json import Jsonb
 
 from core.errors import ConflictError, NotFoundError
+from core.workflow import Actor, fire, preflight
+from layers.catalogue.workflow import VERSION, VersionStatus
 from layers.text import normalize_search
 from tiles import changes as tile_changes
 
@@ -72,28 +73,23 @@ class _Tuples:
         return self.raw.cursor(row_factory=tuple_row).execute(query, params)
 
 
-def publish(raw: psycopg.Connection[Any], layer_id: str, number: int,
-            actor_id: int | None) -> dict[str, Any]:
-    """Publish version `number` of the layer; the caller commits."""
+def publish(raw: psycopg.Connection[Any], layer_id: str, number: int, actor: Actor,
+            if_match: str | None = None) -> dict[str, Any]:
+    """Publish version `number` of the layer (a superseded one: roll back to it); the caller
+    commits. The engine checks the move before the work and makes it after."""
     conn = _Tuples(raw)
     layer = conn.execute("SELECT kind, live_table FROM catalogue_layer WHERE id = %s FOR UPDATE",
                          (layer_id,)).fetchone()
     if layer is None:
         raise NotFoundError(f"no layer {layer_id!r}", "layer_id")
     kind, live_table = layer
-    row = conn.execute("SELECT id, status, data_table, raster_id FROM catalogue_version "
-                       "WHERE layer_id = %s AND number = %s FOR UPDATE",
-                       (layer_id, number)).fetchone()
+    row = conn.execute("SELECT id, status, data_table FROM catalogue_version "
+                       "WHERE layer_id = %s AND number = %s", (layer_id, number)).fetchone()
     if row is None:
         raise NotFoundError(f"no version {number} of {layer_id}", "number")
-    version_id, status, data_table, raster_id = row
-    move = conn.execute("SELECT to_status FROM catalogue_transition WHERE from_status = %s "
-                        "AND action = 'publish'", (status,)).fetchone()
-    if move is None:
-        raise ConflictError(f"a {status} version cannot be published", "status")
-    if data_table is None and raster_id is None:
-        raise ConflictError("this version has no data of its own to publish (it was loaded "
-                            "with a whole planning set)", "number")
+    version_id, status, data_table = row
+    action = "rollback" if status == VersionStatus.SUPERSEDED else "publish"
+    preflight(raw, VERSION, version_id, action, actor, if_match=if_match)
     changed: dict[str, int] = {}
     if live_table is not None:
         script = PUBLISHERS.get(kind)
@@ -112,19 +108,20 @@ def publish(raw: psycopg.Connection[Any], layer_id: str, number: int,
         for name in REBUILD:
             raw.execute(_script(name))
         changed = tile_changes.apply(raw)
-    previous = conn.execute("UPDATE catalogue_version SET status = 'superseded' WHERE "
-                            "layer_id = %s AND status = 'published' RETURNING id",
-                            (layer_id,)).fetchone()
-    if previous:
-        conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
-                     "to_status) VALUES (%s, %s, 'supersede', 'published', 'superseded')",
-                     (previous[0], actor_id))
-    conn.execute("UPDATE catalogue_version SET status = 'published', published_at = now() "
-                 "WHERE id = %s", (version_id,))
-    action = "rollback" if status == "superseded" else "publish"
-    conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
-                 "to_status, detail) VALUES (%s, %s, %s, %s, 'published', %s)",
-                 (version_id, actor_id, action, status,
-                  Jsonb({"tiles_changed": changed})))
-    return {"layer": layer_id, "number": number, "status": "published", "action": action,
-            "tile_features_changed": changed}
+    supersede_published(raw, layer_id, actor.person_id)
+    now = conn.execute("SELECT now()").fetchone()
+    fired = fire(raw, VERSION, version_id, action, actor, if_match=if_match,
+                 detail={"tiles_changed": changed}, values={"published_at": now[0] if now
+                                                            else None})
+    return {"layer": layer_id, "number": number, "status": fired.target, "action": action,
+            "tile_features_changed": changed, "etag": fired.etag}
+
+
+def supersede_published(raw: psycopg.Connection[Any], layer_id: str,
+                        actor_id: int | None) -> None:
+    """The layer's published version, if any, steps aside (the platform's move)."""
+    found = _Tuples(raw).execute(
+        "SELECT id FROM catalogue_version WHERE layer_id = %s AND status = 'published'",
+        (layer_id,)).fetchone()
+    if found:
+        fire(raw, VERSION, int(found[0]), "supersede", Actor(actor_id))

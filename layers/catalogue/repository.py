@@ -7,7 +7,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
+
+from core.workflow import Actor, create
+from layers.catalogue.publish import supersede_published
+from layers.catalogue.workflow import VERSION
 
 # Planning layers whose published data can be re-published later keep a copy in the version's
 # own table when a whole planning set is loaded: (fid, src_id, props, geom) from the live table.
@@ -56,29 +59,16 @@ def record_published(conn: psycopg.Connection[Any], layer_id: str, source_name: 
     published before becomes superseded. Returns the version number."""
     # One publisher of a layer at a time.
     conn.execute("SELECT 1 FROM catalogue_layer WHERE id = %s FOR UPDATE", (layer_id,))
-    previous = conn.execute(
-        "UPDATE catalogue_version SET status = 'superseded' WHERE layer_id = %s "
-        "AND status = 'published' RETURNING id", (layer_id,)).fetchone()
-    if previous:
-        conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
-                     "to_status) VALUES (%s, %s, 'supersede', 'published', 'superseded')",
-                     (previous[0], actor_id))
-    row = conn.execute(
-        """
-        INSERT INTO catalogue_version (layer_id, number, status, source_name, srid,
-            feature_count, data_table, created_by, published_at)
-        SELECT %(l)s::varchar, coalesce(max(number), 0) + 1, 'published', %(s)s, %(r)s,
-               %(n)s, %(t)s, %(a)s, now()
-        FROM catalogue_version WHERE layer_id = %(l)s::varchar
-        RETURNING id, number
-        """,
-        {"l": layer_id, "s": source_name, "r": srid, "n": feature_count, "t": data_table,
-         "a": actor_id},
-    ).fetchone()
-    assert row is not None
-    conn.execute("INSERT INTO catalogue_event (version_id, actor_id, action, from_status, "
-                 "to_status, detail) VALUES (%s, %s, 'publish', NULL, 'published', %s)",
-                 (row[0], actor_id, Jsonb({"via": "planning set load"})))
+    found = conn.execute("SELECT coalesce(max(number), 0) + 1, now() FROM catalogue_version "
+                         "WHERE layer_id = %s", (layer_id,)).fetchone()
+    assert found is not None
+    number, now = int(found[0]), found[1]
+    supersede_published(conn, layer_id, actor_id)
+    made = create(conn, VERSION, "load", Actor(actor_id), {
+        "layer_id": layer_id, "number": number, "source_name": source_name, "srid": srid,
+        "feature_count": feature_count, "data_table": data_table, "created_by": actor_id,
+        "published_at": now}, detail={"via": "planning set load"})
+    row = (made.row_id, number)
     if layer_id in SNAPSHOTS:
         own = f"{layer_id}_v{int(row[1])}"
         table = sql.Identifier("layer_data", own)

@@ -17,9 +17,10 @@ from fastapi import (
 )
 
 from accounts.auth import authorize
-from accounts.policy import Principal
-from core.deps import ConnectionDep
+from accounts.policy import Principal, workflow_actor
+from core.deps import ConnectionDep, IfMatch
 from core.errors import InvalidInputError
+from core.workflow import driver
 from layers.catalogue.publish import publish
 from layers.catalogue.schemas import Answer, JobPublic, LayerCreate, LayerPublic, VersionPublic
 from layers.catalogue.service import CatalogueService
@@ -106,9 +107,12 @@ def versions(layer_id: LayerId, _: Planner, service: Service) -> list[Any]:
 
 @router.get("/layers/{layer_id}/versions/{number}", response_model=VersionPublic,
             summary="One version: validation report and changes")
-def version(layer_id: LayerId, number: Number, _: Planner, service: Service) -> VersionPublic:
+def version(layer_id: LayerId, number: Number, _: Planner, service: Service,
+            response: Response) -> VersionPublic:
     """The report lists each problem feature with what was done about it."""
-    return VersionPublic.model_validate(service.version(layer_id, number), from_attributes=True)
+    found = VersionPublic.model_validate(service.version(layer_id, number), from_attributes=True)
+    response.headers["ETag"] = found.etag
+    return found
 
 
 @router.get("/layers/{layer_id}/versions/{number}/issues.geojson",
@@ -140,8 +144,10 @@ def changes_tile(layer_id: LayerId, number: Number, z: Annotated[int, Path(ge=0,
 
 @router.post("/layers/{layer_id}/versions/{number}/publish",
              summary="Publish this version (an earlier one: roll back)")
-def publish_version(layer_id: LayerId, number: Number, planner: Planner,
-                    conn: ConnectionDep) -> dict[str, Any]:
-    """In one transaction; only the tiles over what changed are dropped."""
-    driver = conn.connection.driver_connection
-    return publish(driver, layer_id, number, planner.person_id)  # type: ignore[arg-type]
+def publish_version(layer_id: LayerId, number: Number, planner: Planner, conn: ConnectionDep,
+                    response: Response, if_match: IfMatch = None) -> dict[str, Any]:
+    """In one transaction; only the tiles over what changed are dropped. If-Match names the
+    version read (its ETag): a planner never publishes what someone else changed since."""
+    done = publish(driver(conn), layer_id, number, workflow_actor(planner), if_match)
+    response.headers["ETag"] = done["etag"]
+    return done

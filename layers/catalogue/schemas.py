@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from layers.catalogue.workflow import VERSION, VersionStatus
 
 STRICT = ConfigDict(extra="forbid")
 
@@ -53,8 +55,10 @@ class LayerPublic(BaseModel):
 class VersionPublic(BaseModel):
     """A version of a layer, with its validation report and its changes."""
 
+    id: int = Field(exclude=True)
+    version: int = Field(exclude=True)
     number: int
-    status: str
+    status: VersionStatus
     source_name: str | None
     srid: int | None
     encoding: str | None
@@ -63,6 +67,12 @@ class VersionPublic(BaseModel):
     changes: dict[str, Any]
     created_at: datetime
     published_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def etag(self) -> str:
+        """The ETag to send back as If-Match when publishing this version."""
+        return VERSION.etag(self.id, self.version)
 
 
 class JobPublic(BaseModel):

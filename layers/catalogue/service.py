@@ -12,16 +12,10 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Connection
 
-from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, TooLargeError
 
 CHUNK = 1024 * 1024
 ACCEPTED = (".zip", ".gpkg", ".geojson", ".json", ".dxf", ".kml", ".kmz", ".tif", ".tiff")
-
-
-class TooLargeError(DomainError):
-    """The upload is bigger than allowed."""
-
-    status_code = 413
 
 
 def safe_filename(name: str) -> str:
@@ -130,15 +124,15 @@ class CatalogueService:
         """Every version of the layer, newest first."""
         self.layer(layer_id)
         return list(self.conn.exec_driver_sql(
-            "SELECT number, status, source_name, srid, encoding, feature_count, report, "
-            "changes, created_at, published_at FROM catalogue_version "
+            "SELECT id, version, number, status, source_name, srid, encoding, feature_count, "
+            "report, changes, created_at, published_at FROM catalogue_version "
             "WHERE layer_id = %(l)s ORDER BY number DESC", {"l": layer_id}).all())
 
     def version(self, layer_id: str, number: int) -> Any:
         """One version, or 404."""
         row = self._one(
-            "SELECT number, status, source_name, srid, encoding, feature_count, report, "
-            "changes, created_at, published_at, data_table FROM catalogue_version "
+            "SELECT id, version, number, status, source_name, srid, encoding, feature_count, "
+            "report, changes, created_at, published_at, data_table FROM catalogue_version "
             "WHERE layer_id = %(l)s AND number = %(n)s", {"l": layer_id, "n": number})
         if row is None:
             raise NotFoundError(f"no version {number} of {layer_id}", "number")

@@ -24,7 +24,6 @@ PAGING = ("limit", "offset", "bbox", "f")
 class ParameterError(DomainError):
     """A query parameter the API cannot use (OGC API answers these with 400)."""
 
-    status_code = 400
 
 
 def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:

@@ -5,9 +5,9 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
   const view = panel.querySelector(".planner-view");
   let layers = [];
 
-  async function api(method, path, body) {
+  async function api(method, path, body, extra = {}) {
     const res = await fetch(path, { method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), ...extra },
       body: body === undefined ? undefined : JSON.stringify(body) });
     const data = await res.json().catch(() => null);
     return { ok: res.ok, status: res.status, data };
@@ -219,15 +219,17 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
     if (v.status === "validated" || v.status === "superseded") {
       const publish = el("button", t(v.status === "validated" ? "planner.publish" : "planner.rollback"));
       publish.type = "button";
-      publish.addEventListener("click", () => doPublish(layerId, number));
+      publish.addEventListener("click", () => doPublish(layerId, number, v.etag));
       box.append(publish);
     }
     box.append(await versionList(layerId), backButton());
     show(box);
   }
 
-  async function doPublish(layerId, number) {
-    const res = await api("POST", `/api/layers/${layerId}/versions/${number}/publish`);
+  async function doPublish(layerId, number, etag) {
+    // If-Match: what is published is the version as the planner read it.
+    const res = await api("POST", `/api/layers/${layerId}/versions/${number}/publish`,
+      undefined, { "If-Match": etag });
     if (!res.ok) {
       status.textContent = res.data?.detail ?? t("account.failed");
       return;

@@ -235,7 +235,8 @@ def test_a_dossier_from_draft_to_withdrawn(client: TestClient, conn: Connection,
     events = conn.exec_driver_sql(
         "SELECT action, from_status, to_status FROM dossier_event WHERE dossier_id = %(i)s "
         "ORDER BY id", {"i": draft["id"]}).all()
-    assert [tuple(e) for e in events] == [("submit", "draft", "awaiting_receipt"),
+    assert [tuple(e) for e in events] == [("create", None, "draft"),
+                                          ("submit", "draft", "awaiting_receipt"),
                                           ("withdraw", "awaiting_receipt", "withdrawn")]
     with pytest.raises(Exception, match="append-only"):
         conn.exec_driver_sql("UPDATE dossier_event SET action = 'x'")

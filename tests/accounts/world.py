@@ -15,6 +15,8 @@ from accounts.policy import Principal
 from accounts.repository import grants
 from accounts.service import AccountService, GrantSpec
 from core.notify import OutboxNotifier
+from core.workflow import SYSTEM, create, fire
+from permits.workflow import DOSSIER
 
 PASSWORD = "mật-khẩu-dài-đủ"
 URBAN, ECONOMY = "urban-management", "economy"
@@ -136,18 +138,16 @@ def build(conn: Connection) -> World:
                      "id_number": f"0790{zlib.crc32(key.encode()) % 10**8:08d}",
                      "phone": actors[owner].phone, "address": None}
         personal += [applicant["full_name"], applicant["id_number"]]
-        dossier_id = int(conn.exec_driver_sql(
-            "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, parcel_key, "
-            "applicant) SELECT %(o)s, p.id, p.department, %(w)s, %(k)s, %(a)s::jsonb "
-            "FROM procedure p WHERE p.id = %(p)s RETURNING id",
-            {"o": actors[owner].person_id, "p": procedure, "w": ward, "k": parcels[ward],
-             "a": _json(applicant)}).scalar_one())
+        department_of = conn.exec_driver_sql(
+            "SELECT department FROM procedure WHERE id = %(p)s", {"p": procedure}).scalar_one()
+        dossier_id = create(conn, DOSSIER, "create", SYSTEM, {
+            "owner_id": actors[owner].person_id, "procedure_id": procedure,
+            "department": department_of, "ward_code": ward, "parcel_key": parcels[ward],
+            "applicant": applicant, "answers": {}}).row_id
         code = None
         if submit:
             code = f"000.00.01.H29-260101-{len(dossiers) + 1:04d}"
-            conn.exec_driver_sql("UPDATE dossier SET status = 'awaiting_receipt', code = %(c)s, "
-                                 "submitted_at = now() WHERE id = %(i)s",
-                                 {"c": code, "i": dossier_id})
+            fire(conn, DOSSIER, dossier_id, "submit", SYSTEM, values={"code": code})
         department = URBAN if procedure == PERMIT else ECONOMY
         dossiers[key] = Dossier(key, dossier_id, owner, department, ward,
                                 "awaiting_receipt" if submit else "draft", code)

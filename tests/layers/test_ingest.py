@@ -51,6 +51,13 @@ def planner(engine: Engine, settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
+def _publish(planner: TestClient, layer: str, number: int) -> Any:
+    """Publish a version as the planners' page does: If-Match with the ETag it read."""
+    read = planner.get(f"/api/layers/{layer}/versions/{number}")
+    return planner.post(f"/api/layers/{layer}/versions/{number}/publish",
+                        headers={"If-Match": read.headers["etag"]})
+
+
 def _wait(client: TestClient, job_id: int, until: tuple[str, ...] = (
         "succeeded", "failed", "needs_input")) -> dict[str, Any]:
     deadline = time.monotonic() + 120
@@ -99,7 +106,7 @@ def test_a_free_layer_from_upload_to_publish_and_rollback(planner: TestClient) -
     assert v1["changes"] == {"added": 3, "removed": 0, "changed": 0, "unchanged": 0}
     issues = planner.get(f"/api/layers/{layer}/versions/1/issues.geojson").json()
     assert [f["properties"]["feature"] for f in issues["features"]] == ["C"]
-    assert planner.post(f"/api/layers/{layer}/versions/1/publish").json()["action"] == "publish"
+    assert _publish(planner, layer, 1).json()["action"] == "publish"
     ogc = planner.get(f"/ogc/collections/{layer}/items").json()
     assert {f["properties"]["ma"] for f in ogc["features"]} == {"A", "B", "C"}
     # Version 2: B moved, C gone, D new.
@@ -120,10 +127,10 @@ def test_a_free_layer_from_upload_to_publish_and_rollback(planner: TestClient) -
     assert tile.status_code == 200
     decoded = mapbox_vector_tile.decode(tile.content)
     assert decoded["changes"]["features"][0]["properties"]["added"] == 1
-    planner.post(f"/api/layers/{layer}/versions/2/publish")
+    _publish(planner, layer, 2)
     assert {f["properties"]["ma"] for f in planner.get(
         f"/ogc/collections/{layer}/items").json()["features"]} == {"A", "B", "D"}
-    back = planner.post(f"/api/layers/{layer}/versions/1/publish").json()
+    back = _publish(planner, layer, 1).json()
     assert back["action"] == "rollback"
     statuses = {v["number"]: v["status"] for v in planner.get(
         f"/api/layers/{layer}/versions").json()}
@@ -234,11 +241,11 @@ def test_land_use_publish_changes_cards_and_tiles_then_rolls_back(
     version = planner.get(f"/api/layers/land_use/versions/{job['version']}").json()
     assert version["changes"]["added"] == 1, version["changes"]
     assert version["changes"]["removed"] == 1
-    res = planner.post(f"/api/layers/land_use/versions/{job['version']}/publish")
+    res = _publish(planner, 'land_use', job['version'])
     assert res.json()["tile_features_changed"]["land_use"] >= 2
     card = planner.get(f"/api/parcels/{target.parcel_key}").json()
     assert [u["code"] for u in card["land_use"]] == ["TMD"]
-    back = planner.post(f"/api/layers/land_use/versions/{before}/publish")
+    back = _publish(planner, 'land_use', before)
     assert back.json()["action"] == "rollback"
     card = planner.get(f"/api/parcels/{target.parcel_key}").json()
     assert [u["code"] for u in card["land_use"]] == ["ODT"]
@@ -342,11 +349,11 @@ def test_zoning_blocks_checked_by_schema_published_and_rolled_back(
     assert version["status"] == "validated"
     assert version["changes"] == {"added": 0, "removed": 0, "changed": 1,
                                   "unchanged": version["changes"]["unchanged"]}
-    planner.post(f"/api/layers/zoning_blocks/versions/{job['version']}/publish")
+    _publish(planner, 'zoning_blocks', job['version'])
     card = planner.get(f"/api/parcels/{target.parcel_key}").json()
     block = next(z for z in card["zoning"] if z["block_code"] == target.block_code)
     assert (block["floors_max"], block["coverage_max_pct"]) == (target.floors_max + 10, 45.5)
-    assert planner.post(f"/api/layers/zoning_blocks/versions/{before}/publish").json()[
+    assert _publish(planner, 'zoning_blocks', before).json()[
         "action"] == "rollback"
     card = planner.get(f"/api/parcels/{target.parcel_key}").json()
     block = next(z for z in card["zoning"] if z["block_code"] == target.block_code)
@@ -382,7 +389,7 @@ def test_dxf_kml_and_a_geopackage_with_two_layers(planner: TestClient, tmp_path:
     planner.post(f"/api/jobs/{job['id']}/answer", json={"crs": "EPSG:9210"})
     done = _wait(planner, job["id"], ("succeeded", "failed"))
     assert done["status"] == "succeeded", done
-    planner.post(f"/api/layers/{layer}/versions/{done['version']}/publish")
+    _publish(planner, layer, done['version'])
     feature = planner.get(f"/ogc/collections/{layer}/items").json()["features"][0]
     assert feature["geometry"]["type"] == "Polygon"
     assert feature["properties"] == {"dxf_layer": "O_PHO", "label": "Ô A1"}
@@ -496,7 +503,7 @@ def test_parcels_published_by_their_ids_and_rolled_back(
     assert version["status"] == "validated", version["report"]
     assert version["changes"] == {"added": 1, "removed": 0, "changed": 1,
                                   "unchanged": version["changes"]["unchanged"]}
-    planner.post(f"/api/layers/parcels/versions/{job['version']}/publish")
+    _publish(planner, 'parcels', job['version'])
     card = planner.get(f"/api/parcels/{target.parcel_key}").json()
     assert card["parcel"]["address"] == address
     assert card["parcel"]["id"] == target.id  # the tiles and links name the same parcel
@@ -510,7 +517,7 @@ def test_parcels_published_by_their_ids_and_rolled_back(
         assert kept.address_search == "25 duong so 9, khu pho 3"
         assert conn.exec_driver_sql("SELECT count(*) FROM parcel_zoning WHERE parcel_id = "
                                     "%(i)s", {"i": target.id}).scalar_one() > 0
-    assert planner.post(f"/api/layers/parcels/versions/{before}/publish").json()[
+    assert _publish(planner, 'parcels', before).json()[
         "action"] == "rollback"
     assert planner.get(f"/api/parcels/{target.parcel_key}").json()["parcel"]["address"] == \
         target.address
@@ -563,8 +570,8 @@ def test_roads_and_water_published_from_uploads_and_rolled_back(
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM water_body WHERE name = "
                                     "'Rạch Ông Lớn (đoạn nắn)'").scalar_one() == 1
-    planner.post(f"/api/layers/roads/versions/{roads_before}/publish")
-    planner.post(f"/api/layers/water/versions/{water_before}/publish")
+    _publish(planner, 'roads', roads_before)
+    _publish(planner, 'water', water_before)
     with engine.connect() as conn:
         assert conn.exec_driver_sql(
             "SELECT right_of_way_m FROM road WHERE name = %(n)s ORDER BY id LIMIT 1",
@@ -607,7 +614,7 @@ def test_plans_published_with_their_decisions_and_a_plan_in_use_kept(
         assert conn.exec_driver_sql(
             "SELECT decision_date FROM detailed_plan WHERE name = %(n)s",
             {"n": detailed.name + " (điều chỉnh)"}).scalar_one() == day
-    planner.post(f"/api/layers/detailed_plans/versions/{detailed_before}/publish")
+    _publish(planner, 'detailed_plans', detailed_before)
 
     def without_plan_in_use(data: dict[str, Any]) -> None:
         data["rows"][:] = [r for r in data["rows"] if r["ma_qh"] != in_use.plan_code]
@@ -618,7 +625,7 @@ def test_plans_published_with_their_decisions_and_a_plan_in_use_kept(
     assert job["message"].endswith(
         f"; not published: zoning blocks still belong to the plans {in_use.plan_code} that "
         "this version leaves out: publish zoning blocks without them first"), job
-    refusal = planner.post(f"/api/layers/zoning_plans/versions/{job['version']}/publish")
+    refusal = _publish(planner, 'zoning_plans', job['version'])
     assert refusal.status_code == 409
     assert in_use.plan_code in refusal.json()["detail"]
 
@@ -637,7 +644,7 @@ def test_plans_published_with_their_decisions_and_a_plan_in_use_kept(
     assert [(p.id, p.plan_code, p.blocks) for p in now] == [
         (p.id, p.plan_code, p.blocks) for p in plans]  # the same rows: blocks still name them
     assert "Đồ án đã điều chỉnh" in {p.name for p in now}
-    planner.post(f"/api/layers/zoning_plans/versions/{plans_before}/publish")
+    _publish(planner, 'zoning_plans', plans_before)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT name FROM zoning_plan ORDER BY id").scalars().all() \
             == [p.name for p in plans]
