@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
@@ -14,10 +15,11 @@ from accounts.routes import router as accounts_router
 from core.db import database_url, libpq_url, make_engine, make_read_pool
 from core.errors import install_error_handlers
 from core.health import router as health_router
+from core.jobs import TaskEnv, run_worker
 from core.limits import UploadSizeMiddleware
 from core.settings import Settings, get_settings
+from gisapi.queue import platform_queue
 from gisapi.web import router as web_router
-from layers.catalogue.jobs import JobRunner
 from layers.catalogue.routes import router as catalogue_router
 from layers.ogc.routes import router as ogc_router
 from layers.routes import router as parcels_router
@@ -88,15 +90,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             url, settings.pool_size, settings.pool_max_overflow
         )
         app.state.read_pool = await make_read_pool(url, settings.pool_size)
-        app.state.jobs = JobRunner(libpq_url(url), settings.upload_dir, settings.ingest_workers,
-                                   settings.var_dir / "rasters",
-                                   processes=settings.ingest_processes)
-        app.state.jobs.resume()
+        # Requests defer jobs on their own connection; the App connects only for a worker.
+        app.state.queue = queue = platform_queue(url, settings.worker_concurrency)
+        worker = None
+        if settings.embedded_worker:
+            await queue.open_async()
+            env = TaskEnv(libpq_url(url), app.state.engine, settings)
+            worker = asyncio.create_task(run_worker(
+                queue, env, concurrency=settings.worker_concurrency, name="embedded",
+                install_signal_handlers=False))
         await _walk_every_route(app)
         try:
             yield
         finally:
-            app.state.jobs.close()
+            if worker is not None:
+                worker.cancel()  # stops taking jobs, waits for those running
+                with suppress(asyncio.CancelledError):
+                    await worker
+                await queue.close_async()
             await app.state.read_pool.close()
             if own:
                 app.state.engine.dispose()
