@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
@@ -29,6 +30,7 @@ from tiles.raster import install_raster_tiles
 from tiles.routes import assets as assets_router
 from tiles.routes import router as tiles_router
 
+log = logging.getLogger(__name__)
 DESCRIPTION = """
 civicmap: thông tin quy hoạch và dịch vụ công của Quận 7 trên bản đồ.
 Planning information and public services of District 7, Ho Chi Minh City, map first.
@@ -75,6 +77,12 @@ async def _walk_every_route(app: ASGIApp) -> None:
     await app(scope, receive, send)
 
 
+def _said_if_failed(worker: asyncio.Task[None]) -> None:
+    """A worker that stopped on its own (its database gone) says why; requests go on."""
+    if not worker.cancelled() and worker.exception() is not None:
+        log.error("the embedded queue worker stopped", exc_info=worker.exception())
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app; the engine is made in the lifespan unless one is given (tests)."""
     settings = settings or get_settings()
@@ -99,14 +107,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             worker = asyncio.create_task(run_worker(
                 queue, env, concurrency=settings.worker_concurrency, name="embedded",
                 install_signal_handlers=False))
+            worker.add_done_callback(_said_if_failed)
         await _walk_every_route(app)
         try:
             yield
         finally:
             if worker is not None:
                 worker.cancel()  # stops taking jobs, waits for those running
-                with suppress(asyncio.CancelledError):
-                    await worker
+                await asyncio.gather(worker, return_exceptions=True)
                 await queue.close_async()
             await app.state.read_pool.close()
             if own:

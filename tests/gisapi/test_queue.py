@@ -9,9 +9,11 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -176,3 +178,66 @@ def test_a_periodic_task_runs_once_a_period_with_three_workers(
     assert all(count == 1 for _, count in runs), runs
     # No second missing in between: each period ran, once.
     assert [ts for ts, _ in runs] == list(range(runs[0][0], runs[0][0] + len(runs)))
+
+
+def test_serve_runs_one_worker_whatever_its_processes_and_stops_it(
+    dsn: str, tmp_path: Path
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with psycopg.connect(dsn) as conn:
+        before = (conn.execute("SELECT max(id) FROM procrastinate_workers").fetchone()
+                  or (None,))[0] or 0
+    env = dict(os.environ, CIVICMAP_DATABASE_URL=dsn, CIVICMAP_VAR_DIR=str(tmp_path / "var"),
+               CIVICMAP_TILE_CACHE_SIZE="0")
+    server = subprocess.Popen([sys.executable, "-m", "gisapi.cli", "serve", "--port",
+                               str(port), "--workers", "2"], cwd=PROJECT_ROOT, env=env,
+                              stdout=subprocess.DEVNULL)
+
+    def registered() -> int:
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT count(*) FROM procrastinate_workers WHERE id > %s",
+                               (before,)).fetchone()
+        return row[0] if row else 0
+
+    try:
+        _until(lambda: registered() >= 1, 60, "a worker beside the server")
+        def answers() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health",
+                                            timeout=5) as res:
+                    return bool(res.status == 200)
+            except OSError:
+                return False
+
+        _until(answers, 60, "the server answering")
+        time.sleep(3)
+        assert registered() == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert registered() == 0  # the worker stopped (and signed off) with the server
+
+
+def test_outbox_delivery_runs_on_the_queue(
+    dsn: str, workers: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    recipient = "09" + "".join(secrets.choice("0123456789") for _ in range(8))
+    queue = platform_queue(dsn, 1)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("INSERT INTO outbox_message (channel, recipient, body) VALUES "
+                           "('sms', %s, 'Mã xác thực: 123456') RETURNING id",
+                           (recipient,)).fetchone()
+        assert row is not None
+        # What the minute's periodic job does, asked for now.
+        queue.configure_task("outbox:deliver", connection=conn).defer(timestamp=0)
+    workers()
+
+    def sent() -> bool:
+        with psycopg.connect(dsn) as conn:
+            found = conn.execute("SELECT sent_at IS NOT NULL FROM outbox_message WHERE id = %s",
+                                 (row[0],)).fetchone()
+        return found == (True,)
+
+    _until(sent, 60, "the message delivered by a worker")
