@@ -146,10 +146,10 @@ def outbox_show(
 
 @outbox_app.command("deliver")
 def outbox_deliver() -> None:
-    """Deliver pending messages through the sender adapters (here: the development sink)."""
-    from core.notify import CHANNELS, DevelopmentSink, Sender, deliver
+    """Deliver pending messages now (workers do it every minute) through the sender adapters
+    (here: the development sink)."""
+    from core.notify import deliver, development_senders
 
-    senders: dict[str, Sender] = {c: DevelopmentSink(c) for c in CHANNELS}
     with database(current_settings()) as engine, engine.begin() as conn:
-        done = deliver(conn, senders)
+        done = deliver(conn, development_senders())
     typer.echo(f"{done.sent} sent, {done.failed} failed")

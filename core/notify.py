@@ -66,6 +66,11 @@ class DevelopmentSink:
         """Accept the message."""
 
 
+def development_senders() -> dict[str, Sender]:
+    """One development sink per channel: what delivery uses until gateways are configured."""
+    return {channel: DevelopmentSink(channel) for channel in CHANNELS}
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What one round of delivery did."""

@@ -4,8 +4,9 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,13 +29,26 @@ class Settings(BaseSettings):
     tile_cache_size: int = Field(default=100_000, ge=0, description="Tiles kept in the cache")
     upload_max_mb: int = Field(default=512, ge=1, le=100_000, description="Largest upload")
     uploads_dir: Path | None = Field(default=None, description="Default: var_dir/uploads")
-    ingest_workers: int = Field(default=2, ge=1, le=16)
+    # The job queue (procrastinate, core/jobs.py): jobs one worker runs at once; whether an app
+    # made by create_app runs a worker in its own process (`serve` runs one beside uvicorn's
+    # processes instead); how often a worker says it is alive, and after how long without a
+    # word its jobs are given to another worker.
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    embedded_worker: bool = True
+    job_heartbeat_s: float = Field(default=10.0, gt=0, le=3600)
+    job_stalled_s: float = Field(default=30.0, gt=0, le=86_400)
     # Worker processes checking the slices of one big file (1: checked in the job's thread).
     ingest_processes: int = Field(default=min(2, os.cpu_count() or 1), ge=1, le=32)
     # Keys the hashes of one-time codes; without it a key file is made once under var_dir.
     secret_key: SecretStr | None = Field(default=None, min_length=32)
     agency_code: str = Field(default="000.00.01.H29", pattern=r"^[0-9A-Z.]{3,24}$",
                              description="Prefix of dossier codes (mã đơn vị)")
+
+    @model_validator(mode="after")
+    def _stalled_after_heartbeats(self) -> Self:
+        if self.job_stalled_s <= self.job_heartbeat_s:
+            raise ValueError("CIVICMAP_JOB_STALLED_S must be longer than JOB_HEARTBEAT_S")
+        return self
 
     @field_validator("database_url")
     @classmethod

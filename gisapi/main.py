@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,12 +17,13 @@ from core.db import database_url, libpq_url, make_engine, make_read_pool
 from core.errors import install_error_handlers
 from core.health import router as health_router
 from core.http import HttpMannersMiddleware, content_security_policy
+from core.jobs import TaskEnv, run_worker
 from core.limits import UploadSizeMiddleware
 from core.settings import Settings, get_settings
 from gisapi.docs import router as docs_router
+from gisapi.queue import platform_queue
 from gisapi.web import page_script_hashes
 from gisapi.web import router as web_router
-from layers.catalogue.jobs import JobRunner
 from layers.catalogue.routes import router as catalogue_router
 from layers.ogc.routes import router as ogc_router
 from layers.routes import router as parcels_router
@@ -30,6 +33,7 @@ from tiles.raster import install_raster_tiles
 from tiles.routes import assets as assets_router
 from tiles.routes import router as tiles_router
 
+log = logging.getLogger(__name__)
 DESCRIPTION = """
 civicmap: thông tin quy hoạch và dịch vụ công của Quận 7 trên bản đồ.
 Planning information and public services of District 7, Ho Chi Minh City, map first.
@@ -80,6 +84,12 @@ async def _walk_every_route(app: ASGIApp) -> None:
     await app(scope, receive, send)
 
 
+def _said_if_failed(worker: asyncio.Task[None]) -> None:
+    """A worker that stopped on its own (its database gone) says why; requests go on."""
+    if not worker.cancelled() and worker.exception() is not None:
+        log.error("the embedded queue worker stopped", exc_info=worker.exception())
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app; the engine is made in the lifespan unless one is given (tests)."""
     settings = settings or get_settings()
@@ -95,15 +105,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             url, settings.pool_size, settings.pool_max_overflow
         )
         app.state.read_pool = await make_read_pool(url, settings.pool_size)
-        app.state.jobs = JobRunner(libpq_url(url), settings.upload_dir, settings.ingest_workers,
-                                   settings.var_dir / "rasters",
-                                   processes=settings.ingest_processes)
-        app.state.jobs.resume()
+        # Requests defer jobs on their own connection; the App connects only for a worker.
+        app.state.queue = queue = platform_queue(url, settings.worker_concurrency)
+        worker = None
+        if settings.embedded_worker:
+            await queue.open_async()
+            env = TaskEnv(libpq_url(url), app.state.engine, settings)
+            worker = asyncio.create_task(run_worker(
+                queue, env, concurrency=settings.worker_concurrency, name="embedded",
+                install_signal_handlers=False))
+            worker.add_done_callback(_said_if_failed)
         await _walk_every_route(app)
         try:
             yield
         finally:
-            app.state.jobs.close()
+            if worker is not None:
+                worker.cancel()  # stops taking jobs, waits for those running
+                await asyncio.gather(worker, return_exceptions=True)
+                await queue.close_async()
             await app.state.read_pool.close()
             if own:
                 app.state.engine.dispose()

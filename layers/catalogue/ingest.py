@@ -142,13 +142,18 @@ class Ingest:
         self.rasters_dir = rasters_dir or work_dir.parent / "rasters"
         self.processes = processes  # worker processes for a big file (1: none)
 
-    def run(self, job_id: int) -> Outcome:
-        """Run the job to its end; never raises for bad input (the job records why)."""
+    def run(self, job_id: int, resume: bool = False) -> Outcome:
+        """Run the job to its end; never raises for bad input (the job records why).
+
+        `resume`: the queue gives the job again because the worker running it died, so a job
+        left `running` is taken too (it restarts cleanly: a version is written in one
+        transaction)."""
+        claimable = ("queued", "running") if resume else ("queued",)
         with psycopg.connect(self.dsn, autocommit=True) as side:
             claimed = side.execute(
                 "UPDATE etl_job SET status = 'running', stage = 'reading', question = NULL, "
-                "message = NULL, updated_at = now() WHERE id = %s AND status = 'queued' "
-                "RETURNING id", (job_id,)).fetchone()
+                "message = NULL, updated_at = now() WHERE id = %s AND status = ANY(%s) "
+                "RETURNING id", (job_id, list(claimable))).fetchone()
             if claimed is None:  # not visible yet, another worker has it, or not waiting
                 return Outcome("skipped", "not queued")
             progress = Progress(side, job_id)

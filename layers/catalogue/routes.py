@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
-    BackgroundTasks,
     Depends,
     File,
     Form,
@@ -15,6 +14,7 @@ from fastapi import (
     Response,
     UploadFile,
 )
+from sqlalchemy import Connection
 
 from accounts.auth import authorize
 from accounts.policy import Principal, workflow_actor
@@ -24,6 +24,7 @@ from core.workflow import driver
 from layers.catalogue.publish import publish
 from layers.catalogue.schemas import Answer, JobPublic, LayerCreate, LayerPublic, VersionPublic
 from layers.catalogue.service import CatalogueService
+from layers.catalogue.tasks import defer_ingest
 
 router = APIRouter(prefix="/api", tags=["layers"])
 Planner = Annotated[Principal, Depends(authorize("layer.write"))]
@@ -39,6 +40,12 @@ def _service(conn: ConnectionDep, request: Request) -> CatalogueService:
 
 
 Service = Annotated[CatalogueService, Depends(_service)]
+
+
+def _queue(request: Request, conn: Connection, job_id: int) -> None:
+    """Queue the job's run in the request's transaction (no run for a request rolled back)."""
+    driver = conn.connection.driver_connection
+    defer_ingest(request.app.state.queue, driver, job_id)  # type: ignore[arg-type]
 
 
 @router.get("/layers", response_model=list[LayerPublic], summary="The layer catalogue")
@@ -63,8 +70,8 @@ def upload(
     layer_id: LayerId,
     planner: Planner,
     service: Service,
+    conn: ConnectionDep,
     request: Request,
-    tasks: BackgroundTasks,
     file: Annotated[UploadFile, File(description="Zipped shapefile, GeoPackage, GeoJSON, DXF, "
                                                  "KML, KMZ, or a GeoTIFF for a scanned plan")],
     crs: Annotated[str | None, Form(pattern=r"^EPSG:\d{4,6}(:swapped)?$")] = None,
@@ -76,8 +83,7 @@ def upload(
     answers = {k: v for k, v in {"crs": crs, "encoding": encoding, "layer": layer}.items() if v}
     job_id = service.upload(layer_id, file.filename or "upload", file.file, answers,
                             publish_when_valid, planner.person_id)
-    # After the response, so after the commit: the job's row is there for the worker.
-    tasks.add_task(request.app.state.jobs.submit, job_id)
+    _queue(request, conn, job_id)
     return JobPublic.model_validate(service.job(job_id), from_attributes=True)
 
 
@@ -89,11 +95,11 @@ def job(job_id: JobId, _: Planner, service: Service) -> JobPublic:
 
 @router.post("/jobs/{job_id}/answer", status_code=202, response_model=JobPublic,
              summary="Answer the doctor's question; the job runs again")
-def answer(job_id: JobId, body: Answer, _: Planner, service: Service, request: Request,
-           tasks: BackgroundTasks) -> JobPublic:
+def answer(job_id: JobId, body: Answer, _: Planner, service: Service, conn: ConnectionDep,
+           request: Request) -> JobPublic:
     """The CRS, the encoding or the layer to use."""
     service.answer(job_id, body.model_dump(exclude_none=True))
-    tasks.add_task(request.app.state.jobs.submit, job_id)
+    _queue(request, conn, job_id)
     return JobPublic.model_validate(service.job(job_id), from_attributes=True)
 
 

@@ -3,7 +3,7 @@ detail on every event, the transition tables moved into Python (the status CHECK
 same enum), and a trigger that refuses a status written by anything but the engine.
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from layers.catalogue.workflow import VERSION
 from permits.workflow import DOSSIER
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -25,7 +25,6 @@ from etl.check import Checker, Layer
 from etl.crs import from_wgs84
 from etl.readers.base import FeatureBatch
 from layers.catalogue.ingest import Ingest
-from layers.catalogue.jobs import JobRunner
 
 FEATURES = 350
 SLICE = 100
@@ -194,15 +193,12 @@ def test_whole_numbers_ranges_lengths_and_dates_are_checked_as_the_schema_says()
 def test_a_job_resumed_after_its_upload_was_cleaned_up_says_so(dsn: str, tmp_path: Path) -> None:
     source = _dataset(tmp_path / "upload")
     job = _job(dsn, source, f"t_slices_{secrets.token_hex(3)}", {"encoding": "tcvn3"})
-    with psycopg.connect(dsn) as conn:  # a worker stopped mid-job, long ago
-        conn.execute("UPDATE etl_job SET status = 'running', updated_at = now() - "
-                     "interval '11 minutes' WHERE id = %s", (job,))
+    with psycopg.connect(dsn) as conn:  # a worker stopped mid-job
+        conn.execute("UPDATE etl_job SET status = 'running' WHERE id = %s", (job,))
     source.unlink()
-    runner = JobRunner(dsn, tmp_path / "work", 1, tmp_path / "rasters", processes=1)
-    try:
-        assert runner.resume() >= 1
-    finally:
-        runner.close()
+    runner = Ingest(dsn, tmp_path / "work", tmp_path / "rasters", processes=1)
+    assert runner.run(job).status == "skipped"  # running: some worker has it
+    assert runner.run(job, resume=True).status == "failed"  # the queue says that one died
     with psycopg.connect(dsn) as conn:
         status, message = conn.execute("SELECT status, message FROM etl_job WHERE id = %s",
                                        (job,)).fetchone() or (None, None)
