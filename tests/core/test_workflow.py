@@ -3,6 +3,7 @@ the engine writing a status."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 import secrets
@@ -199,6 +200,19 @@ def test_nothing_but_the_engine_writes_a_status(conn: Connection, workflow: Work
         driver(conn).execute(insert, params)
 
 
+def _sql_texts(path: Path) -> list[str]:
+    """The string literals of a Python file (implicit concatenations joined, f-strings with
+    their holes as {}), where its SQL is."""
+    texts = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts.append(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            texts.append("".join(v.value if isinstance(v, ast.Constant) else "{}"
+                                 for v in node.values))
+    return texts
+
+
 def test_no_code_writes_a_workflow_status_but_the_engine() -> None:
     tables = "|".join(w.table for w in WORKFLOWS)
     writes = re.compile(rf"(UPDATE\s+({tables})\b[^;]*?\bSET\b[^;]*?\bstatus\s*=|"
@@ -206,11 +220,14 @@ def test_no_code_writes_a_workflow_status_but_the_engine() -> None:
     found = []
     for path in PROJECT_ROOT.glob("*/**/*.py"):
         relative = path.relative_to(PROJECT_ROOT)
-        if relative.parts[0] in (".venv", "tests", "migrations") or \
+        if relative.parts[0] in (".venv", "tests", "migrations", "var", "mobile_web") or \
                 relative == Path("core/workflow.py"):
             continue
-        found += [f"{relative}: {m[0][:60]}" for m in writes.finditer(path.read_text())]
+        found += [f"{relative}: {m[0][:60]}" for text in _sql_texts(path)
+                  for m in writes.finditer(text)]
     for path in PROJECT_ROOT.glob("*/**/*.sql"):
         found += [f"{path.relative_to(PROJECT_ROOT)}: {m[0][:60]}"
                   for m in writes.finditer(path.read_text())]
     assert found == []
+    # The pattern does see a write where there is one.
+    assert writes.search("UPDATE dossier SET code = 'x', status = 'received' WHERE id = 1")
