@@ -8,18 +8,12 @@ version behind, and the published layer is never touched until someone publishes
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import multiprocessing.forkserver
 import shutil
 import time
-from collections import Counter, deque
-from collections.abc import Generator
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing
 from dataclasses import dataclass
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -28,39 +22,26 @@ import rasterio
 import rasterio.errors
 import rasterio.warp
 import shapely
-from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from core.errors import DomainError
 from core.workflow import Actor, create, fire
-from etl import archive, encoding
 from etl.check import (
-    COPY_COLUMNS,
-    COPY_HEADER,
-    COPY_TRAILER,
-    SUSPECT,
-    Checked,
     IngestError,
-    Issue,
     Layer,
     SliceJob,
-    check_slice,
-    mixed_families,
 )
 from etl.doctor import diagnose as diagnose_crs
 from etl.doctor import district_outline
 from etl.readers.base import FeatureBatch, ReaderError
-from etl.readers.detect import Dataset, find_dataset, sniff
-from etl.readers.vector import NeedsAnswer, Question, VectorSource
+from etl.readers.detect import Dataset
+from etl.readers.vector import NeedsAnswer, Question
+from etl.stage import Stager, worker_context
 from layers.catalogue.publish import publish
 from layers.catalogue.workflow import VERSION
 from layers.planning_set import OLD_WARD_END
 
-REPORT_ISSUES = 1000
-BATCH = 50_000
-ONE_PER_ID = {"parcels", "zoning_plans"}  # kinds whose features are refused when their id repeats
 DOCTOR_SAMPLE = 2_000  # features the CRS doctor reads (it looks at the first 500)
 DictConnection = psycopg.Connection[dict[str, Any]]
 
@@ -114,20 +95,6 @@ def _publish(conn: DictConnection, layer_id: str, number: int, actor_id: int | N
     return "; published"
 
 
-def _short(done: int, total: int | None) -> None:
-    """Never a silently short version: the features read are all the file said it has."""
-    if total is not None and done < total:
-        raise IngestError(f"the file ended after {done} of its {total} features")
-
-
-def _worker_context() -> BaseContext:
-    """Workers forked from a clean server process: forking the API's own process, threads and
-    all, is unsafe."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["etl.check"])
-    return context
-
-
 def _table(layer_id: str, number: int) -> str:
     return f"{layer_id}_v{number}"
 
@@ -140,7 +107,7 @@ class Ingest:
         self.dsn = dsn
         self.work_dir = work_dir
         self.rasters_dir = rasters_dir or work_dir.parent / "rasters"
-        self.processes = processes  # worker processes for a big file (1: none)
+        self.stager = Stager(processes)  # worker processes for a big file (1: none)
 
     def run(self, job_id: int, resume: bool = False) -> Outcome:
         """Run the job to its end; never raises for bad input (the job records why).
@@ -190,24 +157,6 @@ class Ingest:
         if folder is not None and folder.parent.resolve() == self.work_dir.resolve():
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _dataset(self, source: Path) -> Dataset:
-        if source.suffix.lower() in (".zip", ".kmz"):
-            dest = source.parent / "unpacked"
-            shutil.rmtree(dest, ignore_errors=True)
-            dest.mkdir()
-            try:
-                files = archive.extract(source, dest)
-            except ReaderError:
-                shutil.rmtree(dest, ignore_errors=True)
-                raise
-            if source.suffix.lower() == ".kmz":
-                kml = [f for f in files if f.suffix.lower() == ".kml"]
-                if len(kml) != 1:
-                    raise ReaderError(f"{source.name}: a KMZ holds exactly one .kml")
-                return sniff(kml[0])
-            return find_dataset(files)
-        return sniff(source)
-
     def _run(self, job_id: int, progress: Progress) -> Outcome:
         with psycopg.connect(self.dsn, row_factory=dict_row) as conn:
             job = conn.execute("SELECT * FROM etl_job WHERE id = %s", (job_id,)).fetchone()
@@ -231,16 +180,16 @@ class Ingest:
             if not Path(job["source_path"]).is_file():  # e.g. a job resumed after a cleanup
                 raise IngestError(f"{job['source_name']}: the uploaded file is gone; upload it "
                                   "again")
-            dataset = self._dataset(Path(job["source_path"]))
+            dataset = self.stager.dataset(Path(job["source_path"]))
             if (dataset.format == "geotiff") != (layer.kind == "scanned_plan"):
                 raise IngestError("a scanned-plan layer takes a GeoTIFF, other layers take "
                                   f"vector files ({dataset.path.name} is {dataset.format})")
             if dataset.format == "geotiff":
                 return self._raster(conn, layer, job, dataset, answers, progress)
-            source, chosen = self._open(dataset, answers)
+            source, chosen = self.stager.open(dataset, answers)
             # The doctors look at the first features; a format read whole is read once.
-            if source.streamed and self._parallel(source.count):
-                _worker_context()
+            if source.streamed and self.stager.parallel(source.count):
+                worker_context()
                 multiprocessing.forkserver.ensure_running()  # it imports while we go on
             first = source.read(0, DOCTOR_SAMPLE if source.streamed else None)
             if len(first) == 0:
@@ -314,82 +263,27 @@ class Ingest:
             message += _publish(conn, layer.id, version["number"], job["created_by"])
         return Outcome("succeeded", message, version["id"])
 
-    def _open(self, dataset: Dataset, answers: dict[str, str]
-              ) -> tuple[VectorSource, str | None]:
-        """The source with its text decoded: the encoding doctor speaks for shapefiles
-        without a .cpg (other formats are UTF-8 by definition)."""
-        source = VectorSource(dataset, answers.get("layer"))
-        if dataset.format != "shapefile":
-            return source, None
-        cpg = dataset.path.with_suffix(".cpg")
-        chosen = answers.get("encoding")
-        if chosen is None and not any(p.suffix.lower() == ".cpg" and
-                                      p.stem.lower() == dataset.path.stem.lower()
-                                      for p in dataset.path.parent.iterdir()):
-            verdict = encoding.diagnose(source.raw_text())
-            if verdict.encoding is None:
-                raise NeedsAnswer(Question(
-                    "encoding", f"{dataset.path.name}: in which encoding is its text? "
-                    "Pick the candidate whose samples read right.", verdict.samples))
-            chosen = verdict.encoding
-        if chosen is None:
-            return source, (cpg.read_text(errors="replace").strip() or None)
-        if chosen not in encoding.CANDIDATES:
-            raise ReaderError(f"unknown encoding {chosen!r} "
-                              f"(one of {', '.join(encoding.CANDIDATES)})")
-        convert = encoding.converter(chosen)
-        gdal = "latin1" if convert else chosen
-        return VectorSource(dataset, answers.get("layer"), gdal, convert), chosen
-
-    def _checked(self, plan: SliceJob, whole: FeatureBatch | None,
-                 total: int | None) -> Generator[Checked, None, None]:
-        """The dataset's slices checked, in order: by worker processes when there are several
-        slices (Python checks on one core per process), else here."""
-        if whole is not None:  # read whole (GDAL cannot skip into it): checked a slice at a time
-            checker = plan.checker()
-            for start in range(0, len(whole), BATCH):
-                yield checker.check(whole.slice(start, start + BATCH), plan.srid, plan.swapped,
-                                    start + 1)
-            return
-        if not self._parallel(total):
-            start = 0
-            while total is None or start < total:
-                checked = check_slice(plan, start, BATCH)
-                if checked.count == 0:
-                    _short(start, total)
-                    return
-                yield checked
-                start += checked.count
-            return
-        starts = itertools.count(BATCH, BATCH) if total is None else \
-            iter(range(BATCH, total, BATCH))
-        # The first slice is checked here while the worker server starts (it was asked to
-        # start before the doctors ran).
-        first = check_slice(plan, 0, BATCH)
-        pool = ProcessPoolExecutor(self.processes, mp_context=_worker_context())
-        try:
-            # At most one slice more than there are workers is in memory at a time.
-            pending = deque(pool.submit(check_slice, plan, start, BATCH)
-                            for start in itertools.islice(starts, self.processes + 1))
-            yield first
-            if first.count < BATCH:
-                return
-            done = first.count
-            while pending:
-                checked = pending.popleft().result()
-                if checked.count == 0:
-                    _short(done, total)
-                    return
-                done += checked.count
-                yield checked
-                if (following := next(starts, None)) is not None:
-                    pending.append(pool.submit(check_slice, plan, following, BATCH))
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def _parallel(self, total: int | None) -> bool:
-        """Whether a streamed dataset of so many features is checked by worker processes."""
-        return self.processes > 1 and (total is None or total > BATCH)
+    def _stage(self, conn: DictConnection, layer: Layer, version: dict[str, Any],
+               plan: SliceJob, whole: FeatureBatch | None, total: int | None,
+               progress: Progress) -> str:
+        """Stage the file into the version's table; the version is validated or rejected."""
+        published = conn.execute(
+            "SELECT data_table FROM catalogue_version WHERE layer_id = %s AND status = "
+            "'published'", (layer.id,)).fetchone()
+        table = _table(layer.id, version["number"])
+        staged = self.stager.stage(conn, layer, table, plan, whole, total, progress,
+                                   published["data_table"] if published else None)
+        conn.execute(
+            f"UPDATE catalogue_version SET feature_count = %s, data_table = %s, report = %s, "
+            f"changes = %s, changed_area = {staged.area_sql} WHERE id = %s",
+            (staged.features - staged.rejected, table, Jsonb(staged.report),
+             Jsonb(staged.changes), version["id"]))
+        fire(conn, VERSION, version["id"], "reject" if staged.rejected else "validate",
+             Actor(version.get("created_by")), detail={"rejected": staged.rejected})
+        conn.commit()
+        summary = f"version {version['number']}: {staged.summary}"
+        return ("rejected — fix the file and upload again: " if staged.rejected else "") + \
+            summary
 
     def _new_version(self, conn: DictConnection, layer: Layer, job: dict[str, Any],
                      srid: int, chosen: str | None, answers: dict[str, str]) -> dict[str, Any]:
@@ -415,229 +309,3 @@ class Ingest:
         conn.commit()
         return {"id": made.row_id, "number": int(found["n"])}
 
-    def _stage(self, conn: DictConnection, layer: Layer, version: dict[str, Any],
-               plan: SliceJob, whole: FeatureBatch | None, total: int | None,
-               progress: Progress) -> str:
-        table = sql.Identifier("layer_data", _table(layer.id, version["number"]))
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
-        conn.execute(sql.SQL(
-            "CREATE TABLE {} (fid bigint PRIMARY KEY, src_id text NOT NULL, props jsonb NOT "
-            "NULL, geom geometry(Geometry, 4326), problem text, outcome text)").format(table))
-        issues: list[Issue] = []
-        families: Counter[str] = Counter()
-        done = suspects = 0
-        parallel = whole is None and self._parallel(total)
-        with conn.cursor() as cur, cur.copy(sql.SQL(
-                "COPY {} ({}) FROM STDIN WITH (FORMAT binary)")
-                .format(table, sql.SQL(COPY_COLUMNS)),
-                writer=None if parallel else QueuedLibpqWriter(cur)) as copy, \
-                closing(self._checked(plan, whole, total)) as checked_slices:
-            # PostgreSQL parses one slice while the next is checked: by the workers, or here
-            # while a queued writer sends from its own thread.
-            copy.write(COPY_HEADER)
-            for checked in checked_slices:
-                families.update(checked.families)
-                if layer.geometry is None and (why := mixed_families(families)):
-                    raise IngestError(why)
-                copy.write(checked.data)
-                issues.extend(checked.issues)
-                done += checked.count
-                suspects += checked.suspects
-                progress("loading", done, total)
-            copy.write(COPY_TRAILER)
-        progress("validating", done, total, force=True)
-        # PostGIS says what is wrong with a geometry and mends what can be mended.
-        family = {"polygon": 3, "line": 2, "point": 1}.get(layer.geometry or "", 0)
-        repaired = [] if not suspects else conn.execute(sql.SQL(
-            """
-            UPDATE {t} SET problem = ST_IsValidReason(geom),
-                   geom = CASE WHEN %(f)s > 0
-                               THEN ST_CollectionExtract(ST_MakeValid(geom), %(f)s)
-                               ELSE ST_MakeValid(geom) END,
-                   outcome = 'repaired'
-            WHERE problem = %(s)s AND NOT ST_IsValid(geom)
-            RETURNING src_id, problem
-            """).format(t=table), {"f": family, "s": SUSPECT}).fetchall()
-        if suspects:  # each of these reads the whole table
-            conn.execute(sql.SQL("UPDATE {t} SET problem = NULL WHERE problem = %s")
-                         .format(t=table), (SUSPECT,))
-        collapsed = [] if not repaired else conn.execute(sql.SQL(
-            "UPDATE {t} SET outcome = 'rejected', problem = problem || ' (nothing left after "
-            "repair)' WHERE outcome = 'repaired' AND ST_IsEmpty(geom) RETURNING src_id")
-            .format(t=table)).fetchall()
-        gone = {r["src_id"] for r in collapsed}
-        issues.extend(Issue(r["src_id"], r["problem"],
-                            "rejected" if r["src_id"] in gone else "repaired")
-                      for r in repaired)
-        if layer.kind in ONE_PER_ID:  # the planning table holds one feature per id
-            issues.extend(Issue(r["src_id"], r["problem"], "rejected") for r in conn.execute(
-                sql.SQL("""
-                UPDATE {t} t SET outcome = 'rejected', problem = 'duplicate id ' || t.src_id
-                FROM (SELECT fid, row_number() OVER (PARTITION BY src_id ORDER BY fid) AS n
-                      FROM {t} WHERE outcome IS DISTINCT FROM 'rejected') d
-                WHERE d.fid = t.fid AND d.n > 1
-                RETURNING t.src_id, t.problem
-                """).format(t=table)))
-        progress("indexing", done, total, force=True)
-        conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(table))
-        conn.execute(sql.SQL("ANALYZE {}").format(table))
-        rejected = sum(1 for i in issues if i.outcome == "rejected")
-        report = {
-            "features": done,
-            "accepted": done - rejected,
-            "repaired": sum(1 for i in issues if i.outcome == "repaired"),
-            "rejected": rejected,
-            "by_problem": dict(Counter(i.problem.split(" (")[0].split("[")[0].strip()
-                                       for i in issues)),
-            "issues": [i.__dict__ for i in issues[:REPORT_ISSUES]],
-            "srid": plan.srid,
-            "swapped_axes": plan.swapped,
-        }
-        progress("comparing", done, total, force=True)
-        changes, area_sql = compare(conn, layer, table)
-        conn.execute(
-            f"UPDATE catalogue_version SET feature_count = %s, data_table = %s, report = %s, "
-            f"changes = %s, changed_area = {area_sql} WHERE id = %s",
-            (done - rejected, _table(layer.id, version["number"]), Jsonb(report),
-             Jsonb(changes), version["id"]))
-        fire(conn, VERSION, version["id"], "reject" if rejected else "validate",
-             Actor(version.get("created_by")), detail={"rejected": rejected})
-        conn.commit()
-        summary = (f"version {version['number']}: {done} features, {report['repaired']} "
-                   f"repaired, {rejected} rejected; {changes.get('added', 0)} added, "
-                   f"{changes.get('removed', 0)} removed, {changes.get('changed', 0)} changed")
-        return ("rejected — fix the file and upload again: " if rejected else "") + summary
-
-
-# -- comparing with what is published ------------------------------------------------------------
-
-_BLOCK_FIELDS = ("ma_qh", "ma_o_pho", "chuc_nang", "ma_chuc_nang", "tang_cao_min",
-                 "tang_cao_max", "chieu_cao", "mat_do_xd", "he_so_sdd", "dan_so", "mau")
-_PARCEL_KEY = ("(SELECT w.code FROM admin_unit w WHERE w.id = t.ward_id) || '/' || t.sheet_no "
-               "|| '/' || t.parcel_no")
-LIVE_SIGNATURE = {
-    # kind: (live table, its feature's key there, SQL of a feature's attributes there, the
-    # same from a version's props)
-    "parcels": ("parcel", _PARCEL_KEY, f"{_PARCEL_KEY} || '|' || coalesce(t.address, '')",
-                "t.src_id || '|' || coalesce(t.props->>'dia_chi', '')"),
-    "roads": ("road", "NULL::text",
-              "concat_ws('|', t.name, trim_scale(t.right_of_way_m::numeric))",
-              "concat_ws('|', t.props->>'ten_duong', trim_scale((t.props->>'lo_gioi')::numeric))"),
-    "water": ("water_body", "NULL::text", "concat_ws('|', t.name, t.kind)",
-              "concat_ws('|', t.props->>'ten', t.props->>'loai')"),
-    "zoning_plans": ("zoning_plan", "t.plan_code",
-                     "concat_ws('|', t.name, t.scale, t.decision_no, t.decision_date, "
-                     "t.approving_body)",
-                     "concat_ws('|', t.props->>'ten', coalesce(nullif(t.props->>'ty_le', ''), "
-                     "'1/2000'), t.props->>'so_qd', t.props->>'ngay_qd', t.props->>'co_quan')"),
-    "detailed_plans": ("detailed_plan", "NULL::text",
-                       "concat_ws('|', t.kind, t.name, t.decision_no, t.decision_date, "
-                       "t.approving_body)",
-                       "concat_ws('|', t.props->>'loai', t.props->>'ten', t.props->>'so_qd', "
-                       "t.props->>'ngay_qd', t.props->>'co_quan')"),
-    "land_use": ("land_use_zone", "NULL::text", "t.code", "t.props->>'ma_loai_dat'"),
-    "zoning_blocks": (
-        "zoning_block", "t.block_code",
-        "concat_ws('|', (SELECT plan_code FROM zoning_plan p WHERE p.id = t.plan_id), "
-        "t.block_code, t.function_name, t.function_category, t.floors_min, t.floors_max, "
-        "trim_scale(t.height_max_m::numeric), trim_scale(t.coverage_max_pct::numeric), "
-        "trim_scale(t.far_max::numeric), t.population, t.colour)",
-        "concat_ws('|', " + ", ".join(
-            f"trim_scale((t.props->>'{f}')::numeric)" if f in (
-                "chieu_cao", "mat_do_xd", "he_so_sdd") else
-            f"round((t.props->>'{f}')::numeric)::int" if f in (
-                "tang_cao_min", "tang_cao_max", "dan_so") else f"t.props->>'{f}'"
-            for f in _BLOCK_FIELDS) + ")"),
-}
-
-
-def compare(conn: DictConnection, layer: Layer,
-            table: sql.Composed | sql.Identifier) -> tuple[dict[str, int], str]:
-    """Added, removed and changed features against the published data, and the SQL of the
-    changed area (Web Mercator) to store with the version.
-
-    Features are matched by a fingerprint of their attributes and geometry; those left over
-    are matched again when their attributes are equal and their geometries lie within
-    1e-6° (about 10 cm) of each other, so a re-export's last digits are not a change.
-    """
-    published = conn.execute(
-        "SELECT data_table FROM catalogue_version WHERE layer_id = %s AND status = 'published'",
-        (layer.id,)).fetchone()
-    old_source: sql.Composable
-    if layer.kind in LIVE_SIGNATURE:
-        live, old_key, old_attrs, new_attrs = LIVE_SIGNATURE[layer.kind]
-        old_source = sql.SQL("SELECT {k} AS src_id, {a} AS attrs, t.geom FROM {live} t"
-                             ).format(k=sql.SQL(old_key), a=sql.SQL(old_attrs),
-                                      live=sql.Identifier(live))
-        attrs = new_attrs
-    elif published and published["data_table"]:
-        old_source = sql.SQL(
-            "SELECT t.src_id, t.props::text AS attrs, t.geom FROM {old} t "
-            "WHERE t.outcome IS DISTINCT FROM 'rejected'").format(
-            old=sql.Identifier("layer_data", published["data_table"]))
-        attrs = "t.props::text"
-    else:  # nothing published yet: every feature is new, and the change is all of it
-        count = conn.execute(sql.SQL("SELECT count(*) AS n FROM {t} WHERE outcome IS DISTINCT "
-                                     "FROM 'rejected'").format(t=table)).fetchone()
-        added = int(count["n"]) if count else 0
-        # Expanded a little so that a single point still has an area.
-        area = sql.SQL(
-            "(SELECT ST_Multi(ST_Transform(ST_Expand(ST_SetSRID(ST_Extent(geom)::geometry, "
-            "4326), 1e-6), 3857)) FROM {t} WHERE outcome IS DISTINCT FROM 'rejected')").format(
-            t=table).as_string(conn)
-        return {"added": added, "removed": 0, "changed": 0, "unchanged": 0}, area
-    signed = ("SELECT row_number() OVER () AS rid, s.src_id, s.attrs, s.geom, "
-              "md5(ST_AsEWKB(ST_SnapToGrid(ST_Multi(s.geom), 1e-7)) || coalesce(s.attrs, '')) "
-              "AS sig FROM ({}) s")
-    conn.execute("DROP TABLE IF EXISTS ingest_old, ingest_new, ingest_gone, ingest_came, "
-                 "ingest_twin, ingest_diff")
-    conn.execute(sql.SQL("CREATE TEMP TABLE ingest_old ON COMMIT DROP AS " + signed)
-                 .format(old_source))
-    conn.execute(sql.SQL("CREATE TEMP TABLE ingest_new ON COMMIT DROP AS " + signed).format(
-        sql.SQL("SELECT t.src_id, " + attrs + " AS attrs, t.geom FROM {t} t "
-                "WHERE t.outcome IS DISTINCT FROM 'rejected'").format(t=table)))
-    conn.execute("CREATE INDEX ON ingest_old (sig)")
-    conn.execute("CREATE INDEX ON ingest_new (sig)")
-    conn.execute("CREATE TEMP TABLE ingest_gone ON COMMIT DROP AS SELECT o.* FROM ingest_old o "
-                 "WHERE NOT EXISTS (SELECT 1 FROM ingest_new n WHERE n.sig = o.sig)")
-    conn.execute("CREATE TEMP TABLE ingest_came ON COMMIT DROP AS SELECT n.* FROM ingest_new n "
-                 "WHERE NOT EXISTS (SELECT 1 FROM ingest_old o WHERE o.sig = n.sig)")
-    conn.execute("CREATE INDEX ON ingest_gone USING gist (geom)")
-    conn.execute(
-        """
-        CREATE TEMP TABLE ingest_twin ON COMMIT DROP AS
-        SELECT DISTINCT ON (c.rid) c.rid AS came, g.rid AS gone
-        FROM ingest_came c JOIN ingest_gone g
-          ON g.geom && ST_Expand(c.geom, 1e-6) AND g.attrs IS NOT DISTINCT FROM c.attrs
-         AND ST_HausdorffDistance(g.geom, c.geom) < 1e-6
-        ORDER BY c.rid, g.rid
-        """)
-    conn.execute("DELETE FROM ingest_came WHERE rid IN (SELECT came FROM ingest_twin)")
-    conn.execute("DELETE FROM ingest_gone WHERE rid IN (SELECT gone FROM ingest_twin)")
-    row = conn.execute(
-        """
-        SELECT (SELECT count(*) FROM ingest_came) AS came,
-               (SELECT count(*) FROM ingest_gone) AS gone,
-               (SELECT count(*) FROM ingest_came c JOIN ingest_gone g
-                  ON %(keyed)s AND c.src_id = g.src_id) AS changed,
-               (SELECT count(*) FROM ingest_new) - (SELECT count(*) FROM ingest_came)
-                   AS unchanged
-        """, {"keyed": bool(layer.key)}).fetchone()
-    assert row is not None
-    changed = int(row["changed"])
-    changes = {"added": int(row["came"]) - changed, "removed": int(row["gone"]) - changed,
-               "changed": changed, "unchanged": int(row["unchanged"])}
-    conn.execute("CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS "
-                 "SELECT ST_Transform(geom, 3857) AS geom FROM ingest_gone UNION ALL "
-                 "SELECT ST_Transform(geom, 3857) FROM ingest_came")
-    # The outline of what changed; a wholesale change is summed up by its envelope (decided
-    # here: in one SQL CASE both aggregates would be computed).
-    diff = int(row["came"]) + int(row["gone"])
-    if diff == 0:
-        area = "NULL"
-    elif diff > 20_000:
-        area = "(SELECT ST_Multi(ST_Envelope(ST_Extent(geom)::geometry)) FROM ingest_diff)"
-    else:
-        area = ("(SELECT ST_Multi(ST_CollectionExtract(ST_Union(ST_Buffer(ST_Envelope(geom), "
-                "1)), 3)) FROM ingest_diff)")
-    return changes, area

@@ -18,7 +18,7 @@ import shapely
 from sqlalchemy import Engine
 
 import etl.readers.vector
-import layers.catalogue.ingest
+import etl.stage
 from core.db import libpq_url
 from core.pgcluster import PostgresCluster
 from etl.check import Checker, Layer
@@ -75,7 +75,7 @@ def _job(dsn: str, source: Path, layer: str, answers: dict[str, str]) -> int:
 
 @pytest.fixture
 def dsn(engine: Engine, cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(layers.catalogue.ingest, "BATCH", SLICE)
+    monkeypatch.setattr(etl.stage, "BATCH", SLICE)
     return libpq_url(cluster.sqlalchemy_url())
 
 
@@ -104,7 +104,7 @@ def _watch_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             sent.append(args[1])
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(layers.catalogue.ingest, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(etl.stage, "ProcessPoolExecutor", Pool)
     return sent
 
 
