@@ -112,7 +112,9 @@ class WorkingCalendar:
                   closures: Iterable[Closure] = (),
                   department: str | None = None) -> WorkingCalendar:
         """The calendar of Vietnam's public holidays (`holidays.VN`) with the overrides."""
-        public = holidays.VN(years=range(first_year, last_year + 1), language=LANGUAGE)
+        # country_holidays("VN") is holidays.VN, with a typed signature.
+        public = holidays.country_holidays("VN", years=range(first_year, last_year + 1),
+                                          language=LANGUAGE)
         worked = (d for d in public.weekend_workdays if first_year <= d.year <= last_year)
         return cls(first_year, last_year, dict(public.items()), swaps, closures, department,
                    worked)
