@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert
 
+from accounts.repository import audit
 from core.workdays import Closure, Swap
 from core.workdays_repository import closure_table, load_overrides, swap_table
 
@@ -74,6 +75,15 @@ class CalendarRepository:
             .on_conflict_do_nothing(index_elements=[closure_table.c.department,
                                                     closure_table.c.day])
             .returning(*CLOSURE_COLUMNS)).first()
+
+    def record(self, person_id: int | None, **detail: object) -> None:
+        """An audit event saying what changed (the request's own event names only the route)."""
+        audit(self.conn, "calendar_change", person_id, **detail)
+
+    def closure(self, closure_id: int) -> Any:
+        """One closure, or None."""
+        return self.conn.execute(
+            sa.select(*CLOSURE_COLUMNS).where(closure_table.c.id == closure_id)).first()
 
     def delete_closure(self, closure_id: int) -> bool:
         """Whether there was such a closure."""

@@ -38,7 +38,7 @@ def _service(conn: ConnectionDep) -> CalendarService:
 Service = Annotated[CalendarService, Depends(_service)]
 
 
-@router.get("/working-days", response_model=WorkingDaysPublic, response_model_by_alias=True,
+@router.get("/working-days", response_model=WorkingDaysPublic,
             summary="Working days of a window (ngày làm việc): days off with their reasons")
 def working_days(
     _: Anyone, service: Service,
@@ -80,9 +80,9 @@ def add_swap(body: SwapCreate, caller: Editor, service: Service) -> Any:
 
 @router.delete("/swaps/{date}", status_code=204, response_class=Response,
                summary="Remove a swap")
-def delete_swap(date: Annotated[date, Path()], _: Editor, service: Service) -> Response:
+def delete_swap(date: Annotated[date, Path()], caller: Editor, service: Service) -> Response:
     """The date becomes whatever the holiday list makes it."""
-    service.delete_swap(date)
+    service.delete_swap(caller.person_id, date)
     return Response(status_code=204)
 
 
@@ -103,8 +103,8 @@ def add_closure(body: ClosureCreate, caller: Editor, service: Service) -> Any:
 
 @router.delete("/closures/{closure_id}", status_code=204, response_class=Response,
                summary="Remove a closure")
-def delete_closure(closure_id: Annotated[int, Path(ge=1, le=2**62)], _: Editor,
+def delete_closure(closure_id: Annotated[int, Path(ge=1, le=2**62)], caller: Editor,
                    service: Service) -> Response:
     """The department's office is open that day again (unless the calendar says otherwise)."""
-    service.delete_closure(closure_id)
+    service.delete_closure(caller.person_id, closure_id)
     return Response(status_code=204)

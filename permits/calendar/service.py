@@ -82,12 +82,15 @@ class CalendarService:
         row = self.repo.add_swap(day, kind, reason, reference, person_id)
         if row is None:
             raise ConflictError(f"{day.isoformat()} has a swap already", "date")
+        self.repo.record(person_id, change="swap_added", date=day.isoformat(), swap_kind=kind,
+                         reference=reference)
         return row
 
-    def delete_swap(self, day: date) -> None:
+    def delete_swap(self, person_id: int | None, day: date) -> None:
         """Remove the swap of a date."""
         if not self.repo.delete_swap(day):
             raise NotFoundError(f"no swap on {day.isoformat()}", "date")
+        self.repo.record(person_id, change="swap_removed", date=day.isoformat())
 
     def closures(self, department: str | None, year: int | None) -> list[Any]:
         """The stored closures."""
@@ -100,12 +103,17 @@ class CalendarService:
         row = self.repo.add_closure(department, day, reason, person_id)
         if row is None:
             raise ConflictError(f"{department} is closed on {day.isoformat()} already", "date")
+        self.repo.record(person_id, change="closure_added", closure_id=int(row.id),
+                         department=department, date=day.isoformat())
         return row
 
-    def delete_closure(self, closure_id: int) -> None:
+    def delete_closure(self, person_id: int | None, closure_id: int) -> None:
         """Remove a closure."""
-        if not self.repo.delete_closure(closure_id):
+        row = self.repo.closure(closure_id)
+        if row is None or not self.repo.delete_closure(closure_id):
             raise NotFoundError(f"no closure {closure_id}", "closure_id")
+        self.repo.record(person_id, change="closure_removed", closure_id=closure_id,
+                         department=row.department, date=row.date.isoformat())
 
 
 def _day(d: Any) -> DayPublic:

@@ -159,12 +159,12 @@ def build(conn: Connection) -> World:
         "repeat('0', 64), %(p)s) RETURNING id",
         {"p": actors["planner"].person_id}).scalar_one())
     block = int(conn.exec_driver_sql("SELECT min(id) FROM zoning_block").scalar_one())
-    swap_day = "2026-01-02"
+    swap_day = "2026-12-28"
     conn.exec_driver_sql("INSERT INTO working_day_swap (day, kind, reason) "
                          "VALUES (%(d)s, 'day_off', 'Nghỉ bù Tết Dương lịch')", {"d": swap_day})
     closure_id = int(conn.exec_driver_sql(
         "INSERT INTO department_closure (department, day, reason) "
-        "VALUES (%(p)s, '2026-03-09', 'Chuyển trụ sở') RETURNING id", {"p": URBAN}).scalar_one())
+        "VALUES (%(p)s, '2026-12-29', 'Chuyển trụ sở') RETURNING id", {"p": URBAN}).scalar_one())
     return World(actors, dossiers, tokens, personal, parcels, job_id, block, swap_day,
                  closure_id)
 

@@ -113,8 +113,9 @@ def test_admin_adds_and_removes_a_swap(client: TestClient, world: World) -> None
     assert ("2026-01-02", "swap") in [(d["date"], d["kind"]) for d in body["non_working"]]
     assert [d["date"] for d in body["working_weekend_days"]] == ["2026-01-10"]
     listed = client.get(SWAPS, params={"year": 2026}, headers=admin).json()
+    # With the swap the test world keeps at the end of the year.
     assert [(s["date"], s["kind"]) for s in listed] == [
-        ("2026-01-02", "day_off"), ("2026-01-10", "working_day")]
+        ("2026-01-02", "day_off"), ("2026-01-10", "working_day"), ("2026-12-28", "day_off")]
     assert client.get(SWAPS, params={"year": 2027}, headers=admin).json() == []
     assert client.delete(f"{SWAPS}/2026-01-10", headers=admin).status_code == 204
     assert client.delete(f"{SWAPS}/2026-01-10", headers=admin).status_code == 404
@@ -137,6 +138,7 @@ def test_bad_swaps_name_the_field(client: TestClient, world: World, body: dict[s
 
 
 def test_a_closure_applies_to_its_department_only(client: TestClient, world: World) -> None:
+    world_closure_day = "2026-12-29"
     admin = as_(world, "administrator")
     closure = {"department": URBAN, "date": "2026-03-09", "reason": "Chuyển trụ sở"}
     res = client.post(CLOSURES, json=closure, headers=admin)
@@ -158,7 +160,9 @@ def test_a_closure_applies_to_its_department_only(client: TestClient, world: Wor
                                       "reason": "Chuyển trụ sở", "reference": None}]
     assert window["working_days"] == 4
     listed = client.get(CLOSURES, params={"department": URBAN}, headers=admin).json()
-    assert [(c["department"], c["date"]) for c in listed] == [(URBAN, "2026-03-09")]
+    # With the closure the test world keeps at the end of the year.
+    assert [(c["department"], c["date"]) for c in listed] == [
+        (URBAN, "2026-03-09"), (URBAN, world_closure_day)]
     assert client.delete(f"{CLOSURES}/{closure_id}", headers=admin).status_code == 204
     assert client.delete(f"{CLOSURES}/{closure_id}", headers=admin).status_code == 404
     assert client.get(ADD, params={"start": "2026-03-06", "days": 1, "department": URBAN}
@@ -215,8 +219,33 @@ def test_every_admin_edit_is_audited(client: TestClient, world: World,
         ("calendar.edit", "POST", "/api/calendar/swaps", {}),
         ("calendar.edit", "DELETE", "/api/calendar/swaps/{date}", {"date": "2026-01-02"}),
     ]
-    row = conn.exec_driver_sql("SELECT count(*) FROM working_day_swap").scalar_one()
+    row = conn.exec_driver_sql(
+        "SELECT count(*) FROM working_day_swap WHERE day = '2026-01-02'").scalar_one()
     assert row == 0
+    changes = _events(conn, admin.person_id, "calendar_change")
+    assert changes == [
+        {"change": "swap_added", "date": "2026-01-02", "swap_kind": "day_off",
+         "reference": None},
+        {"change": "swap_removed", "date": "2026-01-02"},
+    ]
+
+
+def test_closure_edits_say_what_changed(client: TestClient, world: World,
+                                        conn: Connection) -> None:
+    admin = world.actors["administrator"]
+    closure_id = client.post(CLOSURES, json={"department": ECONOMY, "date": "2026-03-10",
+                                             "reason": "Kiểm kê"},
+                             headers=admin.headers()).json()["id"]
+    client.delete(f"{CLOSURES}/{closure_id}", headers=admin.headers())
+    writes = _events(conn, admin.person_id, "staff_write")
+    assert [(e["method"], e["params"]) for e in writes] == [
+        ("POST", {}), ("DELETE", {"closure_id": str(closure_id)})]
+    assert _events(conn, admin.person_id, "calendar_change") == [
+        {"change": "closure_added", "closure_id": closure_id, "department": ECONOMY,
+         "date": "2026-03-10"},
+        {"change": "closure_removed", "closure_id": closure_id, "department": ECONOMY,
+         "date": "2026-03-10"},
+    ]
 
 
 def test_a_refused_edit_is_audited_too(client: TestClient, world: World,
