@@ -65,6 +65,9 @@ POLICY: tuple[Rule, ...] = (
     # Administrators: people, roles and the audit log (not citizens' dossiers).
     Rule("administrator", "staff.manage", EVERY),
     Rule("administrator", "audit.read", EVERY),
+    # Administrators: the working-day calendar's swaps and departments' closures (reading the
+    # calendar is public.read).
+    Rule("administrator", "calendar.edit", EVERY),
 )
 ACTIONS = tuple(dict.fromkeys(rule.action for rule in POLICY))
 

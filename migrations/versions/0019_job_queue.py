@@ -2,14 +2,14 @@
 the pinned version), and a queue job for each upload a stopped process left waiting.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 """
 
 from alembic import op
 from procrastinate.schema import SchemaManager
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -56,6 +56,8 @@ QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels": {"ward": "Tân Mỹ"},
     "/api/search": {"q": "Tân"},
     "/api/auth/oidc/{provider}/callback": {"code": "c", "state": "s"},
+    "/api/calendar/working-days": {"from": "2026-02-13", "to": "2026-02-25"},
+    "/api/calendar/add": {"start": "2026-02-13", "days": "3"},
 }
 # Routes whose own answer depends on something the matrix does not set up (a raster in the
 # catalogue, a valid one-time code, an identity provider): for them only "not refused, not a
@@ -99,6 +101,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/layers/{layer_id}/uploads"): lambda w, r: {
         MULTIPART: {"file": ("plan.geojson", b'{"type": "FeatureCollection", "features": []}')}},
     ("POST", "/api/jobs/{job_id}/answer"): lambda w, r: {"crs": "EPSG:9210"},
+    ("POST", "/api/calendar/swaps"): lambda w, r: {
+        "date": "2026-01-10", "kind": "working_day", "reason": "Làm bù ngày 2/1"},
+    ("POST", "/api/calendar/closures"): lambda w, r: {
+        "department": "economy", "date": "2026-03-09", "reason": "Kiểm kê"},
 }
 
 
@@ -177,7 +183,8 @@ def cases(app: Any, world: World) -> Iterator[Case]:
     """Every route × role × object relation."""
     actions = route_actions(app)
     samples = {**SAMPLES, "parcel_key": world.parcels[MY_WARD],
-               "feature_id": str(world.zoning_block_id)}
+               "feature_id": str(world.zoning_block_id), "date": world.swap_day,
+               "closure_id": str(world.closure_id)}
     for path, operations in app.openapi()["paths"].items():
         for method_lower, operation in operations.items():
             method = method_lower.upper()

@@ -72,6 +72,8 @@ class World:
     parcels: dict[str, str]  # ward code -> parcel key
     job_id: int = 0  # an ingest job waiting for an answer
     zoning_block_id: int = 0  # a published feature (ids change when a layer is republished)
+    swap_day: str = ""  # a government swap stored in the calendar
+    closure_id: int = 0  # a department's closure stored in the calendar
 
 
 def _parcel_in(conn: Connection, ward: str) -> str:
@@ -157,7 +159,14 @@ def build(conn: Connection) -> World:
         "repeat('0', 64), %(p)s) RETURNING id",
         {"p": actors["planner"].person_id}).scalar_one())
     block = int(conn.exec_driver_sql("SELECT min(id) FROM zoning_block").scalar_one())
-    return World(actors, dossiers, tokens, personal, parcels, job_id, block)
+    swap_day = "2026-12-28"
+    conn.exec_driver_sql("INSERT INTO working_day_swap (day, kind, reason) "
+                         "VALUES (%(d)s, 'day_off', 'Nghỉ bù Tết Dương lịch')", {"d": swap_day})
+    closure_id = int(conn.exec_driver_sql(
+        "INSERT INTO department_closure (department, day, reason) "
+        "VALUES (%(p)s, '2026-12-29', 'Chuyển trụ sở') RETURNING id", {"p": URBAN}).scalar_one())
+    return World(actors, dossiers, tokens, personal, parcels, job_id, block, swap_day,
+                 closure_id)
 
 
 _HASH: list[str] = []

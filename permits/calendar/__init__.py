@@ -1,0 +1,1 @@
+"""The working-day calendar over HTTP: public reads, administrators' overrides."""
