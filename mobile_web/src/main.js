@@ -62,12 +62,14 @@ const onlineState = () => { offline.hidden = navigator.onLine; };
 window.addEventListener("online", onlineState);
 window.addEventListener("offline", onlineState);
 onlineState();
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js");
 const state = { map, loaded: false, selected: null, card: null };
 window.__civicmap = state;
 map.once("idle", () => {
   performance.mark("civicmap:first-map");
   state.loaded = true;
+  // After the first map: the worker's install downloads the shell and the views again, which
+  // on a slow link would share it with the first map's tiles and glyphs.
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js");
 });
 
 const status = document.getElementById("status");

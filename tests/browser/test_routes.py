@@ -106,3 +106,13 @@ def test_offline_queue_keeps_the_submission_key(page: Page, live_server: str) ->
     assert done == [201]
     assert seen[-1]["idempotency-key"] in keys
     assert page.evaluate("window.__civicmap.api.queued()") == []
+
+
+def test_a_dossier_route_asks_to_sign_in_first(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/#/dossiers/1")
+    heading = page.get_by_role("heading", name="Đăng nhập để xem hồ sơ của bạn")
+    heading.wait_for(timeout=30_000)
+    page.locator("#dossier").get_by_role("button", name="Đăng nhập").click()
+    page.get_by_role("heading", name="Đăng nhập").wait_for()
+    assert page.evaluate("location.hash") == "#/account"
+    assert page.locator("#dossier").count() == 0  # the dossier's view unmounted
