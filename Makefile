@@ -55,7 +55,7 @@ $(GLYPHS): mobile_web/package-lock.json mobile_web/scripts/build-glyphs.mjs \
 	cd mobile_web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent glyphs
 	@touch $(GLYPHS)
 
-WEB_SOURCES := $(wildcard mobile_web/src/* mobile_web/public/*) mobile_web/scripts/build.mjs \
+WEB_SOURCES := $(wildcard mobile_web/src/* mobile_web/src/views/* mobile_web/public/*) mobile_web/scripts/build.mjs \
 	mobile_web/scripts/packed.mjs
 
 web: mobile_web/dist/index.html

@@ -1,9 +1,11 @@
-"""BENCH pwa: Lighthouse (mobile, simulated slow 4G) on the home page and a deep-linked parcel."""
+"""BENCH pwa: Lighthouse (mobile, simulated slow 4G) on the home page and a deep-linked parcel,
+and the home page against a bare MapLibre page drawing the same style from the same server."""
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -27,6 +29,11 @@ FLAGS = ("--headless=new --no-sandbox --use-angle=swiftshader --enable-unsafe-sw
          "--disable-sync")
 FIRST_MAP = "civicmap:first-map"
 GOALS = {"performance": 90, "accessibility": 95, "first_map_ms": 2500}
+# The bare page (dist/bench-bare.html, built for this bench): our style, MapLibre, one heading.
+BARE = "bench-bare.html"
+ROUNDS = int(os.environ.get("BENCH_PWA_ROUNDS", "3"))
+# BENCH_PWA_ONLY=vs_bare: that comparison alone (the other lines take ~5 minutes more).
+ONLY = os.environ.get("BENCH_PWA_ONLY", "")
 
 
 def _lighthouse(url: str, throttling: str = "simulate") -> dict[str, object]:
@@ -55,7 +62,8 @@ def _lighthouse(url: str, throttling: str = "simulate") -> dict[str, object]:
         "fcp_ms": round(audits["first-contentful-paint"]["numericValue"]),
         "lcp_ms": round(audits["largest-contentful-paint"]["numericValue"]),
         "tbt_ms": round(audits["total-blocking-time"]["numericValue"]),
-        "first_map_ms": round(first_map),
+        # nan: the page's first map came after Lighthouse stopped (seen on a loaded machine)
+        "first_map_ms": round(first_map) if first_map == first_map else float("nan"),
     }
 
 
@@ -103,6 +111,34 @@ def _installability_errors(url: str) -> list[str]:
     return [e["errorId"] for e in errors]
 
 
+def _versus_bare(base: str) -> None:
+    """Our home page and the bare page, alternated round by round; medians of each side."""
+    sides: dict[str, dict[str, list[float]]] = {"ours": {}, "bare": {}}
+    urls = {"ours": f"{base}/", "bare": f"{base}/{BARE}"}
+    for round_no in range(ROUNDS):
+        for side, url in urls.items():
+            log(f"pwa: vs bare, round {round_no + 1}/{ROUNDS}, {side}")
+            figures = _lighthouse(url)
+            throttled = _lighthouse(url, "devtools")
+            got = sides[side]
+            got.setdefault("performance", []).append(float(figures["performance"]))  # type: ignore[arg-type]
+            got.setdefault("first_map_ms", []).append(float(throttled["first_map_ms"]))  # type: ignore[arg-type]
+            got.setdefault("kb", []).append(float(_transferred_kb(url)))
+    def median(values: list[float]) -> float:
+        kept = [v for v in values if v == v]  # a run without its first map (nan) is left out
+        return statistics.median(kept) if kept else float("nan")
+
+    ours = {k: median(v) for k, v in sides["ours"].items()}
+    bare = {k: median(v) for k, v in sides["bare"].items()}
+    print(f"BENCH pwa vs_bare performance={ours['performance']:.0f} "
+          f"bare_performance={bare['performance']:.0f} "
+          f"first_map_ms={ours['first_map_ms']:.0f} bare_first_map_ms={bare['first_map_ms']:.0f} "
+          f"kb={ours['kb']:.0f} bare_kb={bare['kb']:.0f} "
+          f"ratio={ours['first_map_ms'] / bare['first_map_ms']:.2f}", flush=True)
+    log("pwa: vs bare, every round (ours | bare): " + "; ".join(
+        f"{k}={sides['ours'][k]} | {sides['bare'][k]}" for k in sides["ours"]))
+
+
 def main() -> None:
     """Measure and print the BENCH pwa lines."""
     cluster = bench_database(PARCELS)
@@ -114,7 +150,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         pages = {"home": f"{base}/", "parcel": f"{base}/#/parcel/{row[0]}"}
-        for name, url in pages.items():
+        for name, url in pages.items() if ONLY != "vs_bare" else ():
             log(f"pwa: lighthouse on {name}")
             figures = _lighthouse(url)
             # Lighthouse simulates slow 4G for its metrics but reports user timings as observed
@@ -129,6 +165,9 @@ def main() -> None:
             fields = " ".join(f"{k}={v}" for k, v in figures.items())
             print(f"BENCH pwa {name} {fields} compositing=gpu-swiftshader "
                   f"goals=perf>=90,a11y>=95,first_map_slow4g<2500 ratio={ratio:.2f}", flush=True)
+        _versus_bare(base)
+        if ONLY == "vs_bare":
+            return
         errors = _installability_errors(f"{base}/")
         print(f"BENCH pwa installability errors={len(errors)} ids={','.join(errors) or '-'} "
               f"ratio={float(len(errors)):.2f}", flush=True)

@@ -1,9 +1,10 @@
-// Offline: the app shell is precached; tiles, glyphs and parcel cards are kept as they are
-// fetched, so the last viewed area and cards still show without a network.
-const SHELL = "civicmap-shell-v1";
+// Offline: the app shell and every view's code are precached; tiles, glyphs and parcel cards
+// are kept as they are fetched, so the last viewed area and cards still show without a network.
+// The build writes the views' chunk names and this build's id below.
+const SHELL = "civicmap-shell-__BUILD__";
 const DATA = "civicmap-data-v1";
 const SHELL_FILES = ["/", "/app.js", "/app.css", "/maplibre-gl-worker.mjs",
-  "/maplibre-gl-shared.mjs", "/manifest.webmanifest", "/icon.svg"];
+  "/maplibre-gl-shared.mjs", "/manifest.webmanifest", "/icon.svg", /* CHUNKS */];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)));
@@ -29,11 +30,20 @@ async function networkFirst(request, cacheName) {
   }
 }
 
+// A chunk's name carries its content's hash: what is cached is what is asked for.
+async function cacheFirst(request) {
+  const cache = await caches.open(SHELL);
+  const cached = await cache.match(request, { ignoreVary: true });
+  return cached ?? networkFirst(request, SHELL);
+}
+
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
   if (event.request.mode === "navigate") {
     event.respondWith(networkFirst(new Request("/"), SHELL));
+  } else if (SHELL_FILES.includes(url.pathname) && /-[A-Z0-9]{8}\.js$/.test(url.pathname)) {
+    event.respondWith(cacheFirst(event.request));
   } else if (SHELL_FILES.includes(url.pathname)) {
     event.respondWith(networkFirst(event.request, SHELL));
   } else if (/^\/(tiles|fonts|styles|api\/parcels)\//.test(url.pathname)) {

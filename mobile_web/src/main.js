@@ -1,7 +1,21 @@
+// The shell: the bar, the search, the map with its layers and legend, and the route table.
+// Each screen is a view of its own (src/views/), its code fetched when its route first opens,
+// so that the bytes before the first map stay the same as screens are added.
 import * as maplibregl from "maplibre-gl";
-import { accountScreens } from "./account.js";
-import { plannerScreens } from "./planner.js";
+import { createApi } from "./api.js";
 import { formatDate, formatNumber, translator } from "./i18n.js";
+import { createRouter } from "./router.js";
+import { createSession } from "./session.js";
+
+// One line a screen: the path (":name" is a parameter) and its view's code.
+const ROUTES = [
+  { path: "/parcel/:key", view: () => import("./views/parcel.js") },
+  { path: "/account", view: () => import("./views/account.js") },
+  { path: "/planner", view: () => import("./views/planner.js") },
+  { path: "/dossiers/:id", view: () => import("./views/dossier.js") },
+  // { path: "/procedures", view: () => import("./views/procedures.js") },
+  // { path: "/report", view: () => import("./views/report.js") },
+];
 
 const asked = new URLSearchParams(location.search).get("lang");
 const lang = (asked || localStorage.getItem("lang")) === "en" ? "en" : "vi";
@@ -48,44 +62,17 @@ const onlineState = () => { offline.hidden = navigator.onLine; };
 window.addEventListener("online", onlineState);
 window.addEventListener("offline", onlineState);
 onlineState();
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js");
 const state = { map, loaded: false, selected: null, card: null };
 window.__civicmap = state;
 map.once("idle", () => {
   performance.mark("civicmap:first-map");
   state.loaded = true;
+  // After the first map: the worker's install downloads the shell and the views again, which
+  // on a slow link would share it with the first map's tiles and glyphs.
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js");
 });
 
-const sheet = document.getElementById("sheet");
-const title = document.getElementById("sheet-title");
-const body = document.getElementById("sheet-body");
 const status = document.getElementById("status");
-sheet.querySelector(".sheet-close").addEventListener("click", () => {
-  sheet.hidden = true;
-  select(null);
-});
-document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && !sheet.hidden) {
-    sheet.hidden = true;
-    select(null);
-  }
-});
-
-function select(id) {
-  // Before the style has its source (a deep link opens the card sooner), the highlight waits
-  // for the "load" below.
-  const ready = Boolean(map.getSource("district"));
-  if (state.selected !== null && ready) {
-    map.setFeatureState({ source: "district", sourceLayer: "parcels", id: state.selected },
-      { selected: false });
-  }
-  state.selected = id;
-  if (id !== null && ready) {
-    map.setFeatureState({ source: "district", sourceLayer: "parcels", id }, { selected: true });
-  }
-}
-map.once("load", () => select(state.selected));
-
 function el(tag, text, cls) {
   const node = document.createElement(tag);
   if (text !== undefined) node.textContent = text;
@@ -93,119 +80,18 @@ function el(tag, text, cls) {
   return node;
 }
 
-function renderCard(card) {
-  const p = card.parcel;
-  title.textContent = t("card.parcel", { number: p.number, sheet: p.sheet });
-  body.replaceChildren();
-  const facts = el("dl");
-  const fact = (label, value) => { facts.append(el("dt", label), el("dd", value)); };
-  fact(t("card.key"), p.key);
-  fact(t("card.area"), `${formatNumber(p.area_m2, lang)} m²`);
-  const current = p.ward.current ? p.ward.current.name : p.ward.old.name;
-  fact(t("card.ward"), current);
-  facts.append(el("dt", ""), el("dd", t("card.ward_old", { name: p.ward.old.name }), "muted"));
-  if (p.address) fact(t("card.address"), p.address);
-  body.append(facts);
-  if (card.zoning.length) {
-    body.append(el("h3", t("card.zoning")));
-    for (const z of card.zoning) {
-      body.append(el("p", t("card.block", { code: z.block_code, function: z.function,
-        share: formatNumber(z.share_pct, lang) })));
-      body.append(el("p", t("card.indicators", { min: z.floors_min, max: z.floors_max,
-        coverage: formatNumber(z.coverage_max_pct, lang), far: formatNumber(z.far_max, lang) }),
-        "muted"));
-    }
-  }
-  if (card.land_use.length) {
-    body.append(el("h3", t("card.land_use")));
-    const bar = el("div", undefined, "share-bar");
-    bar.setAttribute("aria-hidden", "true");
-    for (const u of card.land_use) {
-      const part = el("span");
-      part.style.width = `${u.share_pct}%`;
-      part.style.background = u.colour || "#ccc";
-      bar.append(part);
-    }
-    body.append(bar, el("p", card.land_use.map((u) =>
-      `${u.code} ${lang === "en" ? u.name_en : u.name_vi} ${formatNumber(u.share_pct, lang)}%`)
-      .join(" · ")));
-  }
-  if (card.road_frontage.length) {
-    body.append(el("h3", t("card.frontage")));
-    for (const r of card.road_frontage) {
-      body.append(el("p", t("card.road", { street: r.street,
-        width: formatNumber(r.right_of_way_m, lang) })));
-    }
-  }
-  if (card.plans.length) {
-    body.append(el("h3", t("card.plans")));
-    for (const plan of card.plans) {
-      body.append(el("p", t("card.plan", { decision: plan.decision_no,
-        date: formatDate(plan.decision_date), name: plan.name }), "muted"));
-    }
-  }
-  if (card.services.length) {
-    body.append(el("h3", t("card.services")));
-    const list = el("div", undefined, "services");
-    for (const service of card.services) {
-      const name = lang === "en" ? service.name_en : service.name_vi;
-      const button = el("button", name);
-      button.type = "button";
-      button.addEventListener("click", () => { status.textContent = t("card.service_soon", { name }); });
-      list.append(button);
-    }
-    body.append(list);
-  }
-  sheet.hidden = false;
-  title.tabIndex = -1;
-  title.focus({ preventScroll: true });
-}
-
-function bounds(geometry) {
-  const box = new maplibregl.LngLatBounds();
-  const walk = (c) => (typeof c[0] === "number" ? box.extend(c) : c.forEach(walk));
-  walk(geometry.coordinates);
-  return box;
-}
-
-function show(card) {
-  state.card = card;
-  status.textContent = "";
-  select(card.parcel.id);
-  renderCard(card);
-  history.replaceState(null, "", `#/parcel/${card.parcel.key}`);
-}
-
-async function openKey(key) {
-  const shared = window.civicmapSharedCard;  // asked for by the page, before this script came
-  window.civicmapSharedCard = undefined;
-  const res = await (shared && shared.key === key
-    ? shared.answer : fetch(`/api/parcels/${encodeURIComponent(key)}`));
-  if (!res.ok) {
-    status.textContent = t("search.none");
-    return;
-  }
-  const card = await res.json();
-  // Straight to the parcel, even before the map has loaded: a deep link fetches no tiles of
-  // the default view, and its card shows without waiting for the map.
-  map.fitBounds(bounds(card.parcel.geometry), { padding: 80, maxZoom: 19, duration: 0 });
-  show(card);
-}
-
-function routeHash() {
-  const match = location.hash.match(/^#\/parcel\/(\d{12})$/);
-  if (match && (!state.card || state.card.parcel.key !== match[1])) openKey(match[1]);
-}
-window.addEventListener("hashchange", routeHash);
-routeHash();
-
-document.getElementById("share").addEventListener("click", async () => {
-  const url = location.href;
-  if (navigator.share) {
-    try { await navigator.share({ url, title: title.textContent }); return; } catch { /* fall through */ }
-  }
-  await navigator.clipboard?.writeText(url);
-  status.textContent = t("card.copied");
+const api = createApi();
+const session = createSession(api);
+const ctx = { map, api, session, state, lang, t, el, status, formatDate, formatNumber,
+  translate: (strings) => translator(lang, strings) };
+const router = createRouter(ROUTES, ctx);
+ctx.router = router;
+state.api = api;
+state.router = router;
+router.start();
+// The card's code is wanted at the first tap: fetched soon after the first map, not before.
+map.once("idle", () => {
+  setTimeout(() => { router.preload("/parcel/:key")?.catch(() => {}); }, 1500);
 });
 
 // Layer switcher: each checkbox shows or hides a group of style layers.
@@ -230,7 +116,8 @@ const boxes = layersPanel.querySelectorAll("input[type=checkbox]");
 boxes.forEach((box) => box.addEventListener("change", () => applyGroup(box)));
 map.once("load", () => boxes.forEach(applyGroup));
 
-fetch("/api/land-use-codes").then((r) => r.json()).then((codes) => {
+api.get("/api/land-use-codes").then(({ ok, data: codes }) => {
+  if (!ok) return;
   const legend = document.getElementById("legend");
   for (const c of codes.filter((code) => code.used)) {
     const item = el("li");
@@ -253,7 +140,7 @@ function result(text, action) {
 }
 
 function goToKey(key) {
-  if (location.hash === `#/parcel/${key}`) openKey(key); else location.hash = `#/parcel/${key}`;
+  router.go(`#/parcel/${key}`, { replace: location.hash.startsWith("#/parcel/"), state: {} });
 }
 
 document.getElementById("search").addEventListener("submit", async (event) => {
@@ -268,18 +155,18 @@ document.getElementById("search").addEventListener("submit", async (event) => {
   const sheetParcel = q.match(/^(.+?)\s+(\d{1,3})\s*\/\s*(\d{1,4})$/);
   if (sheetParcel) {
     const [, ward, sheetNo, parcelNo] = sheetParcel;
-    const res = await fetch(`/api/parcels?ward=${encodeURIComponent(ward)}&sheet=${sheetNo}` +
+    const res = await api.get(`/api/parcels?ward=${encodeURIComponent(ward)}&sheet=${sheetNo}` +
       `&parcel=${parcelNo}`);
     if (res.ok) {
-      for (const p of (await res.json()).items) {
+      for (const p of res.data.items) {
         items.push(result(t("search.parcel", { number: p.number, sheet: p.sheet,
           ward: p.ward_old }), () => goToKey(p.key)));
       }
     }
   } else if (q.length >= 2) {
-    const res = await fetch(`/api/search?q=${encodeURIComponent(q)}`);
+    const res = await api.get(`/api/search?q=${encodeURIComponent(q)}`);
     if (res.ok) {
-      const found = await res.json();
+      const found = res.data;
       for (const s of found.streets) {
         items.push(result(t("search.street", { name: s.name,
           width: formatNumber(s.right_of_way_m, lang) }),
@@ -296,26 +183,28 @@ document.getElementById("search").addEventListener("submit", async (event) => {
   results.hidden = false;
 });
 
+const accountButton = document.getElementById("account-button");
 const plannerButton = document.getElementById("planner-button");
-const account = accountScreens({ t, lang, el, status, panel: document.getElementById("account"),
-  button: document.getElementById("account-button"),
-  onPerson: (person) => { plannerButton.hidden = !person?.roles.includes("planner"); } });
-plannerScreens({ t, el, map, status, panel: document.getElementById("planner"),
-  button: plannerButton, csrf: account.csrf });
+accountButton.addEventListener("click", () => router.toggle("#/account"));
+plannerButton.addEventListener("click", () => router.toggle("#/planner"));
+session.onChange((person) => {
+  accountButton.textContent = t(person ? "account.mine" : "account.button");
+  plannerButton.hidden = !person?.roles.includes("planner");
+});
+if (session.hinted()) {
+  accountButton.textContent = t("account.mine");
+  session.load(); // who is signed in: roles decide what else the app offers
+}
 
 map.on("click", async (event) => {
   const { lng, lat } = event.lngLat;
   status.textContent = t("card.loading");
-  try {
-    const res = await fetch(`/api/parcels/at?lon=${lng}&lat=${lat}`);
-    if (!res.ok) {
-      select(null);
-      sheet.hidden = true;
-      status.textContent = t("card.none");
-      return;
-    }
-    show(await res.json());
-  } catch {
+  const result = await api.get(`/api/parcels/at?lon=${lng}&lat=${lat}`);
+  if (!result.ok) {
+    if (router.current() === "/parcel/:key") router.close();
     status.textContent = t("card.none");
+    return;
   }
+  router.go(`#/parcel/${result.data.parcel.key}`, { replace: true,
+    state: { card: result.data } });
 });

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 import time
+import zlib
+from collections import Counter
 from urllib.parse import urlparse
 
 from playwright.sync_api import Page, Request, Route
@@ -195,3 +198,130 @@ def test_controls_are_labelled_touch_targets(page: Page, live_server: str) -> No
     )
     assert unlabelled == 0
     assert page.get_attribute(".maplibregl-ctrl-zoom-in", "aria-label") == "Phóng to"
+
+
+def _pixels(png: bytes) -> list[list[tuple[int, int, int]]]:
+    """RGB rows of a PNG as Chromium writes screenshots (8-bit RGB/RGBA, not interlaced)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height, bpp = 8, b"", 0, 0, 0
+    while pos < len(png):
+        size, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        chunk = png[pos + 8:pos + 8 + size]
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunk)
+            assert depth == 8
+            assert colour in (2, 6)
+            assert not interlace
+            bpp = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + size
+    raw, stride = zlib.decompress(idat), width * bpp
+    rows, prior = [], bytearray(stride)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prior[i], prior[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                near = a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c) else (
+                    b if abs(p - b) <= abs(p - c) else c)
+                line[i] = (line[i] + near) & 255
+        rows.append([(line[x], line[x + 1], line[x + 2]) for x in range(0, stride, bpp)])
+        prior = line
+    return rows
+
+
+VISIBLE_MAP = """() => {
+  const m = window.__civicmap.map, map = m.getContainer().getBoundingClientRect();
+  const sheet = document.getElementById('sheet').getBoundingClientRect();
+  // below the layers button, left of the zoom buttons, above the card
+  return {x: map.left, y: map.top + 56, width: map.width - 64, height: sheet.top - map.top - 56};
+}"""
+
+PARCEL_BOX = """() => {
+  const s = window.__civicmap, xs = [], ys = [];
+  const walk = (c) => typeof c[0] === 'number' ? (() => { const p = s.map.project(c);
+    xs.push(p.x); ys.push(p.y); })() : c.forEach(walk);
+  walk(s.card.parcel.geometry.coordinates);
+  const top = s.map.getContainer().getBoundingClientRect().top;
+  return [Math.min(...xs), top + Math.min(...ys), Math.max(...xs), top + Math.max(...ys)];
+}"""
+
+
+def _assert_parcel_shown_above_the_card(page: Page, name: str) -> None:
+    """The map above the card is drawn (not blank), the highlighted parcel inside it."""
+    page.wait_for_function("(() => { const s = window.__civicmap; return s.loaded && s.card &&"
+                           " !s.map.isMoving() && s.map.getFeatureState({source: 'district',"
+                           " sourceLayer: 'parcels', id: s.selected}).selected; })()",
+                           timeout=30_000)
+    page.evaluate("new Promise(done => { const m = window.__civicmap.map;"
+                  " if (m.loaded() && m.areTilesLoaded()) done(); else m.once('idle', done); })")
+    clip = page.evaluate(VISIBLE_MAP)
+    assert clip["height"] >= 100, clip  # a phone keeps a useful strip of map above the card
+    # The whole screen as shown, cropped here: a clip capture is composited apart and showed
+    # the map even while the screen had the white band.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = page.screenshot(path=str(ARTIFACTS / f"map-with-card-{name}.png"))
+    x, y = round(clip["x"]), round(clip["y"])
+    rows = [row[x:x + round(clip["width"])] for row in _pixels(shot)[y:y + round(clip["height"])]]
+    colours = Counter((r >> 3, g >> 3, b >> 3) for row in rows for r, g, b in row)
+    total = sum(colours.values())
+    white = sum(n for (r, g, b), n in colours.items() if min(r, g, b) >= 30)  # >= 240 of 255
+    assert white / total < 0.5, f"the map above the card is blank ({white / total:.0%} white)"
+    assert colours.most_common(1)[0][1] / total < 0.95, "the map above the card is near-uniform"
+    assert len(colours) >= 8, "the map above the card is near-uniform"
+    # The parcel, whole, in that strip, small enough for its neighbours to show around it...
+    left, top, right, bottom = page.evaluate(PARCEL_BOX)
+    assert clip["x"] <= left, (left, clip)
+    assert right <= clip["x"] + clip["width"], (right, clip)
+    assert clip["y"] <= top, (top, clip)
+    assert bottom <= clip["y"] + clip["height"], (bottom, clip)
+    assert (right - left) * (bottom - top) < 0.5 * clip["width"] * clip["height"]
+    # ... and drawn highlighted: the red outline's pixels are on screen there.
+    red = sum(1 for row in rows for r, g, b in row if r > 180 and g < 80 and b < 80)
+    assert red > 50, f"{red} highlighted pixels above the card"
+
+
+def test_deep_link_shows_the_parcel_above_the_card(page: Page, live_server: str,
+                                                   conn: Connection) -> None:
+    key, _, _, _ = _a_parcel(conn, 777)
+    _open(page, f"{live_server}/#/parcel/{key}")
+    page.locator("#sheet").wait_for(state="visible", timeout=15_000)
+    _assert_parcel_shown_above_the_card(page, "deep-link")
+
+
+def test_tap_low_on_the_screen_brings_the_parcel_above_the_card(
+    page: Page, live_server: str, conn: Connection
+) -> None:
+    key, lon, lat = conn.exec_driver_sql(
+        "SELECT parcel_key, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+        "FROM parcel ORDER BY parcel_key LIMIT 1 OFFSET 420"
+    ).one()
+    _open(page, live_server + "/")
+    # The parcel low on the screen, where the card will cover it.
+    page.evaluate(
+        "([lon, lat]) => new Promise(done => { const m = window.__civicmap.map;"
+        " m.jumpTo({center: [lon, lat], zoom: 18}); m.once('idle', done);"
+        " m.panBy([0, -200], {duration: 0}); })",
+        [lon, lat],
+    )
+    x, y = page.evaluate(
+        "([lon, lat]) => { const m = window.__civicmap.map; const p = m.project([lon, lat]);"
+        " const r = m.getContainer().getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [lon, lat],
+    )
+    assert y > 500
+    page.mouse.click(x, y)
+    page.locator("#sheet").wait_for(state="visible", timeout=15_000)
+    assert key in page.locator("#sheet").inner_text()
+    _assert_parcel_shown_above_the_card(page, "tap")

@@ -1,17 +1,110 @@
-// The planner's screens: upload a file with a progress bar, answer the doctors' questions,
-// read the validation report (as a list and on the map), see what changed against the
-// published version, publish, and roll back to an earlier version.
-export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
+// #/planner — the planner's screens: upload a file with a progress bar, answer the doctors'
+// questions, read the validation report (as a list and on the map), see what changed against
+// the published version, publish, and roll back to an earlier version.
+const STRINGS = {
+  vi: {
+    "planner.button": "Dữ liệu quy hoạch",
+    "planner.title": "Tải lên lớp dữ liệu",
+    "planner.layer": "Lớp dữ liệu",
+    "planner.file": "Tệp (shapefile nén .zip, GeoPackage, GeoJSON, DXF, KML)",
+    "planner.publish_when_valid": "Xuất bản ngay khi hợp lệ",
+    "planner.upload": "Tải lên",
+    "planner.progress": "Tiến độ",
+    "planner.working": "Đang xử lý tệp",
+    "planner.rows": "đối tượng",
+    "planner.stage.queued": "Đang chờ",
+    "planner.stage.reading": "Đang đọc",
+    "planner.stage.loading": "Đang nạp",
+    "planner.stage.validating": "Đang kiểm tra hình học",
+    "planner.stage.indexing": "Đang lập chỉ mục",
+    "planner.stage.comparing": "Đang so sánh với bản đã xuất bản",
+    "planner.stage.publishing": "Đang xuất bản",
+    "planner.stage.done": "Xong",
+    "planner.stage.failed": "Không thành công",
+    "planner.stage.needs_input": "Cần bạn trả lời",
+    "planner.answer": "Trả lời",
+    "planner.question.crs": "Hệ tọa độ của tệp",
+    "planner.question.encoding": "Bảng mã chữ",
+    "planner.question.layer": "Chọn lớp trong tệp",
+    "planner.report": "Báo cáo kiểm tra",
+    "planner.summary": "{features} đối tượng · {repaired} đã sửa · {rejected} bị loại",
+    "planner.changes": "So với bản đang xuất bản: {added} thêm · {removed} bớt · {changed} thay đổi",
+    "planner.issues": "Đối tượng có lỗi",
+    "planner.outcome.repaired": "đã sửa",
+    "planner.outcome.rejected": "bị loại",
+    "planner.status.draft": "Bản nháp",
+    "planner.status.needs_input": "Chờ trả lời",
+    "planner.status.validated": "Đã kiểm tra, sẵn sàng xuất bản",
+    "planner.status.rejected": "Bị từ chối: sửa tệp rồi tải lại",
+    "planner.status.published": "Đang xuất bản",
+    "planner.status.superseded": "Bản cũ",
+    "planner.publish": "Xuất bản",
+    "planner.rollback": "Khôi phục bản này",
+    "planner.rollback_to": "Khôi phục v{number}",
+    "planner.published": "Đã xuất bản phiên bản {number}",
+    "planner.rolled_back": "Đã khôi phục phiên bản {number}",
+    "planner.versions": "Các phiên bản",
+    "planner.open": "Xem",
+    "planner.failed": "Không thực hiện được. Vui lòng thử lại.",
+    "planner.back": "Quay lại",
+  },
+  en: {
+    "planner.button": "Planning data",
+    "planner.title": "Upload a layer",
+    "planner.layer": "Layer",
+    "planner.file": "File (zipped shapefile, GeoPackage, GeoJSON, DXF, KML)",
+    "planner.publish_when_valid": "Publish as soon as it is valid",
+    "planner.upload": "Upload",
+    "planner.progress": "Progress",
+    "planner.working": "Processing the file",
+    "planner.rows": "features",
+    "planner.stage.queued": "Waiting",
+    "planner.stage.reading": "Reading",
+    "planner.stage.loading": "Loading",
+    "planner.stage.validating": "Checking geometries",
+    "planner.stage.indexing": "Indexing",
+    "planner.stage.comparing": "Comparing with the published version",
+    "planner.stage.publishing": "Publishing",
+    "planner.stage.done": "Done",
+    "planner.stage.failed": "Failed",
+    "planner.stage.needs_input": "Your answer is needed",
+    "planner.answer": "Answer",
+    "planner.question.crs": "Coordinate system of the file",
+    "planner.question.encoding": "Text encoding",
+    "planner.question.layer": "Layer of the file",
+    "planner.report": "Validation report",
+    "planner.summary": "{features} features · {repaired} repaired · {rejected} rejected",
+    "planner.changes": "Against the published version: {added} added · {removed} removed · {changed} changed",
+    "planner.issues": "Features with problems",
+    "planner.outcome.repaired": "repaired",
+    "planner.outcome.rejected": "rejected",
+    "planner.status.draft": "Draft",
+    "planner.status.needs_input": "Waiting for an answer",
+    "planner.status.validated": "Validated, ready to publish",
+    "planner.status.rejected": "Rejected: fix the file and upload again",
+    "planner.status.published": "Published",
+    "planner.status.superseded": "Earlier version",
+    "planner.publish": "Publish",
+    "planner.rollback": "Restore this version",
+    "planner.rollback_to": "Restore v{number}",
+    "planner.published": "Version {number} published",
+    "planner.rolled_back": "Version {number} restored",
+    "planner.versions": "Versions",
+    "planner.open": "Open",
+    "planner.failed": "That did not work. Please try again.",
+    "planner.back": "Back",
+  },
+};
+
+export function mount(ctx) {
+  const { el, map, status } = ctx;
+  const t = ctx.translate(STRINGS);
+  const panel = document.getElementById("planner");
+  const button = document.getElementById("planner-button");
   const view = panel.querySelector(".planner-view");
   let layers = [];
-
-  async function api(method, path, body, extra = {}) {
-    const res = await fetch(path, { method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), ...extra },
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const data = await res.json().catch(() => null);
-    return { ok: res.ok, status: res.status, data };
-  }
+  let gone = false;
+  const api = (method, path, body) => ctx.api.request(method, path, { body });
 
   function heading(key) {
     const h = el("h2", t(key));
@@ -21,6 +114,7 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
   }
 
   function show(...nodes) {
+    if (gone) return;
     view.replaceChildren(...nodes);
     panel.hidden = false;
     button.setAttribute("aria-expanded", "true");
@@ -40,12 +134,9 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
   async function refreshTiles() {
     // The TileJSON carries the layers' versions (the style inlines it): its tile URLs now
     // name the new version, so the map fetches the new tiles.
-    try {
-      const res = await fetch("/tiles/basemap.json", { cache: "no-store" });
-      if (res.ok) map.getSource("district")?.setTiles((await res.json()).tiles);
-    } catch {
-      // offline: the map keeps its tiles until the next load
-    }
+    const res = await ctx.api.get("/tiles/basemap.json", { cache: "no-store" });
+    // offline: the map keeps its tiles until the next load
+    if (res.ok) map.getSource("district")?.setTiles(res.data.tiles);
   }
 
   async function uploadForm() {
@@ -87,29 +178,22 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
     const p2 = el("p", undefined, "field");
     p2.append(fileLabel, file);
     form.append(heading("planner.title"), p1, p2, consent, progress, message, submit);
-    form.addEventListener("submit", (event) => {
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!file.files.length) return;
       const body = new FormData();
       body.append("file", file.files[0]);
       if (publishBox.checked) body.append("publish", "true");
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", `/api/layers/${encodeURIComponent(select.value)}/uploads`);
-      xhr.setRequestHeader("X-CSRF-Token", csrf());
       progress.hidden = false;
       submit.disabled = true;
-      xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = 50 * e.loaded / e.total; };
-      xhr.onload = () => {
-        submit.disabled = false;
-        const data = JSON.parse(xhr.responseText || "null");
-        if (xhr.status !== 202) {
-          message.textContent = data?.detail ?? t("account.failed");
-          return;
-        }
-        follow(data.id, select.value);
-      };
-      xhr.onerror = () => { submit.disabled = false; message.textContent = t("account.failed"); };
-      xhr.send(body);
+      const res = await ctx.api.upload(`/api/layers/${encodeURIComponent(select.value)}/uploads`,
+        body, (share) => { progress.value = 50 * share; });
+      submit.disabled = false;
+      if (res.status !== 202) {
+        message.textContent = res.error?.detail ?? t("planner.failed");
+        return;
+      }
+      follow(res.data.id, select.value);
     });
     show(form);
   }
@@ -125,7 +209,7 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
     show(box);
     const poll = async () => {
       const res = await api("GET", `/api/jobs/${jobId}`);
-      if (!res.ok) { stage.textContent = t("account.failed"); return; }
+      if (!res.ok) { stage.textContent = t("planner.failed"); return; }
       const job = res.data;
       bar.value = job.progress;
       stage.textContent = `${t(`planner.stage.${job.stage}`)} · ${job.rows.toLocaleString()} ${t("planner.rows")}`;
@@ -143,7 +227,7 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
   }
 
   function backButton() {
-    const back = el("button", t("account.back"), "link");
+    const back = el("button", t("planner.back"), "link");
     back.type = "button";
     back.addEventListener("click", uploadForm);
     return back;
@@ -199,10 +283,9 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
       }
       box.append(el("h3", t("planner.issues")), list);
     }
-    const issues = await fetch(`/api/layers/${layerId}/versions/${number}/issues.geojson`,
-      { credentials: "same-origin" }).then((x) => x.json());
-    const changes = await fetch(`/api/layers/${layerId}/versions/${number}/changes.geojson`,
-      { credentials: "same-origin" }).then((x) => x.json());
+    const issues = (await ctx.api.get(`/api/layers/${layerId}/versions/${number}/issues.geojson`)).data;
+    const changes = (await ctx.api.get(`/api/layers/${layerId}/versions/${number}/changes.geojson`)).data;
+    if (gone || !issues || !changes) return;
     overlay("planner-changes", changes, { fill: { "fill-color": "#F2A900", "fill-opacity": 0.25 },
       line: { "line-color": "#B36B00", "line-width": 2 } });
     overlay("planner-issues", issues, { fill: { "fill-color": "#D7191C", "fill-opacity": 0.35 },
@@ -226,12 +309,12 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
     show(box);
   }
 
+  // If-Match: what is published is the version as the planner read it (else 412, or 428).
   async function doPublish(layerId, number, etag) {
-    // If-Match: what is published is the version as the planner read it.
-    const res = await api("POST", `/api/layers/${layerId}/versions/${number}/publish`,
-      undefined, { "If-Match": etag });
+    const res = await ctx.api.request("POST", `/api/layers/${layerId}/versions/${number}/publish`,
+      { ifMatch: etag });
     if (!res.ok) {
-      status.textContent = res.data?.detail ?? t("account.failed");
+      status.textContent = res.error?.detail ?? t("planner.failed");
       return;
     }
     refreshTiles();
@@ -255,7 +338,7 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
       if (v.status === "superseded") {
         const back = el("button", t("planner.rollback_to", { number: v.number }), "link");
         back.type = "button";
-        back.addEventListener("click", () => doPublish(layerId, v.number));
+        back.addEventListener("click", () => doPublish(layerId, v.number, v.etag));
         item.append(back);
       }
       list.append(item);
@@ -264,18 +347,18 @@ export function plannerScreens({ t, el, map, status, panel, button, csrf }) {
     return wrap;
   }
 
-  button.addEventListener("click", () => {
-    if (!panel.hidden) {
-      panel.hidden = true;
-      button.setAttribute("aria-expanded", "false");
-      return;
-    }
-    uploadForm();
-  });
-  panel.querySelector(".planner-close").addEventListener("click", () => {
+  const close = panel.querySelector(".planner-close");
+  const onClose = () => { ctx.router.close(); button.focus(); };
+  close.addEventListener("click", onClose);
+  panel.hidden = false;
+  button.setAttribute("aria-expanded", "true");
+  uploadForm();
+  // The report's overlays stay on the map after the panel closes (the planner looks at them).
+  return () => {
+    gone = true;
+    close.removeEventListener("click", onClose);
     panel.hidden = true;
     button.setAttribute("aria-expanded", "false");
-    button.focus();
-  });
-  return { uploadForm };
+    view.replaceChildren();
+  };
 }

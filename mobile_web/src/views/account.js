@@ -1,31 +1,122 @@
-// The account screens: sign in, sign up with the one-time code, forgotten password, and
-// "my account" (language, my data, password, sign out, deletion). The session lives in an
-// HttpOnly cookie; writes carry the CSRF token the server hands out with the person.
-const SIGNED_IN = "signedIn"; // a hint only: avoids asking /api/me (and a 401) when signed out
+// #/account — sign in, sign up with the one-time code, forgotten password, and "my account"
+// (language, my data, password, sign out, deletion). The session lives in an HttpOnly cookie;
+// who is signed in is the shell's (ctx.session), and ctx.api adds the CSRF token to writes.
+const STRINGS = {
+  vi: {
+    "account.button": "Đăng nhập",
+    "account.mine": "Tài khoản của tôi",
+    "account.sign_in": "Đăng nhập",
+    "account.sign_up": "Đăng ký",
+    "account.to_sign_up": "Chưa có tài khoản? Đăng ký",
+    "account.to_sign_in": "Đã có tài khoản? Đăng nhập",
+    "account.forgot": "Quên mật khẩu",
+    "account.send_code": "Gửi mã",
+    "account.reset": "Đặt lại mật khẩu",
+    "account.verify": "Xác thực",
+    "account.code_sent": "Chúng tôi đã gửi mã 6 số đến số điện thoại hoặc email của bạn.",
+    "account.code_sent_if": "Nếu số điện thoại hoặc email này có tài khoản, mã 6 số đã được gửi đến đó.",
+    "account.consent": "Tôi đồng ý với mục đích xử lý dữ liệu cá nhân nêu trên",
+    "account.field.identifier": "Số điện thoại hoặc email",
+    "account.field.password": "Mật khẩu",
+    "account.field.display_name": "Họ và tên",
+    "account.field.code": "Mã xác thực",
+    "account.field.new_password": "Mật khẩu mới (ít nhất 10 ký tự)",
+    "account.field.current_password": "Mật khẩu hiện tại",
+    "account.field.accept_purpose": "Đồng ý mục đích xử lý dữ liệu",
+    "account.field.lang": "Ngôn ngữ",
+    "account.phone": "Điện thoại",
+    "account.email": "Email",
+    "account.roles": "Vai trò",
+    "account.role.citizen": "Công dân",
+    "account.role.officer": "Cán bộ",
+    "account.role.leader": "Lãnh đạo",
+    "account.role.planner": "Cán bộ quy hoạch",
+    "account.role.administrator": "Quản trị",
+    "account.language": "Ngôn ngữ",
+    "account.export": "Tải dữ liệu của tôi (JSON)",
+    "account.change_password": "Đổi mật khẩu",
+    "account.password_set": "Đã đặt mật khẩu mới",
+    "account.sign_out": "Đăng xuất",
+    "account.sign_out_everywhere": "Đăng xuất trên mọi thiết bị",
+    "account.delete": "Xoá tài khoản",
+    "account.delete_explain": "Thông tin cá nhân của bạn sẽ bị xoá. Hồ sơ đã nộp vẫn được lưu theo quy định.",
+    "account.delete_confirm": "Xoá vĩnh viễn",
+    "account.deleted": "Đã xoá tài khoản",
+    "account.back": "Quay lại",
+    "account.wrong_credentials": "Số điện thoại/email hoặc mật khẩu không đúng",
+    "account.wrong_password": "Mật khẩu không đúng",
+    "account.wrong_code": "Mã không đúng hoặc đã hết hạn",
+    "account.verify_first": "Hãy xác thực mã đã gửi cho bạn trước",
+    "account.too_many": "Quá nhiều lần thử. Vui lòng thử lại sau.",
+    "account.check_field": "Kiểm tra lại: {field}",
+    "account.failed": "Không thực hiện được. Vui lòng thử lại.",
+  },
+  en: {
+    "account.button": "Sign in",
+    "account.mine": "My account",
+    "account.sign_in": "Sign in",
+    "account.sign_up": "Sign up",
+    "account.to_sign_up": "No account yet? Sign up",
+    "account.to_sign_in": "Have an account? Sign in",
+    "account.forgot": "Forgot password",
+    "account.send_code": "Send code",
+    "account.reset": "Reset password",
+    "account.verify": "Verify",
+    "account.code_sent": "We sent a 6-digit code to your phone or e-mail.",
+    "account.code_sent_if": "If this phone or e-mail has an account, a 6-digit code was sent to it.",
+    "account.consent": "I agree to the purpose of processing stated above",
+    "account.field.identifier": "Phone number or e-mail",
+    "account.field.password": "Password",
+    "account.field.display_name": "Full name",
+    "account.field.code": "Code",
+    "account.field.new_password": "New password (at least 10 characters)",
+    "account.field.current_password": "Current password",
+    "account.field.accept_purpose": "Consent to the purpose",
+    "account.field.lang": "Language",
+    "account.phone": "Phone",
+    "account.email": "E-mail",
+    "account.roles": "Roles",
+    "account.role.citizen": "Citizen",
+    "account.role.officer": "Officer",
+    "account.role.leader": "Leader",
+    "account.role.planner": "Planner",
+    "account.role.administrator": "Administrator",
+    "account.language": "Language",
+    "account.export": "Download my data (JSON)",
+    "account.change_password": "Change password",
+    "account.password_set": "New password set",
+    "account.sign_out": "Sign out",
+    "account.sign_out_everywhere": "Sign out on every device",
+    "account.delete": "Delete my account",
+    "account.delete_explain": "Your personal data will be deleted. Dossiers you submitted are kept as the law requires.",
+    "account.delete_confirm": "Delete for good",
+    "account.deleted": "Account deleted",
+    "account.back": "Back",
+    "account.wrong_credentials": "The phone/e-mail or the password is wrong",
+    "account.wrong_password": "The password is wrong",
+    "account.wrong_code": "The code is wrong or has expired",
+    "account.verify_first": "Verify the code we sent you first",
+    "account.too_many": "Too many attempts. Please try again later.",
+    "account.check_field": "Please check: {field}",
+    "account.failed": "That did not work. Please try again.",
+  },
+};
 
-export function accountScreens({ t, lang, el, panel, button, status, onPerson = () => {} }) {
-  const me = { person: null, pendingPassword: null, identifier: null };
-
-  async function api(method, path, body) {
-    const headers = { "Content-Type": "application/json" };
-    if (me.person?.csrf_token) headers["X-CSRF-Token"] = me.person.csrf_token;
-    const res = await fetch(path, { method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const data = res.status === 204 || res.status === 202 ? null
-      : await res.json().catch(() => null);
-    return { ok: res.ok, status: res.status, data };
-  }
+export function mount(ctx) {
+  const { lang, el, status, session } = ctx;
+  const t = ctx.translate(STRINGS);
+  const panel = document.getElementById("account");
+  const button = document.getElementById("account-button");
+  const me = { pendingPassword: null, identifier: null };
+  let gone = false;
+  const api = (method, path, body) => ctx.api.request(method, path, { body });
 
   function explain(result) {
     if (result.status === 429) return t("account.too_many");
-    const field = result.data?.field;
+    const { field } = result.error ?? {};
     if (result.status === 401) return t(field === "current_password" || field === "password"
       ? "account.wrong_password" : "account.wrong_credentials");
     if (result.status === 422 && field === "code") return t("account.wrong_code");
-    if (result.status === 422 && Array.isArray(result.data?.detail)) {
-      const loc = result.data.detail[0]?.loc?.at(-1);
-      return t("account.check_field", { field: t(`account.field.${loc}`) });
-    }
     if (result.status === 422 && field) {
       return t("account.check_field", { field: t(`account.field.${field}`) });
     }
@@ -78,6 +169,7 @@ export function accountScreens({ t, lang, el, panel, button, status, onPerson = 
   }
 
   function showView(node) {
+    if (gone) return;
     panel.querySelector(".account-view").replaceChildren(node);
     panel.hidden = false;
     button.setAttribute("aria-expanded", "true");
@@ -170,27 +262,18 @@ export function accountScreens({ t, lang, el, panel, button, status, onPerson = 
     }));
   }
 
-  function signedIn(person, quiet = false) {
-    me.person = person;
-    localStorage.setItem(SIGNED_IN, "1");
-    button.textContent = t("account.mine");
-    if (person.lang && person.lang !== lang) {
-      localStorage.setItem("lang", person.lang);
-    }
-    onPerson(person);
-    if (!quiet) mine();
+  function signedIn(person) {
+    session.set(person);
+    mine();
   }
 
   function signedOut() {
-    me.person = null;
-    localStorage.removeItem(SIGNED_IN);
-    button.textContent = t("account.button");
-    onPerson(null);
+    session.set(null);
     signIn();
   }
 
   function mine() {
-    const p = me.person;
+    const p = session.person;
     const view = el("div", undefined, "account-form");
     const heading = el("h2", t("account.mine"));
     heading.id = "account-title";
@@ -218,6 +301,7 @@ export function accountScreens({ t, lang, el, panel, button, status, onPerson = 
         localStorage.setItem("lang", select.value);
         const url = new URL(location.href);
         url.searchParams.set("lang", select.value);
+        url.hash = ""; // back to the map, in the new language
         location.replace(url);
       }
     });
@@ -235,7 +319,7 @@ export function accountScreens({ t, lang, el, panel, button, status, onPerson = 
       ], "account.change_password", async (v) => {
         const result = await api("POST", "/api/me/password", v);
         if (!result.ok) return explain(result);
-        me.person = result.data;
+        session.set(result.data);
         status.textContent = t("account.password_set");
         mine();
         return null;
@@ -267,33 +351,21 @@ export function accountScreens({ t, lang, el, panel, button, status, onPerson = 
   }
 
   async function open() {
-    if (!panel.hidden) {
-      panel.hidden = true;
-      button.setAttribute("aria-expanded", "false");
-      return;
-    }
-    if (me.person) { mine(); return; }
-    if (localStorage.getItem(SIGNED_IN)) {
-      const result = await api("GET", "/api/me");
-      if (result.ok) { signedIn(result.data); return; }
-      localStorage.removeItem(SIGNED_IN);
-    }
-    signIn();
+    if (!session.person && session.hinted()) await session.load();
+    if (session.person) mine(); else signIn();
   }
 
-  button.addEventListener("click", open);
-  panel.querySelector(".account-close").addEventListener("click", () => {
+  const onClose = () => { ctx.router.close(); button.focus(); };
+  const close = panel.querySelector(".account-close");
+  close.addEventListener("click", onClose);
+  panel.hidden = false;
+  button.setAttribute("aria-expanded", "true");
+  open();
+  return () => {
+    gone = true;
+    close.removeEventListener("click", onClose);
     panel.hidden = true;
     button.setAttribute("aria-expanded", "false");
-    button.focus();
-  });
-  if (localStorage.getItem(SIGNED_IN)) {
-    button.textContent = t("account.mine");
-    // Who is signed in (roles decide what else the app offers); a stale hint is dropped.
-    api("GET", "/api/me").then((result) => {
-      if (result.ok) signedIn(result.data, true);
-      else localStorage.removeItem(SIGNED_IN);
-    });
-  }
-  return { open, csrf: () => me.person?.csrf_token ?? "" };
+    panel.querySelector(".account-view").replaceChildren();
+  };
 }

@@ -1,0 +1,232 @@
+// #/parcel/:key — a parcel's card in the bottom sheet, the parcel highlighted on the map in
+// the part the card leaves visible.
+const STRINGS = {
+  vi: {
+    "card.parcel": "Thửa {number}, tờ bản đồ {sheet}",
+    "card.key": "Mã thửa",
+    "card.area": "Diện tích",
+    "card.ward": "Phường",
+    "card.ward_old": "trước 01/07/2025: {name}",
+    "card.address": "Địa chỉ",
+    "card.zoning": "Quy hoạch phân khu 1/2000",
+    "card.block": "Ô phố {code}: {function} ({share}%)",
+    "card.indicators": "Tầng cao {min}–{max} · mật độ {coverage}% · hệ số SDĐ {far}",
+    "card.land_use": "Quy hoạch sử dụng đất",
+    "card.frontage": "Lộ giới",
+    "card.road": "{street}: lộ giới {width} m",
+    "card.share": "Chia sẻ thửa đất",
+    "card.plans": "Quyết định phê duyệt",
+    "card.plan": "{decision} ngày {date} — {name}",
+    "card.services": "Dịch vụ có thể thực hiện",
+    "card.service_soon": "Sắp có: bắt đầu “{name}” ngay từ thửa đất này, điền sẵn thông tin thửa",
+    "card.copied": "Đã sao chép đường dẫn",
+  },
+  en: {
+    "card.parcel": "Parcel {number}, map sheet {sheet}",
+    "card.key": "Parcel key",
+    "card.area": "Area",
+    "card.ward": "Ward",
+    "card.ward_old": "before 1 July 2025: {name}",
+    "card.address": "Address",
+    "card.zoning": "1/2000 zoning plan",
+    "card.block": "Block {code}: {function} ({share}%)",
+    "card.indicators": "Floors {min}–{max} · coverage {coverage}% · FAR {far}",
+    "card.land_use": "Land-use plan",
+    "card.frontage": "Right-of-way",
+    "card.road": "{street}: right-of-way {width} m",
+    "card.share": "Share this parcel",
+    "card.plans": "Approving decisions",
+    "card.plan": "{decision} of {date} — {name}",
+    "card.services": "What you can start here",
+    "card.service_soon": "Coming soon: start “{name}” from this parcel, pre-filled with its facts",
+    "card.copied": "Link copied",
+  },
+};
+
+function box(geometry) {
+  let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] !== "number") { c.forEach(walk); return; }
+    w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
+  };
+  walk(geometry.coordinates);
+  return [w, s, e, n];
+}
+
+export function mount(ctx, { key }, state = {}) {
+  const { map, el, lang, status, formatNumber, formatDate } = ctx;
+  const t = ctx.translate(STRINGS);
+  const sheet = document.getElementById("sheet");
+  const title = document.getElementById("sheet-title");
+  const body = document.getElementById("sheet-body");
+  const share = document.getElementById("share");
+  const close = sheet.querySelector(".sheet-close");
+  share.textContent = t("card.share");
+  let gone = false;
+
+  function select(id) {
+    // Before the style has its source (a deep link opens the card sooner), the highlight waits
+    // for the map's "load".
+    const ready = Boolean(map.getSource("district"));
+    const previous = ctx.state.selected;
+    if (previous !== null && ready) {
+      map.setFeatureState({ source: "district", sourceLayer: "parcels", id: previous },
+        { selected: false });
+    }
+    ctx.state.selected = id;
+    if (id !== null && ready) {
+      map.setFeatureState({ source: "district", sourceLayer: "parcels", id }, { selected: true });
+    }
+  }
+  const onLoad = () => { if (!gone) select(ctx.state.selected); };
+  map.once("load", onLoad);
+
+  // The parcel in the part of the map the card leaves visible (above it on a phone), with its
+  // neighbours and street around it: the card's height is the camera's bottom padding, and the
+  // parcel's box is widened by its own size on each side.
+  function frame(geometry, { maxZoom, duration }) {
+    const [w, s, e, n] = box(geometry);
+    const dx = Math.max(e - w, 0.0002) * 0.4;
+    const dy = Math.max(n - s, 0.0002) * 0.4;
+    const container = map.getContainer();
+    const covered = Math.max(0, container.getBoundingClientRect().bottom -
+      sheet.getBoundingClientRect().top);
+    const bottom = Math.min(covered, container.clientHeight - 120) + 8;
+    const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    map.fitBounds([[w - dx, s - dy], [e + dx, n + dy]], {
+      padding: { top: 56, bottom, left: 8, right: 60 }, maxZoom, duration: still ? 0 : duration });
+  }
+
+  function render(card) {
+    const p = card.parcel;
+    title.textContent = t("card.parcel", { number: p.number, sheet: p.sheet });
+    body.replaceChildren();
+    const facts = el("dl");
+    const fact = (label, value) => { facts.append(el("dt", label), el("dd", value)); };
+    fact(t("card.key"), p.key);
+    fact(t("card.area"), `${formatNumber(p.area_m2, lang)} m²`);
+    fact(t("card.ward"), p.ward.current ? p.ward.current.name : p.ward.old.name);
+    facts.append(el("dt", ""), el("dd", t("card.ward_old", { name: p.ward.old.name }), "muted"));
+    if (p.address) fact(t("card.address"), p.address);
+    body.append(facts);
+    if (card.zoning.length) {
+      body.append(el("h3", t("card.zoning")));
+      for (const z of card.zoning) {
+        body.append(el("p", t("card.block", { code: z.block_code, function: z.function,
+          share: formatNumber(z.share_pct, lang) })));
+        body.append(el("p", t("card.indicators", { min: z.floors_min, max: z.floors_max,
+          coverage: formatNumber(z.coverage_max_pct, lang), far: formatNumber(z.far_max, lang) }),
+          "muted"));
+      }
+    }
+    if (card.land_use.length) {
+      body.append(el("h3", t("card.land_use")));
+      const bar = el("div", undefined, "share-bar");
+      bar.setAttribute("aria-hidden", "true");
+      for (const u of card.land_use) {
+        const part = el("span");
+        part.style.width = `${u.share_pct}%`;
+        part.style.background = u.colour || "#ccc";
+        bar.append(part);
+      }
+      body.append(bar, el("p", card.land_use.map((u) =>
+        `${u.code} ${lang === "en" ? u.name_en : u.name_vi} ${formatNumber(u.share_pct, lang)}%`)
+        .join(" · ")));
+    }
+    if (card.road_frontage.length) {
+      body.append(el("h3", t("card.frontage")));
+      for (const r of card.road_frontage) {
+        body.append(el("p", t("card.road", { street: r.street,
+          width: formatNumber(r.right_of_way_m, lang) })));
+      }
+    }
+    if (card.plans.length) {
+      body.append(el("h3", t("card.plans")));
+      for (const plan of card.plans) {
+        body.append(el("p", t("card.plan", { decision: plan.decision_no,
+          date: formatDate(plan.decision_date), name: plan.name }), "muted"));
+      }
+    }
+    if (card.services.length) {
+      body.append(el("h3", t("card.services")));
+      const list = el("div", undefined, "services");
+      for (const service of card.services) {
+        const name = lang === "en" ? service.name_en : service.name_vi;
+        const button = el("button", name);
+        button.type = "button";
+        button.addEventListener("click", () => {
+          status.textContent = t("card.service_soon", { name });
+        });
+        list.append(button);
+      }
+      body.append(list);
+    }
+    sheet.hidden = false;
+    title.tabIndex = -1;
+    title.focus({ preventScroll: true });
+  }
+
+  function show(card, camera) {
+    if (gone) return;
+    ctx.state.card = card;
+    status.textContent = "";
+    select(card.parcel.id);
+    render(card);
+    frame(card.parcel.geometry, camera);
+  }
+
+  async function open() {
+    const shared = window.civicmapSharedCard; // asked for by the page, before the app came
+    window.civicmapSharedCard = undefined;
+    let result;
+    if (shared && shared.key === key) {
+      try {
+        const res = await shared.answer;
+        result = { ok: res.ok, data: res.ok ? await res.json() : null };
+      } catch {
+        result = { ok: false };
+      }
+    } else {
+      result = await ctx.api.get(`/api/parcels/${encodeURIComponent(key)}`);
+    }
+    if (gone) return;
+    if (!result.ok) {
+      status.textContent = t("search.none");
+      return;
+    }
+    // Straight to the parcel, even before the map has loaded: a deep link fetches no tiles of
+    // the default view, and its card shows without waiting for the map.
+    show(result.data, { maxZoom: 18, duration: 0 });
+  }
+
+  if (state.card && state.card.parcel.key === key) {
+    show(state.card, { maxZoom: Math.max(map.getZoom(), 17), duration: 300 });
+  } else {
+    open();
+  }
+
+  const onClose = () => ctx.router.close();
+  const onKey = (event) => { if (event.key === "Escape" && !sheet.hidden) ctx.router.close(); };
+  const onShare = async () => {
+    const url = location.href;
+    if (navigator.share) {
+      try { await navigator.share({ url, title: title.textContent }); return; } catch { /* fall through */ }
+    }
+    await navigator.clipboard?.writeText(url);
+    status.textContent = t("card.copied");
+  };
+  close.addEventListener("click", onClose);
+  document.addEventListener("keydown", onKey);
+  share.addEventListener("click", onShare);
+
+  return () => {
+    gone = true;
+    map.off("load", onLoad);
+    close.removeEventListener("click", onClose);
+    document.removeEventListener("keydown", onKey);
+    share.removeEventListener("click", onShare);
+    sheet.hidden = true;
+    select(null);
+    ctx.state.card = null;
+  };
+}
