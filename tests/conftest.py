@@ -86,13 +86,14 @@ def client(engine: Engine, conn: Connection, uploads_dir: Path) -> Iterator[Test
 
 
 @pytest.fixture(scope="session")
-def live_server(cluster: PostgresCluster, engine: Engine) -> Iterator[str]:
+def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    # No queue worker: the session's jobs are run by the apps (and settings) that queue them.
+    # One queue for the session: whichever worker takes a job (the server's, or a test app's)
+    # finds its upload in the same folder.
     env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
-               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false")
+               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_UPLOADS_DIR=str(uploads_dir))
     proc = subprocess.Popen(
         [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers", "1"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, Request, Route
 from sqlalchemy import Connection
 
 from core.settings import PROJECT_ROOT
+from tests.browser.conftest import wait_for
 
 ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts"
 
@@ -24,7 +25,7 @@ def _open(page: Page, url: str) -> list[str]:
 
     page.on("request", seen)
     page.goto(url)
-    page.wait_for_function("window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+    wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
     return requests
 
 
@@ -36,7 +37,7 @@ def test_map_loads_from_this_server_alone(page: Page, live_server: str) -> None:
     assert any("/fonts/" in u for u in requests)
     # our sprite, which the style leaves out until a layer draws icons, decodes in the map
     page.evaluate("window.__civicmap.map.setSprite(location.origin + '/sprites/district')")
-    page.wait_for_function("window.__civicmap.map.hasImage('feedback')", timeout=10_000)
+    wait_for(page, "window.__civicmap.map.hasImage('feedback')", timeout=10_000)
     drawn = page.evaluate("window.__civicmap.map.queryRenderedFeatures().length")
     assert drawn > 0
     assert page.evaluate("performance.getEntriesByName('civicmap:first-map').length") == 1
@@ -130,11 +131,11 @@ def test_language_button_switches_and_remembers(page: Page, live_server: str) ->
     _open(page, live_server + "/")
     assert page.locator("h1").inner_text() == "Bản đồ quy hoạch Quận 7"
     page.click("#lang")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_for(page, "document.documentElement.lang === 'en'")
     assert page.locator("h1").inner_text() == "District 7 planning map"
     assert page.get_attribute("#q", "placeholder").startswith("Parcel key")
     page.goto(live_server + "/")  # no ?lang: the choice was remembered
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_for(page, "document.documentElement.lang === 'en'")
 
 
 def test_offline_reload_still_shows_the_shell_and_the_last_card(
@@ -145,8 +146,8 @@ def test_offline_reload_still_shows_the_shell_and_the_last_card(
     page.locator("#sheet").wait_for(state="visible", timeout=15_000)
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()  # now under the service worker's control: it keeps what is fetched
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+    wait_for(page, "navigator.serviceWorker.controller !== null")
+    wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
     page.locator("#sheet").wait_for(state="visible", timeout=15_000)
     page.context.set_offline(True)
     try:
@@ -259,7 +260,7 @@ PARCEL_BOX = """() => {
 
 def _assert_parcel_shown_above_the_card(page: Page, name: str) -> None:
     """The map above the card is drawn (not blank), the highlighted parcel inside it."""
-    page.wait_for_function("(() => { const s = window.__civicmap; return s.loaded && s.card &&"
+    wait_for(page, "(() => { const s = window.__civicmap; return s.loaded && s.card &&"
                            " !s.map.isMoving() && s.map.getFeatureState({source: 'district',"
                            " sourceLayer: 'parcels', id: s.selected}).selected; })()",
                            timeout=30_000)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from accounts.service import AccountService, GrantSpec
 from core.notify import OutboxNotifier
+from tests.browser.conftest import wait_for
 from tests.layers.files import land_use_with, published
 
 RENDERED_CODE = """([lon, lat]) => {
@@ -37,7 +38,7 @@ def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
                                "url": live_server}])
     page.add_init_script("localStorage.setItem('signedIn', '1')")
     page.goto(live_server + "/")
-    page.wait_for_function("window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+    wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
 
     page.get_by_role("button", name="Dữ liệu quy hoạch").click()
     page.get_by_label("Lớp dữ liệu", exact=True).select_option("land_use")
@@ -51,13 +52,13 @@ def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
 
     point = [target.st_x, target.st_y]
     page.evaluate(f"window.__civicmap.map.jumpTo({{center: {point}, zoom: 16.5}})")
-    page.wait_for_function(f"({RENDERED_CODE})({point}) === 'ODT'", timeout=30_000)
+    wait_for(page, f"({RENDERED_CODE})({point}) === 'ODT'", timeout=30_000)
     page.get_by_role("button", name="Xuất bản", exact=True).click()
     expect(page.locator("#status")).to_contain_text("Đã xuất bản phiên bản", timeout=60_000)
     # The published plan reaches the map: its tiles were refreshed where it changed.
-    page.wait_for_function(f"({RENDERED_CODE})({point}) === 'TMD'", timeout=30_000)
+    wait_for(page, f"({RENDERED_CODE})({point}) === 'TMD'", timeout=30_000)
 
     page.get_by_role("button", name=f"Khôi phục v{before}").click()
     expect(page.locator("#status")).to_contain_text(f"Đã khôi phục phiên bản {before}",
                                                     timeout=60_000)
-    page.wait_for_function(f"({RENDERED_CODE})({point}) === 'ODT'", timeout=30_000)
+    wait_for(page, f"({RENDERED_CODE})({point}) === 'ODT'", timeout=30_000)

@@ -8,7 +8,8 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import Page, Request, Route
 
-from gisapi.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
+from tests.browser.conftest import wait_for
 
 DIST = PROJECT_ROOT / "mobile_web" / "dist"
 SERVED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")  # gisapi/web.py's ASSET
@@ -33,7 +34,7 @@ def test_views_load_when_their_route_first_opens(page: Page, live_server: str) -
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url))
     page.goto(live_server + "/")
-    page.wait_for_function("window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+    wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
     first_map = [urlparse(u).path for u in asked]
     assert "/app.js" in first_map
     assert not [p for p in first_map if re.match(r"^/(account|planner)-", p)]
@@ -65,7 +66,7 @@ def test_api_helper_csrf_etag_idempotency_and_errors(page: Page, live_server: st
         (200, {"id": 1}), (409, {"detail": "changed meanwhile", "field": "version"})]
     page.route("**/api/echo", _echo(seen, answers))
     page.goto(live_server + "/")
-    page.wait_for_function("window.__civicmap && window.__civicmap.api")
+    wait_for(page, "window.__civicmap && window.__civicmap.api")
     result = page.evaluate("""async () => {
       const api = window.__civicmap.api;
       api.setCsrf('token-1');
@@ -88,7 +89,7 @@ def test_offline_queue_keeps_the_submission_key(page: Page, live_server: str) ->
     answers: list[tuple[int, dict[str, object]]] = []
     page.route("**/api/echo", _echo(seen, answers))
     page.goto(live_server + "/")
-    page.wait_for_function("window.__civicmap && window.__civicmap.api")
+    wait_for(page, "window.__civicmap && window.__civicmap.api")
     queued = page.evaluate("""async () => {
       const api = window.__civicmap.api, hooked = [];
       const sent = await api.submit('POST', '/api/echo', {b: 2},
