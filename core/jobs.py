@@ -19,6 +19,7 @@ from typing import Any, LiteralString, cast
 
 import psycopg
 from procrastinate import App, Blueprint, JobContext, PsycopgConnector, SyncPsycopgConnector
+from procrastinate.app import WorkerOptions
 from sqlalchemy import Engine
 
 from core.settings import Settings
@@ -110,13 +111,18 @@ def make_queue(conninfo: str, blueprints: Mapping[str, Blueprint], pool_size: in
 
 
 async def run_worker(queue: App, env: TaskEnv, *, concurrency: int, name: str = "worker",
-                     install_signal_handlers: bool = True) -> None:
+                     install_signal_handlers: bool = True,
+                     queues: list[str] | None = None) -> None:
     """Work the queue (opened) until stopped: first the jobs dead workers left behind."""
     settings = env.settings
     await retry_stalled_jobs(queue, settings.job_stalled_s)
-    await queue.run_worker_async(
-        concurrency=concurrency, name=name, install_signal_handlers=install_signal_handlers,
-        additional_context={CONTEXT_KEY: env},
-        update_heartbeat_interval=settings.job_heartbeat_s,
-        stalled_worker_timeout=settings.job_stalled_s,
-    )
+    options: WorkerOptions = {
+        "concurrency": concurrency, "name": name,
+        "install_signal_handlers": install_signal_handlers,
+        "additional_context": {CONTEXT_KEY: env},
+        "update_heartbeat_interval": settings.job_heartbeat_s,
+        "stalled_worker_timeout": settings.job_stalled_s,
+    }
+    if queues:
+        options["queues"] = queues
+    await queue.run_worker_async(**options)

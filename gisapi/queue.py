@@ -33,14 +33,16 @@ def platform_queue(url: str, concurrency: int,
 
 
 async def work(url: str, settings: Settings, concurrency: int | None = None,
-               extra: Mapping[str, Blueprint] | None = None, name: str = "worker") -> None:
-    """Run one worker process's worker until it is signalled (SIGINT, SIGTERM) to stop."""
+               extra: Mapping[str, Blueprint] | None = None, name: str = "worker",
+               queues: list[str] | None = None) -> None:
+    """Run one worker process's worker until it is signalled (SIGINT, SIGTERM) to stop
+    (`queues`: only jobs of these queues; default all)."""
     concurrency = concurrency or settings.worker_concurrency
     engine = make_engine(url, pool_size=2, max_overflow=2)
     queue = platform_queue(url, concurrency, extra)
     try:
         async with queue.open_async():
             await run_worker(queue, TaskEnv(libpq_url(url), engine, settings),
-                             concurrency=concurrency, name=name)
+                             concurrency=concurrency, name=name, queues=queues)
     finally:
         engine.dispose()

@@ -36,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tick", action="store_true")
     parser.add_argument("--block-ingest", type=Path, help="file written when an ingest blocks")
+    parser.add_argument("--queue", help="only this queue's jobs (away from the session's workers)")
     args = parser.parse_args()
     settings = Settings()
     url = database_url(settings)
@@ -50,7 +51,8 @@ def main() -> None:
 
         Ingest._run = blocked  # type: ignore[assignment,method-assign]
     extra = {"test": ticks(libpq_url(url))} if args.tick else None
-    asyncio.run(work(url, settings, 1, extra, name=f"test-{os.getpid()}"))
+    asyncio.run(work(url, settings, 1, extra, name=f"test-{os.getpid()}",
+                     queues=[args.queue] if args.queue else None))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def _sample_paths(client: TestClient, conn: Connection) -> list[str]:
     """Every GET route of the OpenAPI document with plausible values, plus the web app."""
     key = conn.exec_driver_sql("SELECT parcel_key FROM parcel LIMIT 1").scalar_one()
     params = {**SAMPLE_PARAMS, "parcel_key": key}
-    paths = ["/", "/app.js", "/manifest.webmanifest"]
+    paths = ["/", "/app.js", "/manifest.webmanifest", "/docs", "/docs/swagger-ui.css"]
     for path, operations in client.get("/openapi.json").json()["paths"].items():
         if "get" in operations:
             paths.append(re.sub(r"\{(\w+)\}", lambda m: params.get(m[1], "1"), path))
