@@ -20,6 +20,7 @@ from typing import Any, LiteralString, cast
 import psycopg
 from procrastinate import App, Blueprint, JobContext, PsycopgConnector, SyncPsycopgConnector
 from procrastinate.app import WorkerOptions
+from procrastinate.jobs import DEFAULT_QUEUE
 from sqlalchemy import Engine
 
 from core.settings import Settings
@@ -110,6 +111,10 @@ def make_queue(conninfo: str, blueprints: Mapping[str, Blueprint], pool_size: in
     return queue
 
 
+# The queues a worker takes unless told otherwise: those the platform's tasks are deferred to.
+PLATFORM_QUEUES = [DEFAULT_QUEUE]
+
+
 async def run_worker(queue: App, env: TaskEnv, *, concurrency: int, name: str = "worker",
                      install_signal_handlers: bool = True,
                      queues: list[str] | None = None) -> None:
@@ -123,6 +128,5 @@ async def run_worker(queue: App, env: TaskEnv, *, concurrency: int, name: str = 
         "update_heartbeat_interval": settings.job_heartbeat_s,
         "stalled_worker_timeout": settings.job_stalled_s,
     }
-    if queues:
-        options["queues"] = queues
+    options["queues"] = queues or PLATFORM_QUEUES
     await queue.run_worker_async(**options)

@@ -93,7 +93,10 @@ def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path) -> 
     # One queue for the session: whichever worker takes a job (the server's, or a test app's)
     # finds its upload in the same folder.
     env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
-               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_UPLOADS_DIR=str(uploads_dir))
+               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_UPLOADS_DIR=str(uploads_dir),
+               # The queue tests' workers take a worker silent for 2 s for dead: this one beats
+               # faster than that (every worker of one queue should share these settings).
+               CIVICMAP_JOB_HEARTBEAT_S="0.5")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers", "1"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
