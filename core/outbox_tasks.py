@@ -1,4 +1,5 @@
-"""Outbox delivery on the job queue: every minute, by whichever worker gets the minute.
+"""Outbox delivery on the job queue, every minute by whichever worker gets the minute; and
+the daily clean-up of kept Idempotency-Key answers.
 
 Reminders and other periodic work go the same way: a blueprint of the package's own, with
 `@blueprint.periodic(cron=..., periodic_id=...)` above `@blueprint.task(...)`, added by the roof
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from procrastinate import Blueprint, JobContext
 
+from core.idempotency import forget_old
 from core.jobs import EVERY_MINUTE, task_env
 from core.notify import deliver, development_senders
 
@@ -26,5 +28,12 @@ def blueprint() -> Blueprint:
         with task_env(context).engine.begin() as conn:
             done = deliver(conn, development_senders())
         return {"sent": done.sent, "failed": done.failed}
+
+    @tasks.periodic(cron="17 3 * * *", periodic_id="forget-idempotency-keys")
+    @tasks.task(name="forget_idempotency_keys", pass_context=True)
+    def forget_idempotency_keys(context: JobContext, timestamp: int) -> int:
+        # Answers kept for retries are kept a day; 03:17, when nobody submits.
+        with task_env(context).engine.begin() as conn:
+            return forget_old(conn)
 
     return tasks

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
 from accounts.service import AccountService
+from core.idempotency import forget_old
 from core.notify import OutboxNotifier
 from core.settings import Settings
 from gisapi.main import create_app
@@ -138,3 +139,13 @@ def test_ten_at_once_with_one_key_make_one_dossier(
         made = db.exec_driver_sql("SELECT count(*) FROM dossier WHERE applicant->>'full_name' "
                                   "= %(n)s", {"n": name}).scalar_one()
     assert made == 1
+
+
+def test_kept_answers_are_forgotten_after_a_day(conn: Connection) -> None:
+    for key, age in (("old-key-123", "2 days"), ("new-key-123", "1 hour")):
+        conn.exec_driver_sql(
+            "INSERT INTO idempotency_key (scope, key, fingerprint, created_at) VALUES "
+            "('t', %(k)s, 'f', now() - %(a)s::interval)", {"k": key, "a": age})
+    assert forget_old(conn) >= 1
+    kept = conn.exec_driver_sql("SELECT key FROM idempotency_key WHERE scope = 't'").scalars()
+    assert list(kept) == ["new-key-123"]
