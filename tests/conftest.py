@@ -85,18 +85,21 @@ def client(engine: Engine, conn: Connection, uploads_dir: Path) -> Iterator[Test
         yield test_client
 
 
+LIVE_ENV: dict[str, str] = {}  # the live server's environment, for its workers
+
+
 @pytest.fixture(scope="session")
 def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    # One queue for the session: whichever worker takes a job (the server's, or a test app's)
-    # finds its upload in the same folder.
+    # No queue worker in the server: the session's jobs are run by the apps (and settings)
+    # that queue them; a browser test that uploads asks for `live_worker`.
     env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
-               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_UPLOADS_DIR=str(uploads_dir),
-               # The queue tests' workers take a worker silent for 2 s for dead: this one beats
-               # faster than that (every worker of one queue should share these settings).
-               CIVICMAP_JOB_HEARTBEAT_S="0.5")
+               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
+               CIVICMAP_UPLOADS_DIR=str(uploads_dir))
+    LIVE_ENV.clear()
+    LIVE_ENV.update(env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers", "1"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -114,3 +117,16 @@ def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path) -> 
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture
+def live_worker(live_server: str) -> Iterator[None]:
+    """A queue worker for the live server, with its settings, for one test."""
+    proc = subprocess.Popen([sys.executable, "-m", "gisapi.cli", "worker"], cwd=PROJECT_ROOT,
+                            env=LIVE_ENV, stdout=subprocess.DEVNULL)
+    yield
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -136,6 +136,9 @@ class Ingest:
             except psycopg.Error as exc:  # PostGIS refusing a geometry is the data's fault
                 first_line = (str(exc).splitlines() or ["database error"])[0]
                 outcome = Outcome("failed", f"the data could not be stored: {first_line}")
+            # The file goes before the job says it is over: whoever reads "done" finds it gone.
+            if outcome.status in ("succeeded", "failed"):
+                self._discard_upload(job_id, side)
             side.execute(
                 "UPDATE etl_job SET status = %s, message = %s, question = %s, version_id = "
                 "coalesce(%s, version_id), progress = CASE WHEN %s = 'succeeded' THEN 100 "
@@ -144,8 +147,6 @@ class Ingest:
                  Jsonb(outcome.question.__dict__) if outcome.question else None,
                  outcome.version_id, outcome.status,
                  "done" if outcome.status == "succeeded" else outcome.status, job_id))
-            if outcome.status in ("succeeded", "failed"):
-                self._discard_upload(job_id, side)
             return outcome
 
     def _discard_upload(self, job_id: int, conn: psycopg.Connection[Any]) -> None:

@@ -21,7 +21,8 @@ RENDERED_CODE = """([lon, lat]) => {
 
 
 def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
-                                                   engine: Engine, tmp_path: Path) -> None:
+                                                   live_worker: None, engine: Engine,
+                                                   tmp_path: Path) -> None:
     phone = "095" + "".join(secrets.choice("0123456789") for _ in range(7))
     with engine.begin() as conn:
         service = AccountService(conn, OutboxNotifier(conn), b"k" * 32)

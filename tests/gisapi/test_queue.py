@@ -26,6 +26,7 @@ from core.pgcluster import PostgresCluster
 from core.settings import PROJECT_ROOT
 from gisapi.queue import platform_queue
 from layers.catalogue.tasks import INGEST, defer_ingest
+from tests.gisapi.queue_worker import TICK_QUEUE
 
 FEATURES = {"type": "FeatureCollection", "features": [
     {"type": "Feature", "properties": {"ma": "A"},
@@ -154,7 +155,7 @@ def test_a_periodic_task_runs_once_a_period_with_three_workers(
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS test_tick (ts bigint, pid int)")
         conn.execute("TRUNCATE test_tick")
-    procs = [workers("--tick") for _ in range(3)]
+    procs = [workers("--tick", "--queue", TICK_QUEUE) for _ in range(3)]
 
     def ticked(n: int) -> Callable[[], bool]:
         def check() -> bool:
