@@ -16,6 +16,7 @@ from playwright.sync_api import Request as PlaywrightRequest
 from playwright.sync_api import sync_playwright
 
 from bench.common import bench_database, log, start_server, stop
+from bench.page import wait_for
 from core.settings import PROJECT_ROOT
 
 PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
@@ -81,8 +82,8 @@ def _transferred_kb(url: str) -> int:
                                    device_scale_factor=1.75, is_mobile=True).new_page()
         page.on("requestfinished", lambda r: made.append(r))
         page.goto(url)
-        page.wait_for_function(f"performance.getEntriesByName('{FIRST_MAP}').length > 0",
-                               timeout=60_000)
+        wait_for(page, f"performance.getEntriesByName('{FIRST_MAP}').length > 0",
+                 timeout=60_000)
         # Chrome's network stack sends one Accept-Encoding on every request, but CDP shows it
         # only for some (not for fetches, nor for the worker's): the page's is taken for all.
         accept = next(r.all_headers()["accept-encoding"] for r in made if r.is_navigation_request())
@@ -104,7 +105,7 @@ def _installability_errors(url: str) -> list[str]:
         page.goto(url)
         page.evaluate("navigator.serviceWorker.ready")
         page.reload()
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        wait_for(page, "navigator.serviceWorker.controller !== null")
         cdp = context.new_cdp_session(page)
         errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
         context.close()

@@ -162,6 +162,9 @@ class PostgresCluster:
             out = self._run(
                 find_bin_dir() / "pg_ctl", "start", "-w", "-t", "60", "-D", self.data,
                 "-l", self.log,
+                # The socket folder given at each start, not only at initdb: a project
+                # folder that moved keeps its cluster.
+                "-o", f"-k '{self.socket_dir}'",
             )
             if out.returncode != 0:
                 tail = self.log.read_text(errors="replace")[-2000:]

@@ -17,8 +17,10 @@ import orjson
 import shapely
 from numpy.typing import NDArray
 
+from core.reference import UNCLASSIFIED
 from etl import encoding
 from etl.crs import WGS84, to_wgs84
+from etl.fields import Known, category_of_land_use, fold, function_category, land_use_code
 from etl.readers.base import FeatureBatch
 from etl.readers.detect import Dataset
 from etl.readers.vector import VectorSource
@@ -41,7 +43,7 @@ class Issue:
 
     feature: str
     problem: str
-    outcome: str  # repaired | rejected
+    outcome: str  # repaired | rejected | noted (kept, with what the report must say)
 
 
 @dataclass
@@ -141,20 +143,41 @@ class Layer:
         return found
 
 
+# What the platform derives when the file does not carry it: target -> what it follows from.
+DERIVABLE = {"zoning_blocks": {"ma_chuc_nang": ("chuc_nang", "ma_loai_dat"),
+                               "ma_qh": ("so_qd",)}}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """What the field doctor decided: schema field -> source field, the values to translate
+    (land-use names to codes), and what it reads them against (picklable, for workers)."""
+
+    sources: dict[str, str]
+    translate: dict[str, str] = field(default_factory=dict)
+    known: Known = field(default_factory=Known)
+    decisions: dict[str, str] = field(default_factory=dict)  # folded decision -> plan code
+
+
 class Checker:
     """The per-feature checks made before COPY (PostGIS checks the rest), batch-wise."""
 
-    def __init__(self, layer: Layer, fields: list[str],
-                 references: dict[str, set[str]]) -> None:
+    def __init__(self, layer: Layer, fields: list[str], references: dict[str, set[str]],
+                 mapping: Mapping | None = None) -> None:
         self.layer = layer
-        self.mapping = layer.match(fields)
+        self.doctored = mapping or Mapping(layer.match(fields))
+        self.mapping = self.doctored.sources
         self.required = [f["name"] for f in layer.schema if f.get("required")]
-        missing = [f for f in self.required if f not in self.mapping]
+        self.derived = [target for target, follows in DERIVABLE.get(layer.kind, {}).items()
+                        if target not in self.mapping and any(f in self.mapping
+                                                              for f in follows)]
+        missing = [f for f in self.required if f not in self.mapping and f not in self.derived]
         if missing:
             raise IngestError(f"the dataset has no field for {', '.join(missing)} "
                               f"(it has {', '.join(fields) or 'no fields'})")
         # field -> the values it may take (land-use codes, zoning plans that exist)
-        self.references = {k: v for k, v in references.items() if k in self.mapping}
+        self.references = {k: v for k, v in references.items()
+                           if k in self.mapping or k in self.derived}
         self.numeric = [f["name"] for f in layer.schema
                         if f.get("type") in ("integer", "number") and f["name"] in self.mapping]
         self.integers = {f["name"] for f in layer.schema if f.get("type") == "integer"}
@@ -167,7 +190,9 @@ class Checker:
                       if f.get("type") == "date" and f["name"] in self.mapping]
 
     def _columns(self, columns: dict[str, NDArray[Any]]) -> dict[str, list[Any]]:
-        """Each column as Python values, under the schema's names; NaN becomes null."""
+        """Each column as Python values, under the schema's names; NaN becomes null. A value
+        translated (a land-use name made its code) keeps its original under the source's
+        name."""
         renamed = {source: name for name, source in self.mapping.items()}
         out: dict[str, list[Any]] = {}
         for source, column in columns.items():
@@ -176,8 +201,49 @@ class Checker:
                 values = [None if v != v or v in (math.inf, -math.inf) else v for v in values]
             elif column.dtype == object:
                 values = [v.strip() if isinstance(v, str) else _json_value(v) for v in values]
-            out[renamed.get(source, source)] = values
+            target = renamed.get(source, source)
+            if target in self.doctored.translate:
+                known = self.doctored.known
+                out[source] = values
+                values = [v if v is None else land_use_code(str(v), known)[0] or v
+                          for v in values]
+            out[target] = values
         return out
+
+    def _derive(self, columns: dict[str, list[Any]], n: int) -> tuple[dict[int, str],
+                                                                      dict[int, str]]:
+        """Fill the fields the platform derives; (problems, notes) by row."""
+        problems: dict[int, str] = {}
+        notes: dict[int, str] = {}
+        known = self.doctored.known
+        if "ma_chuc_nang" in self.derived:
+            names = columns.get("chuc_nang", [None] * n)
+            codes = columns.get("ma_loai_dat", [None] * n)
+            by_code = category_of_land_use()
+            derived: list[Any] = []
+            for row in range(n):
+                category = function_category(names[row], known) or by_code.get(
+                    str(codes[row] or "").upper())
+                if category is None:
+                    category = UNCLASSIFIED
+                    notes[row] = (f"function category not decided by its name "
+                                  f"({names[row]!r}) nor a land-use code: kept as "
+                                  f"{UNCLASSIFIED}")
+                derived.append(category)
+            columns["ma_chuc_nang"] = derived
+        if "ma_qh" in self.derived:
+            decisions = columns.get("so_qd", [None] * n)
+            plans: list[Any] = []
+            for row in range(n):
+                text = decisions[row]
+                plan = self.doctored.decisions.get(fold(str(text))) if text else None
+                if plan is None:
+                    problems[row] = (f"no zoning plan approved by decision {text}" if text
+                                     else "missing required attribute so_qd (the plan's "
+                                     "decision)")
+                plans.append(plan)
+            columns["ma_qh"] = plans
+        return problems, notes
 
     def check(self, batch: FeatureBatch, srid: int, swapped: bool, first_fid: int) -> Checked:
         """Rows for COPY: (fid, src_id, props, ewkb | None, problem, outcome); the features'
@@ -197,7 +263,10 @@ class Checker:
         types = np.full(n, -1, dtype=np.int64)
         types[present] = shapely.get_type_id(geoms[present])
         columns = self._columns(batch.columns)
+        derived_problems, notes = self._derive(columns, n)
         # The most telling problem wins: assigned from the least to the most fundamental.
+        for row, problem in derived_problems.items():
+            problems[row] = problem
         for name in self.numeric:
             values = columns[name]
             for row, value in enumerate(values):
@@ -220,7 +289,7 @@ class Checker:
         for name in self.dates:
             values = columns[name]
             for row, value in enumerate(values):
-                day = _date(value)
+                day = parse_date(value)
                 if day is None and value not in (None, ""):
                     problems[row] = f"attribute {name} is not a date ({value!r})"
                 else:
@@ -273,6 +342,8 @@ class Checker:
             problem = problems[i]
             if problem is None:
                 tail = _SUSPECT_FIELDS if suspect[i] else no_problem
+                if i in notes:  # kept, and said in the report
+                    issues.append(Issue(src_id, notes[i], "noted"))
             else:
                 issues.append(Issue(src_id, problem, "rejected"))
                 tail = _field(problem.encode()) + rejected
@@ -323,7 +394,7 @@ def _number(value: Any) -> Any:
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
-def _date(value: Any) -> str | None:
+def parse_date(value: Any) -> str | None:
     """An ISO date from a date, an ISO text or day/month/year as Vietnamese documents write
     it; None for blank or what is not a date."""
     if isinstance(value, (date, datetime)):
@@ -363,6 +434,7 @@ class SliceJob:
     srid: int
     swapped: bool
     streamed: bool  # decided once, for every process alike
+    mapping: Mapping | None = None  # the field doctor's (None: by names and aliases)
 
     def source(self) -> VectorSource:
         """The dataset's layer, opened as the doctors decided."""
@@ -372,7 +444,7 @@ class SliceJob:
 
     def checker(self) -> Checker:
         """The checker for this layer (raises IngestError when a required field is missing)."""
-        return Checker(Layer(self.layer), self.fields, self.references)
+        return Checker(Layer(self.layer), self.fields, self.references, self.mapping)
 
 
 def check_slice(job: SliceJob, start: int, size: int) -> Checked:

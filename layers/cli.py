@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import psycopg
 import typer
@@ -89,20 +89,33 @@ def etl_ingest(
                                                      help="Layer of a multi-layer file")]
     = None,
     publish: Annotated[bool, typer.Option(help="Publish once validated")] = False,
+    fields: Annotated[list[str] | None, typer.Option(
+        "--map", help="target=SOURCE: the file's field feeding a layer field (target= for "
+        "none of them)")] = None,
+    plans: Annotated[list[str] | None, typer.Option(
+        "--plan", help="DECISION=new (make a zoning plan for it) or DECISION=PLAN_CODE")]
+    = None,
 ) -> None:
     """Ingest a file: 0 when done, 3 when a doctor asks (question and candidates printed;
     answer with the same flag), 1 with the reason when it is refused."""
     import threading
 
+    from etl.fields import PLAN_PREFIX
     from layers.catalogue.ingest import Ingest
-    from layers.catalogue.service import CatalogueService
+    from layers.catalogue.service import CatalogueService, mapping_answers
 
     if not source.is_file() or source.is_symlink():
         raise fail(f"not a regular file: {source}")
     settings = current_settings()
     answers = {k: v for k, v in {"crs": crs, "encoding": encoding,
                                  "layer": source_layer}.items() if v}
+    for pair in plans or []:
+        decision, sep, plan = pair.rpartition("=")
+        if not sep or not decision.strip() or not plan.strip():
+            raise fail(f"--plan {pair!r}: write DECISION=new or DECISION=PLAN_CODE")
+        answers[PLAN_PREFIX + " ".join(decision.split())] = plan.strip()
     try:
+        answers |= mapping_answers(fields or [], "--map")
         with database(settings) as engine, engine.begin() as conn, \
                 open(source, "rb") as stream:
             service = CatalogueService(conn, settings.upload_dir, settings.upload_max_mb * 1024**2)
@@ -133,6 +146,9 @@ def etl_ingest(
     status, message, question, version_status, number = job
     if status == "needs_input":
         typer.echo(question["prompt"], err=True)
+        if question["kind"] in ("fields", "plans"):
+            _print_choices(question)
+            raise typer.Exit(NEEDS_INPUT)
         flag = {"crs": "--crs", "encoding": "--encoding", "layer": "--source-layer"}[
             question["kind"]]
         for c in question["candidates"]:
@@ -144,3 +160,24 @@ def etl_ingest(
     if status != "succeeded" or version_status == "rejected":
         raise fail(f"refused: {message}")
     typer.echo(f"{layer_id} version {number} ({version_status}): {message}")
+
+
+def _print_choices(question: dict[str, Any]) -> None:
+    """The field doctor's and the plans' candidates, each as a ready flag, best first."""
+    import shlex
+
+    for entry in question["candidates"]:
+        if question["kind"] == "fields":
+            need = "required" if entry["required"] else "optional"
+            typer.echo(f"{entry['field']} ({entry['type']}, {need}):", err=True)
+            for c in entry["candidates"]:
+                flag = shlex.quote(f"{entry['field']}={c['value']}")
+                typer.echo(f"  --map {flag}  score={c['score']:.2f}  {'; '.join(c['why'])}"
+                           f"  e.g. {' | '.join(c['samples'])}", err=True)
+            if entry["none_allowed"]:
+                typer.echo(f"  --map {entry['field']}=  (none of these)", err=True)
+        else:
+            typer.echo(f"decision {entry['decision']}:", err=True)
+            for c in entry["candidates"]:
+                flag = shlex.quote(f"{entry['decision']}={c['value']}")
+                typer.echo(f"  --plan {flag}  {c['label']}", err=True)

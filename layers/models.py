@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models import Base
@@ -111,8 +112,9 @@ class ZoningPlan(Base):
     name: Mapped[str] = mapped_column(Text)
     scale: Mapped[str] = mapped_column(String(16), default="1/2000")
     decision_no: Mapped[str] = mapped_column(Text)
-    decision_date: Mapped[dt.date] = mapped_column(Date)
-    approving_body: Mapped[str] = mapped_column(Text)
+    # A plan made from a block file's decision number may not know these yet.
+    decision_date: Mapped[dt.date | None] = mapped_column(Date)
+    approving_body: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))
 
 
@@ -136,6 +138,7 @@ class ZoningBlock(Base):
     colour: Mapped[str] = mapped_column(String(7))
     geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))
     geom_3857: Mapped[object] = _mercator("MULTIPOLYGON")
+    extra: Mapped[dict[str, object] | None] = mapped_column(JSONB)  # the file's other fields
 
 
 class LandUseZone(Base):
@@ -148,6 +151,7 @@ class LandUseZone(Base):
     area_m2: Mapped[float] = mapped_column(Float)
     geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))
     geom_3857: Mapped[object] = _mercator("MULTIPOLYGON")
+    extra: Mapped[dict[str, object] | None] = mapped_column(JSONB)  # the file's other fields
 
 
 class LandUsePiece(Base):
@@ -196,7 +200,7 @@ class DetailedPlan(Base):
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(Text)
     decision_no: Mapped[str] = mapped_column(Text)
-    decision_date: Mapped[dt.date] = mapped_column(Date)
+    decision_date: Mapped[dt.date | None] = mapped_column(Date)
     approving_body: Mapped[str] = mapped_column(Text)
     area_m2: Mapped[float] = mapped_column(Float)
     geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))

@@ -48,8 +48,9 @@ class PlanRef(BaseModel):
     name: str
     scale: str
     decision_no: str = Field(examples=["6692/QĐ-UBND"])
-    decision_date: dt.date
-    approving_body: str
+    decision_date: dt.date | None = Field(description="Unknown for a plan made from a zoning "
+                                          "file's decision number until its plan is uploaded")
+    approving_body: str | None
 
 
 class ZoningShare(BaseModel):
@@ -96,8 +97,8 @@ class PlanDecision(BaseModel):
     kind: str = Field(examples=["zoning_1_2000", "detailed_1_500", "local_amendment"])
     name: str
     decision_no: str
-    decision_date: dt.date
-    approving_body: str
+    decision_date: dt.date | None
+    approving_body: str | None
     share_pct: float
 
 

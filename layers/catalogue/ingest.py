@@ -26,14 +26,20 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from core.errors import DomainError
+from core.reference import FUNCTION_CATEGORIES
 from core.workflow import Actor, create, fire
 from etl.check import (
+    DERIVABLE,
     IngestError,
     Layer,
+    Mapping,
     SliceJob,
+    parse_date,
 )
 from etl.doctor import diagnose as diagnose_crs
 from etl.doctor import district_outline
+from etl.fields import NEW_PLAN, PLAN_PREFIX, FieldMap, Known, fold, function_names, signature
+from etl.fields import diagnose as diagnose_fields
 from etl.readers.base import FeatureBatch, ReaderError
 from etl.readers.detect import Dataset
 from etl.readers.vector import NeedsAnswer, Question
@@ -81,6 +87,79 @@ def _district(conn: DictConnection) -> shapely.Geometry:
     return district_outline([(bytes(r["wkb"]),) for r in conn.execute(
         "SELECT ST_AsBinary(geom) AS wkb FROM admin_unit WHERE level = 'ward' "
         "AND valid_to IS NULL AND geom IS NOT NULL")])
+
+
+def _known(conn: DictConnection) -> Known:
+    """What the field doctor reads values against, from the catalogue's reference tables."""
+    codes = conn.execute("SELECT code, name_vi, name_en FROM land_use_code").fetchall()
+    names = {fold(r[k]): str(r["code"]) for r in codes for k in ("name_vi", "name_en")}
+    plans = conn.execute("SELECT plan_code FROM zoning_plan").fetchall()
+    return Known(frozenset(str(r["code"]) for r in codes), names,
+                 frozenset(str(r["plan_code"]) for r in plans),
+                 frozenset(FUNCTION_CATEGORIES), function_names())
+
+
+def _plans_by_decision(conn: DictConnection, layer: Layer, fieldmap: FieldMap,
+                       columns: dict[str, list[Any]], answers: dict[str, str]
+                       ) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Zoning blocks that name their plan by its approving decision: folded decision -> plan
+    code, and the plans to make for decisions the catalogue does not know (as answered);
+    an unknown decision not yet answered is asked about."""
+    if layer.kind != "zoning_blocks" or "ma_qh" in fieldmap.sources or \
+            "so_qd" not in fieldmap.sources:
+        return {}, []
+    plans = conn.execute("SELECT plan_code, name, decision_no FROM zoning_plan "
+                         "ORDER BY plan_code").fetchall()
+    decisions = {fold(str(p["decision_no"])): str(p["plan_code"]) for p in plans}
+    codes = {str(p["plan_code"]) for p in plans}
+    dated = columns.get(fieldmap.sources.get("ngay_qd", ""), [])
+    seen: dict[str, str | None] = {}  # decision -> its date in the file, if any
+    for row, value in enumerate(columns[fieldmap.sources["so_qd"]]):
+        if value is not None and str(value).strip():
+            text = " ".join(str(value).split())
+            day = parse_date(dated[row]) if row < len(dated) else None
+            seen[text] = seen.get(text) or day
+    new: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
+    for text, day in seen.items():
+        if fold(text) in decisions:
+            continue
+        chosen = answers.get(PLAN_PREFIX + text)
+        if chosen == NEW_PLAN:
+            code = text[:32]
+            if code in codes:
+                raise ReaderError(f"a zoning plan coded {code} exists with another decision: "
+                                  f"attach the blocks of {text} to it (--plan '{text}={code}')")
+            new.append({"plan_code": code, "decision_no": text, "decision_date": day,
+                        "name": f"Đồ án quy hoạch theo Quyết định số {text}"})
+            decisions[fold(text)] = code
+        elif chosen:
+            if chosen not in codes:
+                raise ReaderError(f"--plan '{text}={chosen}': no zoning plan {chosen}")
+            decisions[fold(text)] = chosen
+        else:
+            unknown.append({"decision": text, "date": day, "candidates": [
+                {"value": NEW_PLAN, "label": f"a new zoning plan for decision {text}"
+                 + (f" of {day}" if day else "")},
+                *({"value": str(p["plan_code"]), "label": f"{p['name']} "
+                   f"({p['decision_no']})"} for p in plans)]})
+    if unknown:
+        raise NeedsAnswer(Question(
+            "plans", "No zoning plan in the catalogue was approved by "
+            + ", ".join(u["decision"] for u in unknown)
+            + ": make a plan for each, or attach its blocks to a plan?", unknown))
+    return decisions, new
+
+
+def _remember(conn: DictConnection, layer_id: str, fields: list[str], fieldmap: FieldMap,
+              actor_id: int | None) -> None:
+    """The mapping answered for this upload, for the next one with the same fields."""
+    conn.execute(
+        "INSERT INTO catalogue_field_map (layer_id, signature, answers, updated_by) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (layer_id, signature) DO UPDATE SET "
+        "answers = EXCLUDED.answers, updated_by = EXCLUDED.updated_by, updated_at = now()",
+        (layer_id, signature(fields), Jsonb(fieldmap.answers()), actor_id))
+    conn.commit()
 
 
 def _publish(conn: DictConnection, layer_id: str, number: int, actor_id: int | None) -> str:
@@ -209,19 +288,36 @@ class Ingest:
                     "SELECT code FROM admin_unit WHERE level = 'ward' AND valid_to = %s",
                     (OLD_WARD_END,))},
             } if layer.kind == "parcels" else {}
+            columns = {k: v.tolist() for k, v in first.columns.items()}
+            known = _known(conn)
+            fields = list(first.columns)
+            remembered = conn.execute(
+                "SELECT answers FROM catalogue_field_map WHERE layer_id = %s AND signature = %s",
+                (layer.id, signature(fields))).fetchone()
+            fieldmap = diagnose_fields(layer.schema, columns, known, answers,
+                                       derivable=DERIVABLE.get(layer.kind),
+                                       remembered=remembered["answers"] if remembered else None)
+            decisions, new_plans = _plans_by_decision(conn, layer, fieldmap, columns, answers)
+            if new_plans:  # the plans this version makes are plans its blocks may name
+                references["ma_qh"] |= {p["plan_code"] for p in new_plans}
             conn.commit()
             plan = SliceJob(dataset, source.layer, source.encoding, chosen if source.convert
                             else None, {"id": layer.id, "kind": layer.kind,
                                         "schema": layer.schema},
-                            list(first.columns), references, srid, swapped, source.streamed)
+                            fields, references, srid, swapped, source.streamed,
+                            Mapping(fieldmap.sources, fieldmap.translate, known, decisions))
             plan.checker()  # a missing required field fails here, before any version exists
             version = self._new_version(conn, layer, job, srid, chosen, answers)
             whole = None if source.streamed else first
+            doctored = fieldmap.report() | ({"new_plans": new_plans} if new_plans else {})
             try:
-                stats = self._stage(conn, layer, version, plan, whole, source.count, progress)
+                stats = self._stage(conn, layer, version, plan, whole, source.count, progress,
+                                    doctored)
             except BaseException:
                 conn.rollback()
                 raise
+            if fieldmap.answered and not stats.startswith("rejected"):
+                _remember(conn, layer.id, fields, fieldmap, job["created_by"])
             if job["publish"] and not stats.startswith("rejected"):
                 progress("publishing", force=True)
                 stats += _publish(conn, layer.id, version["number"], job["created_by"])
@@ -266,8 +362,9 @@ class Ingest:
 
     def _stage(self, conn: DictConnection, layer: Layer, version: dict[str, Any],
                plan: SliceJob, whole: FeatureBatch | None, total: int | None,
-               progress: Progress) -> str:
-        """Stage the file into the version's table; the version is validated or rejected."""
+               progress: Progress, doctored: dict[str, Any]) -> str:
+        """Stage the file into the version's table; the version is validated or rejected.
+        The report says which field fed which (`doctored`)."""
         published = conn.execute(
             "SELECT data_table FROM catalogue_version WHERE layer_id = %s AND status = "
             "'published'", (layer.id,)).fetchone()
@@ -277,7 +374,7 @@ class Ingest:
         conn.execute(
             f"UPDATE catalogue_version SET feature_count = %s, data_table = %s, report = %s, "
             f"changes = %s, changed_area = {staged.area_sql} WHERE id = %s",
-            (staged.features - staged.rejected, table, Jsonb(staged.report),
+            (staged.features - staged.rejected, table, Jsonb(staged.report | doctored),
              Jsonb(staged.changes), version["id"]))
         fire(conn, VERSION, version["id"], "reject" if staged.rejected else "validate",
              Actor(version.get("created_by")), detail={"rejected": staged.rejected})

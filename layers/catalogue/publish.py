@@ -25,6 +25,8 @@ PUBLISHERS = {"land_use": "publish_land_use.sql",
               "water": "publish_water.sql",
               "zoning_plans": "publish_zoning_plans.sql",
               "detailed_plans": "publish_detailed_plans.sql"}
+# What a kind's version makes before its publisher runs (plans its blocks named by decision).
+BEFORE = {"zoning_blocks": "publish_new_plans.sql"}
 # What a publisher left that refuses the whole publishing (the caller rolls back): a query
 # answering the names of the features in the way, or NULL.
 REFUSALS = {
@@ -97,6 +99,9 @@ def publish(raw: psycopg.Connection[Any], layer_id: str, number: int, actor: Act
             raise ConflictError(f"publishing {kind} from an upload is not built yet", "kind")
         tile_changes.snapshot(raw)
         version_table = sql.Identifier("layer_data", data_table).as_string(raw)
+        if kind in BEFORE:
+            raw.execute(_script(BEFORE[kind]).replace("{version}", version_table),
+                        {"version_id": version_id})
         raw.execute(_script(script).replace("{version}", version_table))
         if kind in REFUSALS:
             query, message = REFUSALS[kind]

@@ -23,7 +23,7 @@ from core.errors import InvalidInputError
 from core.workflow import driver
 from layers.catalogue.publish import publish
 from layers.catalogue.schemas import Answer, JobPublic, LayerCreate, LayerPublic, VersionPublic
-from layers.catalogue.service import CatalogueService
+from layers.catalogue.service import CatalogueService, mapping_answers
 from layers.catalogue.tasks import defer_ingest
 
 router = APIRouter(prefix="/api", tags=["layers"])
@@ -78,9 +78,13 @@ def upload(
     encoding: Annotated[str | None, Form(pattern="^(utf-8|cp1258|tcvn3|vni)$")] = None,
     layer: Annotated[str | None, Form(max_length=200)] = None,
     publish_when_valid: Annotated[bool, Form(alias="publish")] = False,
+    fields: Annotated[list[str], Form(alias="map", max_length=100, description=(
+        "target=source, as the CLI's --map: a field mapping given up front (or changing "
+        "the one remembered)"))] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> JobPublic:
     """Follow the job at /api/jobs/{id}: progress, the doctors' questions, the version."""
     answers = {k: v for k, v in {"crs": crs, "encoding": encoding, "layer": layer}.items() if v}
+    answers |= mapping_answers(fields)
     job_id = service.upload(layer_id, file.filename or "upload", file.file, answers,
                             publish_when_valid, planner.person_id)
     _queue(request, conn, job_id)
@@ -97,8 +101,8 @@ def job(job_id: JobId, _: Planner, service: Service) -> JobPublic:
              summary="Answer the doctor's question; the job runs again")
 def answer(job_id: JobId, body: Answer, _: Planner, service: Service, conn: ConnectionDep,
            request: Request) -> JobPublic:
-    """The CRS, the encoding or the layer to use."""
-    service.answer(job_id, body.model_dump(exclude_none=True))
+    """The CRS, the encoding, the layer, the fields or the plans to use."""
+    service.answer(job_id, body.answers())
     _queue(request, conn, job_id)
     return JobPublic.model_validate(service.job(job_id), from_attributes=True)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from etl.fields import MAP_PREFIX, PLAN_PREFIX
 from layers.catalogue.workflow import VERSION, VersionStatus
 
 STRICT = ConfigDict(extra="forbid")
@@ -99,3 +100,20 @@ class Answer(BaseModel):
                             examples=["EPSG:9210"])
     encoding: str | None = Field(default=None, pattern="^(utf-8|cp1258|tcvn3|vni)$")
     layer: str | None = Field(default=None, max_length=200)
+    fields: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")],
+                 Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, alias="map", max_length=100, examples=[{"ma_o_pho": "KH_OPHO"}],
+        description="The field doctor's answer: schema field -> the file's field ('' for none "
+                    "of these, where the field is optional)")
+    plans: dict[Annotated[str, Field(min_length=1, max_length=200)],
+                Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, max_length=100, examples=[{"4927/QĐ-UBND": "new"}],
+        description="Decision number -> 'new' (make a zoning plan for it) or a plan's code")
+
+    def answers(self) -> dict[str, str]:
+        """The answer as the job keeps it (one flat map of strings)."""
+        out = {k: v for k, v in {"crs": self.crs, "encoding": self.encoding,
+                                 "layer": self.layer}.items() if v}
+        out |= {MAP_PREFIX + target: source for target, source in (self.fields or {}).items()}
+        out |= {PLAN_PREFIX + " ".join(d.split()): c for d, c in (self.plans or {}).items()}
+        return out

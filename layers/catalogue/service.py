@@ -13,9 +13,22 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection
 
 from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, TooLargeError
+from etl.fields import MAP_PREFIX
 
 CHUNK = 1024 * 1024
 ACCEPTED = (".zip", ".gpkg", ".geojson", ".json", ".dxf", ".kml", ".kmz", ".tif", ".tiff")
+
+
+def mapping_answers(pairs: list[str], flag: str = "map") -> dict[str, str]:
+    """`target=source` pairs (the CLI's --map, the upload form's map) as the job's answers."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        target, sep, source = pair.partition("=")
+        if not sep or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", target.strip()):
+            raise InvalidInputError(f"{flag} {pair!r}: write target=source, e.g. "
+                                    "ma_o_pho=KH_OPHO", flag)
+        out[MAP_PREFIX + target.strip()] = source.strip()
+    return out
 
 
 def safe_filename(name: str) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
+
+from bench.page import wait_for  # noqa: F401 - shared with the benchmarks; tests import it here
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -42,20 +42,3 @@ def page(browser: Browser) -> Iterator[Page]:
     assert refused == [], "the page did something its CSP refuses"
 
 
-def wait_for(page: Page, expression: str, timeout: float = 30_000) -> None:
-    """Wait until a JavaScript expression is truthy.
-
-    Playwright's wait_for_function evaluates its predicate with eval inside the page, which
-    our CSP (no 'unsafe-eval') rightly refuses; page.evaluate runs outside the page's CSP.
-    """
-    deadline = time.monotonic() + timeout / 1000
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if page.evaluate(expression):
-                return
-            last = None
-        except PlaywrightError as exc:  # not there yet (say, before the app has loaded)
-            last = exc
-        page.wait_for_timeout(100)
-    raise AssertionError(f"not true within {timeout / 1000:.0f} s: {expression}") from last

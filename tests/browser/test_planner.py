@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -20,14 +21,23 @@ RENDERED_CODE = """([lon, lat]) => {
 }"""
 
 
-def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
-                                                   live_worker: None, engine: Engine,
-                                                   tmp_path: Path) -> None:
+def _open_as_planner(page: Page, live_server: str, engine: Engine) -> None:
+    """The app opened by a planner already signed in."""
     phone = "095" + "".join(secrets.choice("0123456789") for _ in range(7))
     with engine.begin() as conn:
         service = AccountService(conn, OutboxNotifier(conn), b"k" * 32)
         person_id, _ = service.create_staff(phone, "Kiến Trúc Sư", GrantSpec("planner"))
         session = service._new_session(person_id)
+    page.context.add_cookies([{"name": "civicmap_session", "value": session.token,
+                               "url": live_server}])
+    page.add_init_script("localStorage.setItem('signedIn', '1')")
+    page.goto(live_server + "/")
+    wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+
+
+def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
+                                                   live_worker: None, engine: Engine,
+                                                   tmp_path: Path) -> None:
     with engine.connect() as conn:
         target = conn.exec_driver_sql(
             "SELECT id, ST_X(p), ST_Y(p) FROM (SELECT id, ST_PointOnSurface(geom) AS p "
@@ -35,12 +45,7 @@ def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
         before = published(conn, "land_use")
         source = tmp_path / "quy-hoach-sdd-2030.geojson"
         source.write_bytes(land_use_with(conn, target.id, "TMD"))
-    page.context.add_cookies([{"name": "civicmap_session", "value": session.token,
-                               "url": live_server}])
-    page.add_init_script("localStorage.setItem('signedIn', '1')")
-    page.goto(live_server + "/")
-    wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
-
+    _open_as_planner(page, live_server, engine)
     page.get_by_role("button", name="Dữ liệu quy hoạch").click()
     page.get_by_label("Lớp dữ liệu", exact=True).select_option("land_use")
     page.get_by_label("Tệp (shapefile nén .zip").set_input_files(str(source))
@@ -63,3 +68,31 @@ def test_upload_report_publish_tiles_and_roll_back(page: Page, live_server: str,
     expect(page.locator("#status")).to_contain_text(f"Đã khôi phục phiên bản {before}",
                                                     timeout=60_000)
     wait_for(page, f"({RENDERED_CODE})({point}) === 'ODT'", timeout=30_000)
+
+
+def test_the_planner_answers_the_field_doctor_with_a_select(page: Page, live_server: str,
+                                                           live_worker: None, engine: Engine,
+                                                           tmp_path: Path) -> None:
+    with engine.connect() as conn:
+        features = json.loads(land_use_with(conn, 0, "ODT"))["features"]
+    # Another office's file: the code under a name unlike ours, with a note beside it.
+    for feature in features:
+        feature["properties"] = {"THONG_TIN": feature["properties"]["ma_loai_dat"],
+                                 "GHI_CHU": "bản vẽ 2030"}
+    source = tmp_path / "ban-ve-khac.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    _open_as_planner(page, live_server, engine)
+    page.get_by_role("button", name="Dữ liệu quy hoạch").click()
+    page.get_by_label("Lớp dữ liệu", exact=True).select_option("land_use")
+    page.get_by_label("Tệp (shapefile nén .zip").set_input_files(str(source))
+    page.get_by_role("button", name="Tải lên").click()
+    expect(page.get_by_role("heading", name="Trường dữ liệu của tệp")).to_be_visible(
+        timeout=90_000)
+    choice = page.get_by_label("ma_loai_dat (bắt buộc)")
+    expect(choice).to_have_value("THONG_TIN")  # the best candidate comes first
+    expect(page.locator(".field-choice .samples")).to_contain_text("ODT")
+    page.get_by_role("button", name="Trả lời").click()
+    expect(page.get_by_role("heading", name="Báo cáo kiểm tra")).to_be_visible(timeout=90_000)
+    report = page.locator(".planner-view")
+    expect(report).to_contain_text("Đã kiểm tra, sẵn sàng xuất bản")
+    expect(report).to_contain_text("THONG_TIN → ma_loai_dat (answered)")

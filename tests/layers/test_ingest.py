@@ -648,3 +648,73 @@ def test_plans_published_with_their_decisions_and_a_plan_in_use_kept(
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT name FROM zoning_plan ORDER BY id").scalars().all() \
             == [p.name for p in plans]
+
+
+def _features(props: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": p,
+         "geometry": shapely.geometry.mapping(_box(106.715 + 0.001 * i, 10.73))}
+        for i, p in enumerate(props)]}).encode()
+
+
+def test_the_field_doctor_asks_over_the_api_and_remembers_the_answer(
+    planner: TestClient,
+) -> None:
+    layer = f"t_fd_{secrets.token_hex(3)}"
+    planner.post("/api/layers", json={"id": layer, "title_vi": "Đất", "title_en": "Land",
+                                      "schema": [{"name": "ma_loai_dat", "required": True}]})
+    rows = [{"THONG_TIN": c, "SO_LIEU": 12.5, "GHI_CHU": None} for c in ("ODT", "TMD", "DGD")]
+    job = _upload(planner, layer, "sdd.geojson", _features(rows))
+    assert job["status"] == "needs_input", job
+    question = job["question"]
+    assert question["kind"] == "fields"
+    (entry,) = question["candidates"]
+    assert entry["field"] == "ma_loai_dat"
+    assert [c["value"] for c in entry["candidates"]] == ["THONG_TIN"]  # numbers fit no code
+    assert entry["candidates"][0]["samples"] == ["ODT", "TMD", "DGD"]
+    res = planner.post(f"/api/jobs/{job['id']}/answer", json={"map": {"ma_loai_dat": "THONG_TIN"}})
+    assert res.status_code == 202, res.text
+    done = _wait(planner, job["id"], ("succeeded", "failed"))
+    assert done["status"] == "succeeded", done
+    report = planner.get(f"/api/layers/{layer}/versions/1").json()["report"]
+    assert report["fields"]["ma_loai_dat"] == {"source": "THONG_TIN", "how": "answered"}
+    assert report["extra_fields"] == ["SO_LIEU", "GHI_CHU"]
+    # The next upload with the same fields goes through, mapped as last time.
+    again = _upload(planner, layer, "sdd-2.geojson", _features(rows[:2]))
+    assert again["status"] == "succeeded", again
+    report = planner.get(f"/api/layers/{layer}/versions/2").json()["report"]
+    assert report["fields"]["ma_loai_dat"]["how"] == "mapped as last time"
+    # An answer naming a field the file lacks is refused with the reason.
+    other = _upload(planner, layer, "sdd-3.geojson", _features([{"KH": "ODT"}]))
+    assert other["status"] == "needs_input"
+    planner.post(f"/api/jobs/{other['id']}/answer", json={"map": {"ma_loai_dat": "KHONG"}})
+    refused = _wait(planner, other["id"], ("succeeded", "failed"))
+    assert refused["status"] == "failed"
+    assert "the file has no field KHONG" in refused["message"]
+
+
+def test_a_text_field_mapped_to_a_number_is_refused_feature_by_feature(
+    planner: TestClient,
+) -> None:
+    layer = f"t_fd_{secrets.token_hex(3)}"
+    planner.post("/api/layers", json={"id": layer, "title_vi": "Nhà", "title_en": "Houses",
+                                      "schema": [{"name": "so_tang", "type": "integer",
+                                                  "required": True}]})
+    data = _features([{"TEN": "Nhà A"}, {"TEN": "Nhà B"}, {"TEN": "3"}, {"TEN": None}])
+    job = _upload(planner, layer, "nha.geojson", data)
+    assert job["status"] == "failed"  # no field looks like it: nothing to ask
+    assert "no field for so_tang" in job["message"]
+    assert "--map so_tang=FIELD" in job["message"]
+    done = _upload(planner, layer, "nha.geojson", data, map="so_tang=TEN")  # named at upload
+    version = planner.get(f"/api/layers/{layer}/versions/{done['version']}").json()
+    assert version["status"] == "rejected"
+    problems = sorted(i["problem"] for i in version["report"]["issues"])
+    assert problems == ["attribute so_tang is not a number ('Nhà A')",
+                        "attribute so_tang is not a number ('Nhà B')",
+                        "missing required attribute so_tang"]
+    res = planner.post(f"/api/jobs/{job['id']}/answer", json={"map": {"so tang": "TEN"}})
+    assert res.status_code == 422  # a field name is checked before the job sees it
+    res = planner.post(f"/api/layers/{layer}/uploads", files={"file": ("n.geojson", data)},
+                       data={"map": "so_tang"})
+    assert res.status_code == 422
+    assert res.json()["field"] == "map"

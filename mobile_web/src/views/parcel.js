@@ -17,6 +17,7 @@ const STRINGS = {
     "card.share": "Chia sẻ thửa đất",
     "card.plans": "Quyết định phê duyệt",
     "card.plan": "{decision} ngày {date} — {name}",
+    "card.plan_undated": "{decision} — {name}",
     "card.services": "Dịch vụ có thể thực hiện",
     "card.service_soon": "Sắp có: bắt đầu “{name}” ngay từ thửa đất này, điền sẵn thông tin thửa",
     "card.copied": "Đã sao chép đường dẫn",
@@ -37,6 +38,7 @@ const STRINGS = {
     "card.share": "Share this parcel",
     "card.plans": "Approving decisions",
     "card.plan": "{decision} of {date} — {name}",
+    "card.plan_undated": "{decision} — {name}",
     "card.services": "What you can start here",
     "card.service_soon": "Coming soon: start “{name}” from this parcel, pre-filled with its facts",
     "card.copied": "Link copied",
@@ -143,8 +145,9 @@ export function mount(ctx, { key }, state = {}) {
     if (card.plans.length) {
       body.append(el("h3", t("card.plans")));
       for (const plan of card.plans) {
-        body.append(el("p", t("card.plan", { decision: plan.decision_no,
-          date: formatDate(plan.decision_date), name: plan.name }), "muted"));
+        body.append(el("p", plan.decision_date ? t("card.plan", { decision: plan.decision_no,
+          date: formatDate(plan.decision_date), name: plan.name })
+          : t("card.plan_undated", { decision: plan.decision_no, name: plan.name }), "muted"));
       }
     }
     if (card.services.length) {

@@ -26,6 +26,15 @@ const STRINGS = {
     "planner.question.crs": "Hệ tọa độ của tệp",
     "planner.question.encoding": "Bảng mã chữ",
     "planner.question.layer": "Chọn lớp trong tệp",
+    "planner.question.fields": "Trường dữ liệu của tệp",
+    "planner.question.plans": "Đồ án quy hoạch theo số quyết định",
+    "planner.field_required": "{field} (bắt buộc)",
+    "planner.field_optional": "{field} (không bắt buộc)",
+    "planner.decision": "Quyết định {decision}",
+    "planner.none_of_these": "Không có trường nào",
+    "planner.samples": "ví dụ",
+    "planner.fields": "Trường của tệp → trường của lớp",
+    "planner.outcome.noted": "ghi chú",
     "planner.report": "Báo cáo kiểm tra",
     "planner.summary": "{features} đối tượng · {repaired} đã sửa · {rejected} bị loại",
     "planner.changes": "So với bản đang xuất bản: {added} thêm · {removed} bớt · {changed} thay đổi",
@@ -72,6 +81,15 @@ const STRINGS = {
     "planner.question.crs": "Coordinate system of the file",
     "planner.question.encoding": "Text encoding",
     "planner.question.layer": "Layer of the file",
+    "planner.question.fields": "Fields of the file",
+    "planner.question.plans": "Zoning plans by decision number",
+    "planner.field_required": "{field} (required)",
+    "planner.field_optional": "{field} (optional)",
+    "planner.decision": "Decision {decision}",
+    "planner.none_of_these": "None of these",
+    "planner.samples": "e.g.",
+    "planner.fields": "File field → layer field",
+    "planner.outcome.noted": "noted",
     "planner.report": "Validation report",
     "planner.summary": "{features} features · {repaired} repaired · {rejected} rejected",
     "planner.changes": "Against the published version: {added} added · {removed} removed · {changed} changed",
@@ -233,8 +251,64 @@ export function mount(ctx) {
     return back;
   }
 
+  // The field doctor's and the plans' questions: a select per field (or decision), its
+  // candidates best first with why and their sample values beside them.
+  function askEach(job, layerId) {
+    const q = job.question;
+    const fields = q.kind === "fields";
+    const form = el("form", undefined, "account-form field-doctor");
+    form.append(heading(`planner.question.${q.kind}`), el("p", q.prompt, "muted"));
+    const selects = [];
+    q.candidates.forEach((entry, i) => {
+      const name = fields ? entry.field : entry.decision;
+      const id = `planner-choice-${i}`;
+      const row = el("div", undefined, "field-choice");
+      const label = el("label", fields
+        ? t(entry.required ? "planner.field_required" : "planner.field_optional", { field: name })
+        : t("planner.decision", { decision: name }));
+      label.htmlFor = id;
+      const select = el("select");
+      select.id = id;
+      select.dataset.key = name;
+      const samples = el("p", "", "muted samples");
+      const options = entry.candidates.map((c) => ({
+        value: c.value,
+        text: fields ? `${c.value} (${Math.round(c.score * 100)}%)` : c.label,
+        detail: fields ? `${c.why.join("; ")} — ${t("planner.samples")}: ${c.samples.join(" · ")}` : "",
+      }));
+      if (fields && entry.none_allowed) {
+        options.push({ value: "", text: t("planner.none_of_these"), detail: "" });
+      }
+      for (const o of options) {
+        const option = el("option", o.text);
+        option.value = o.value;
+        select.append(option);
+      }
+      const describe = () => {
+        samples.textContent = options.find((o) => o.value === select.value)?.detail ?? "";
+      };
+      select.addEventListener("change", describe);
+      describe();
+      row.append(label, select, samples);
+      form.append(row);
+      selects.push(select);
+    });
+    const submit = el("button", t("planner.answer"));
+    submit.type = "submit";
+    form.append(submit, backButton());
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const chosen = Object.fromEntries(selects.map((s) => [s.dataset.key, s.value]));
+      const res = await api("POST", `/api/jobs/${job.id}/answer`,
+        fields ? { map: chosen } : { plans: chosen });
+      if (res.ok) follow(job.id, layerId);
+    });
+    show(form);
+  }
+
   function ask(job, layerId) {
     const q = job.question;
+    if (q.kind === "fields" || q.kind === "plans") { askEach(job, layerId); return; }
     const form = el("form", undefined, "account-form");
     const fieldset = el("fieldset");
     fieldset.append(el("legend", q.prompt));
@@ -275,6 +349,13 @@ export function mount(ctx) {
         rejected: r.rejected ?? 0 })),
       el("p", t("planner.changes", { added: c.added ?? 0, removed: c.removed ?? 0,
         changed: c.changed ?? 0 })));
+    if (r.fields && Object.keys(r.fields).length) {
+      const list = el("ul", undefined, "field-map");
+      for (const [target, f] of Object.entries(r.fields)) {
+        list.append(el("li", `${f.source} → ${target} (${f.how})`));
+      }
+      box.append(el("h3", t("planner.fields")), list);
+    }
     if (r.issues?.length) {
       const list = el("ul", undefined, "issues");
       for (const issue of r.issues.slice(0, 200)) {
