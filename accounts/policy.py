@@ -68,6 +68,8 @@ POLICY: tuple[Rule, ...] = (
     # Administrators: the working-day calendar's swaps and departments' closures (reading the
     # calendar is public.read).
     Rule("administrator", "calendar.edit", EVERY),
+    # Administrators: the procedure catalogue (reading it is public.read).
+    Rule("administrator", "procedure.edit", EVERY),
 )
 ACTIONS = tuple(dict.fromkeys(rule.action for rule in POLICY))
 

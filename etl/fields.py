@@ -448,9 +448,15 @@ def diagnose(schema: Sequence[Mapping[str, Any]], columns: Mapping[str, Sequence
     taken = set(result.sources.values())
     siblings = [t["name"] for t in schema]
 
+    weighed: dict[tuple[str, str], Candidate] = {}  # each pair weighed once
+
     def ranking(spec: Mapping[str, Any]) -> list[Candidate]:
-        ranked = sorted((_candidate(spec, source, columns[source], known, siblings)
-                         for source in fields if source not in taken), key=lambda c: -c.score)
+        for source in fields:
+            if (spec["name"], source) not in weighed:
+                weighed[spec["name"], source] = _candidate(spec, source, columns[source],
+                                                           known, siblings)
+        ranked = sorted((weighed[spec["name"], source] for source in fields
+                         if source not in taken), key=lambda c: -c.score)
         # A field most of whose values do not fit is no candidate, whatever its name: it
         # would be refused feature by feature.
         return [c for c in ranked if (c.values.fits or 0) >= MIN_FITS]

@@ -33,3 +33,14 @@ class Procedure(Base):
     # Zoning function categories on which a parcel qualifies; empty means everywhere.
     applies_to: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     documents: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
+    # The catalogue's facts (migration 0023): administrators keep them, each change audited.
+    national_code: Mapped[str | None] = mapped_column(String(32))
+    field: Mapped[str] = mapped_column(String(32))
+    day_kind: Mapped[str] = mapped_column(String(8))  # working | calendar
+    fee_basis: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(8))  # ward | city
+    form_schema: Mapped[dict[str, object]] = mapped_column(JSONB)
+    applies_to_land_use: Mapped[list[str]] = mapped_column(ARRAY(String(8)))
+    unverified: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    name_search: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)

@@ -13,7 +13,8 @@ const ROUTES = [
   { path: "/account", view: () => import("./views/account.js") },
   { path: "/planner", view: () => import("./views/planner.js") },
   { path: "/dossiers/:id", view: () => import("./views/dossier.js") },
-  // { path: "/procedures", view: () => import("./views/procedures.js") },
+  { path: "/procedures", view: () => import("./views/procedures.js") },
+  { path: "/procedures/:code", view: () => import("./views/procedures.js") },
   // { path: "/report", view: () => import("./views/report.js") },
 ];
 
@@ -80,9 +81,26 @@ function el(tag, text, cls) {
   return node;
 }
 
+// A view's own panel: a non-modal dialog titled by its `${id}-title`, with a close button.
+function panel(id) {
+  const section = el("section", undefined, "account");
+  section.id = id;
+  section.setAttribute("role", "dialog");
+  section.setAttribute("aria-modal", "false");
+  section.setAttribute("aria-labelledby", `${id}-title`);
+  const close = el("button", "×", "sheet-close");
+  close.type = "button";
+  close.setAttribute("aria-label", t("sheet.close"));
+  close.addEventListener("click", () => ctx.router.close());
+  const view = el("div", undefined, "account-view");
+  section.append(close, view);
+  document.body.append(section);
+  return { panel: section, view };
+}
+
 const api = createApi();
 const session = createSession(api);
-const ctx = { map, api, session, state, lang, t, el, status, formatDate, formatNumber,
+const ctx = { map, api, session, state, lang, t, el, panel, status, formatDate, formatNumber,
   translate: (strings) => translator(lang, strings) };
 const router = createRouter(ROUTES, ctx);
 ctx.router = router;
@@ -108,15 +126,22 @@ layersButton.addEventListener("click", () => {
   layersButton.setAttribute("aria-expanded", String(!layersPanel.hidden));
 });
 function applyGroup(box) {
+  const wanted = box.checked ? "visible" : "none";
   for (const id of GROUPS[box.value]) {
-    if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
+    // Only a real change: setting a layout property, even to its value, has MapLibre lay the
+    // source's tiles out again (at load that would hold back the first map).
+    if (map.getLayer(id) && (map.getLayoutProperty(id, "visibility") ?? "visible") !== wanted) {
+      map.setLayoutProperty(id, "visibility", wanted);
+    }
   }
 }
 const boxes = layersPanel.querySelectorAll("input[type=checkbox]");
 boxes.forEach((box) => box.addEventListener("change", () => applyGroup(box)));
 map.once("load", () => boxes.forEach(applyGroup));
 
-api.get("/api/land-use-codes").then(({ ok, data: codes }) => {
+// The legend (inside the closed layers panel) is asked for after the first map: on a slow
+// link its request would share the bandwidth with the first tiles.
+map.once("idle", () => api.get("/api/land-use-codes").then(({ ok, data: codes }) => {
   if (!ok) return;
   const legend = document.getElementById("legend");
   for (const c of codes.filter((code) => code.used)) {
@@ -126,7 +151,7 @@ api.get("/api/land-use-codes").then(({ ok, data: codes }) => {
     item.append(swatch, el("span", `${c.code} — ${lang === "en" ? c.name_en : c.name_vi}`));
     legend.append(item);
   }
-});
+}));
 
 const results = document.getElementById("results");
 

@@ -49,7 +49,7 @@ SAMPLES: dict[str, str] = {
     "glyph_range": "0-255", "name": "district", "kind": "json",
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
     "provider": "vneid", "collection_id": "zoning_blocks",
-    "layer_id": "land_use", "number": "1",
+    "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -105,6 +105,11 @@ BODIES: dict[tuple[str, str], Body] = {
         "date": "2026-01-10", "kind": "working_day", "reason": "Làm bù ngày 2/1"},
     ("POST", "/api/calendar/closures"): lambda w, r: {
         "department": "economy", "date": "2026-03-09", "reason": "Kiểm kê"},
+    ("PATCH", "/api/procedures/{procedure_id}"): lambda w, r: {"fee_vnd": 80_000},
+}
+# Headers a route needs to succeed (an administrator's change names the version it changes).
+HEADERS: dict[tuple[str, str], dict[str, str]] = {
+    ("PATCH", "/api/procedures/{procedure_id}"): {"If-Match": "*"},
 }
 
 
@@ -230,12 +235,13 @@ def run_matrix(client: TestClient, conn: Connection) -> Outcome:
     for case in cases(client.app, world):
         savepoint = conn.begin_nested()
         try:
+            headers = {**world.actors[case.role].headers(),
+                       **HEADERS.get((case.method, case.path), {})}
             if isinstance(case.body, dict) and MULTIPART in case.body:
                 res = client.request(case.method, case.url, files=case.body[MULTIPART],
-                                     headers=world.actors[case.role].headers())
+                                     headers=headers)
             else:
-                res = client.request(case.method, case.url, json=case.body,
-                                     headers=world.actors[case.role].headers())
+                res = client.request(case.method, case.url, json=case.body, headers=headers)
         finally:
             savepoint.rollback()
         outcome.cases += 1

@@ -166,7 +166,8 @@ def test_layer_switcher_and_legend(page: Page, live_server: str) -> None:
     assert page.get_attribute("#layers-button", "aria-expanded") == "true"
     page.locator("#legend li").first.wait_for()
     assert "ODT" in page.locator("#legend").inner_text()
-    visibility = "window.__civicmap.map.getLayoutProperty('land-use', 'visibility')"
+    # Unset is MapLibre's default, visible (the switcher sets it only when a box changes it).
+    visibility = "window.__civicmap.map.getLayoutProperty('land-use', 'visibility') ?? 'visible'"
     assert page.evaluate(visibility) == "visible"
     page.uncheck("#layers input[value=land-use]")
     assert page.evaluate(visibility) == "none"

@@ -6,7 +6,8 @@ import json
 import re
 from urllib.parse import urlparse
 
-from playwright.sync_api import Page, Request, Route
+from playwright.sync_api import Page, Request, Route, expect
+from sqlalchemy import Engine
 
 from core.settings import PROJECT_ROOT
 from tests.browser.conftest import wait_for
@@ -21,7 +22,8 @@ def test_dist_is_flat_and_every_script_has_its_packed_copies() -> None:
     assert not [p for p in DIST.iterdir() if p.is_dir()]
     scripts = [n for n in names if n.endswith((".js", ".mjs"))]
     assert {"app.js", "sw.js", "bench-bare.js"} <= set(scripts)
-    assert len([n for n in scripts if re.match(r"^(parcel|account|planner)-\w{8}\.js$", n)]) == 3
+    assert len([n for n in scripts
+                if re.match(r"^(parcel|account|planner|procedures)-\w{8}\.js$", n)]) == 4
     for name in scripts:
         assert f"{name}.br" in names, name
         assert f"{name}.gz" in names, name
@@ -117,3 +119,31 @@ def test_a_dossier_route_asks_to_sign_in_first(page: Page, live_server: str) -> 
     page.get_by_role("heading", name="Đăng nhập").wait_for()
     assert page.evaluate("location.hash") == "#/account"
     assert page.locator("#dossier").count() == 0  # the dossier's view unmounted
+
+
+def test_the_card_s_services_open_the_procedure_catalogue(page: Page, live_server: str,
+                                                          engine: Engine) -> None:
+    with engine.connect() as conn:
+        key = conn.exec_driver_sql(
+            "SELECT p.parcel_key FROM parcel p JOIN zoning_block b ON ST_CoveredBy(p.geom, "
+            "b.geom) WHERE b.function_category = 'residential_existing' LIMIT 1").scalar_one()
+    page.goto(live_server + f"/#/parcel/{key}")
+    link = page.locator(".services").get_by_role("link",
+                                                 name="Cấp giấy phép xây dựng nhà ở riêng lẻ")
+    link.click()
+    assert page.evaluate("location.hash") == "#/procedures/construction-permit-house"
+    panel = page.locator("#procedures")
+    expect(panel.get_by_role("heading", name="Cấp giấy phép xây dựng nhà ở riêng lẻ")) \
+        .to_be_visible(timeout=30_000)
+    expect(panel).to_contain_text("15 ngày làm việc")
+    expect(panel).to_contain_text("Hai bộ bản vẽ thiết kế xây dựng")
+    expect(panel).to_contain_text("Chưa được kiểm chứng")  # unverified facts are marked
+    panel.get_by_role("link", name="Danh mục thủ tục").click()
+    page.get_by_label("Tìm thủ tục").fill("ho kinh doanh")  # without its accents
+    results = panel.locator(".procedure-list li")
+    expect(results).to_have_count(2)
+    expect(results.first).to_contain_text("hộ kinh doanh")
+    page.get_by_label("Lĩnh vực").select_option("labour")
+    page.get_by_label("Tìm thủ tục").fill("")
+    expect(results).to_have_count(1)
+    expect(results.first).to_contain_text("Đăng ký nội quy lao động")

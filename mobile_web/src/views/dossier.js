@@ -59,18 +59,7 @@ const STRINGS = {
 export function mount(ctx, { id }) {
   const { el, lang } = ctx;
   const t = ctx.translate(STRINGS);
-  const panel = el("section", undefined, "account");
-  panel.id = "dossier";
-  panel.setAttribute("role", "dialog");
-  panel.setAttribute("aria-modal", "false");
-  panel.setAttribute("aria-labelledby", "dossier-title");
-  const close = el("button", "×", "sheet-close");
-  close.type = "button";
-  close.setAttribute("aria-label", t("sheet.close"));
-  close.addEventListener("click", () => ctx.router.close());
-  const view = el("div", undefined, "account-view");
-  panel.append(close, view);
-  document.body.append(panel);
+  const { panel, view } = ctx.panel("dossier");
   const path = `/api/dossiers/${encodeURIComponent(id)}`;
   const when = (iso) => (iso ? new Date(iso).toLocaleString(lang === "en" ? "en-GB" : "vi-VN") : "");
   let gone = false;

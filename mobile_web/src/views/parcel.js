@@ -19,7 +19,6 @@ const STRINGS = {
     "card.plan": "{decision} ngày {date} — {name}",
     "card.plan_undated": "{decision} — {name}",
     "card.services": "Dịch vụ có thể thực hiện",
-    "card.service_soon": "Sắp có: bắt đầu “{name}” ngay từ thửa đất này, điền sẵn thông tin thửa",
     "card.copied": "Đã sao chép đường dẫn",
   },
   en: {
@@ -40,7 +39,6 @@ const STRINGS = {
     "card.plan": "{decision} of {date} — {name}",
     "card.plan_undated": "{decision} — {name}",
     "card.services": "What you can start here",
-    "card.service_soon": "Coming soon: start “{name}” from this parcel, pre-filled with its facts",
     "card.copied": "Link copied",
   },
 };
@@ -155,12 +153,9 @@ export function mount(ctx, { key }, state = {}) {
       const list = el("div", undefined, "services");
       for (const service of card.services) {
         const name = lang === "en" ? service.name_en : service.name_vi;
-        const button = el("button", name);
-        button.type = "button";
-        button.addEventListener("click", () => {
-          status.textContent = t("card.service_soon", { name });
-        });
-        list.append(button);
+        const link = el("a", name);
+        link.href = `#/procedures/${encodeURIComponent(service.id)}`;
+        list.append(link);
       }
       body.append(list);
     }

@@ -1,0 +1,1 @@
+"""The procedure catalogue: what a citizen can start, as data administrators keep."""
