@@ -116,6 +116,7 @@ class ZoningPlan(Base):
     decision_date: Mapped[dt.date | None] = mapped_column(Date)
     approving_body: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))
+    extra: Mapped[dict[str, object] | None] = mapped_column(JSONB)  # the file's other fields
 
 
 class ZoningBlock(Base):
@@ -177,6 +178,7 @@ class Road(Base):
     geom: Mapped[object] = mapped_column(_geom("MULTILINESTRING"))
     row_geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))
     geom_3857: Mapped[object] = _mercator("MULTILINESTRING")
+    extra: Mapped[dict[str, object] | None] = mapped_column(JSONB)  # the file's other fields
 
 
 class WaterBody(Base):
@@ -189,6 +191,7 @@ class WaterBody(Base):
     kind: Mapped[str] = mapped_column(String(16))
     geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))
     geom_3857: Mapped[object] = _mercator("MULTIPOLYGON")
+    extra: Mapped[dict[str, object] | None] = mapped_column(JSONB)  # the file's other fields
 
 
 class DetailedPlan(Base):
@@ -204,6 +207,7 @@ class DetailedPlan(Base):
     approving_body: Mapped[str] = mapped_column(Text)
     area_m2: Mapped[float] = mapped_column(Float)
     geom: Mapped[object] = mapped_column(_geom("MULTIPOLYGON"))
+    extra: Mapped[dict[str, object] | None] = mapped_column(JSONB)  # the file's other fields
 
 
 class Parcel(Base):

@@ -4,8 +4,9 @@
 DELETE FROM parcel_detailed_plan;
 DELETE FROM detailed_plan;
 INSERT INTO detailed_plan (kind, name, decision_no, decision_date, approving_body, area_m2,
-                           geom)
+                           geom, extra)
 SELECT t.props->>'loai', t.props->>'ten', t.props->>'so_qd', (t.props->>'ngay_qd')::date,
-       t.props->>'co_quan', ST_Area(ST_Transform(t.geom, 9210)), ST_Multi(t.geom)
+       t.props->>'co_quan', ST_Area(ST_Transform(t.geom, 9210)), ST_Multi(t.geom),
+       nullif(t.props - ARRAY['loai', 'ten', 'so_qd', 'ngay_qd', 'co_quan'], '{}')
 FROM {version} t
 WHERE t.outcome IS DISTINCT FROM 'rejected' AND NOT ST_IsEmpty(t.geom);

@@ -611,9 +611,11 @@ def test_plans_published_with_their_decisions_and_a_plan_in_use_kept(
         dated(f"{day.day}/{day.month}/{day.year}")).read_bytes(), publish="true")
     assert job["message"].endswith("; published"), job
     with engine.connect() as conn:
-        assert conn.exec_driver_sql(
-            "SELECT decision_date FROM detailed_plan WHERE name = %(n)s",
-            {"n": detailed.name + " (điều chỉnh)"}).scalar_one() == day
+        adjusted = conn.exec_driver_sql(
+            "SELECT decision_date, extra FROM detailed_plan WHERE name = %(n)s",
+            {"n": detailed.name + " (điều chỉnh)"}).one()
+        assert adjusted.decision_date == day
+        assert set(adjusted.extra) == {"dien_tich"}  # the file's field beyond the schema, kept
     _publish(planner, 'detailed_plans', detailed_before)
 
     def without_plan_in_use(data: dict[str, Any]) -> None:
