@@ -130,7 +130,8 @@ PROCEDURES: list[dict[str, Any]] = [
      "statutory_days": 7, "day_kind": "working", "fee_vnd": None,
      "fee_basis": "Không thu phí", "level": "city", "department": "home-affairs",
      # Offered on the cards of workplaces (an employer's premises), not of homes and parks.
-     "applies_to": ["commercial", "industrial", "mixed_use"], "unverified": ["level", "department", "statutory_days", "documents"],
+     "applies_to": ["commercial", "industrial", "mixed_use"],
+     "unverified": ["level", "department", "statutory_days", "documents"],
      "form_schema": _form({"employer": _text("Tên người sử dụng lao động", 200),
                            "employees": _number("Số người lao động", 1, 100_000,
                                                 integer=True)}, ["employer", "employees"]),
