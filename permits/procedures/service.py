@@ -10,6 +10,9 @@ from layers.text import normalize_search
 from permits.procedures.repository import ProcedureRepository
 from permits.procedures.schemas import ProcedurePublic, ProcedureUpdate
 
+# Facts a procedure may lack (no national code known, no fee); every other one it must have.
+NULLABLE = frozenset({"national_code", "fee_vnd", "fee_basis", "department"})
+
 
 class ProcedureService:
     """The catalogue."""
@@ -38,6 +41,9 @@ class ProcedureService:
         current = ProcedurePublic.model_validate(row, from_attributes=True)
         check_version(current.etag, if_match, required=True)
         given = change.model_dump(mode="json", exclude_unset=True)
+        for name, value in given.items():
+            if value is None and name not in NULLABLE:
+                raise InvalidInputError(f"{name} cannot be emptied", name)
         if "form_schema" in given:
             _check_form(given["form_schema"])
         before = current.model_dump(mode="json")

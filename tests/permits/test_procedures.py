@@ -90,16 +90,25 @@ def test_an_administrator_changes_a_procedure_against_its_version(
     res = client.patch(HOUSE, json=change, headers={**admin.headers(), "If-Match": etag})
     assert res.status_code == 200, res.text
     assert res.json()["fee_vnd"] == 80_000
-    assert res.headers["etag"] == '"procedure-construction-permit-house-v2"'
+    free = client.patch(HOUSE, json={"fee_vnd": None}, headers={
+        **admin.headers(), "If-Match": res.headers["etag"]})
+    assert free.status_code == 200, free.text
+    assert free.json()["fee_vnd"] is None  # a fee may be dropped
+    res = client.patch(HOUSE, json={"fee_vnd": 80_000}, headers={
+        **admin.headers(), "If-Match": free.headers["etag"]})
+    assert res.headers["etag"] == '"procedure-construction-permit-house-v4"'
     assert _ids(client.get(LIST, params={"q": "building permit"})) == [
         "construction-permit-house"]  # the search follows the new name
-    detail = conn.exec_driver_sql(
-        "SELECT detail FROM audit_event WHERE person_id = %(p)s AND kind = 'procedure_change'",
-        {"p": admin.person_id}).scalar_one()
-    assert detail == {"procedure": "construction-permit-house", "changes": {
-        "fee_vnd": [75_000, 80_000],
-        "name_en": ["Construction permit for an individual house",
-                    "Building permit for an individual house"]}}
+    details = [r[0] for r in conn.exec_driver_sql(
+        "SELECT detail FROM audit_event WHERE person_id = %(p)s AND kind = 'procedure_change' "
+        "ORDER BY id", {"p": admin.person_id})]
+    assert details == [
+        {"procedure": "construction-permit-house", "changes": {
+            "fee_vnd": [75_000, 80_000],
+            "name_en": ["Construction permit for an individual house",
+                        "Building permit for an individual house"]}},
+        {"procedure": "construction-permit-house", "changes": {"fee_vnd": [80_000, None]}},
+        {"procedure": "construction-permit-house", "changes": {"fee_vnd": [None, 80_000]}}]
     again = client.patch(HOUSE, json=change, headers={**admin.headers(), "If-Match": etag})
     assert again.status_code == 412  # what it read has changed since
 
@@ -114,6 +123,8 @@ def test_an_administrator_changes_a_procedure_against_its_version(
     ({"form_schema": {"type": "object", "properties": {}, "required": ["x"]}}, "form_schema"),
     ({"documents": [{"key": "a", "vi": "A", "en": "A", "types": [], "max_mb": 1}]},
      "types"),
+    ({"name_vi": None}, "name_vi"),  # a fact every procedure has cannot be emptied
+    ({"documents": None}, "documents"),
 ])
 def test_bad_changes_name_the_field_and_change_nothing(
     client: TestClient, world: World, body: dict[str, Any], field: str
