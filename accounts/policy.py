@@ -52,10 +52,14 @@ POLICY: tuple[Rule, ...] = (
     Rule("citizen", "dossier.read", OWN),
     Rule("citizen", "dossier.edit", OWN),
     Rule("citizen", "dossier.apply", OWN),
-    # Officers: submitted dossiers of their department in the wards they serve.
+    # Officers: submitted dossiers of their department in the wards they serve: receive them,
+    # process them, ask for supplements, return results.
     Rule("officer", "dossier.read", WARDS),
-    # Leaders: their department's submitted dossiers.
+    Rule("officer", "dossier.handle", WARDS),
+    # Leaders: their department's submitted dossiers; they handle them and decide.
     Rule("leader", "dossier.read", DEPT),
+    Rule("leader", "dossier.handle", DEPT),
+    Rule("leader", "dossier.decide", DEPT),
     # Planners: layer work only.
     Rule("planner", "layer.write", EVERY),
     # Layers published for staff only (OGC API): every staff role, and tokens so scoped.

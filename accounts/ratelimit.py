@@ -26,6 +26,8 @@ SIGN_IN_PAIR = Rule("sign-in-pair", 5, 900)
 SIGN_IN_ADDRESS = Rule("sign-in-address", 50, 900)
 # Codes cost money and reach someone's phone: few per identifier, whatever the address.
 CODE_SEND = Rule("code-send", 3, 600)
+# Dossier codes are sequential: look-ups by code per address, enough for a family's dossiers.
+DOSSIER_LOOKUP = Rule("dossier-lookup", 60, 600)
 # Anonymous writes (sign-up) per address.
 ANONYMOUS_WRITE = Rule("anonymous-write", 20, 3600)
 

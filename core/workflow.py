@@ -87,6 +87,9 @@ class Context:
     actor: Actor
     note: str | None
     detail: dict[str, Any]
+    event_id: int | None = None  # the move's event, once written (effects see it)
+    # What effects need that the event must not keep (a link's origin, say).
+    carry: Mapping[str, Any] = field(default_factory=dict)
 
 
 Guard = Callable[[Context], str | None]  # the reason it fails, or None
@@ -248,14 +251,17 @@ def preflight(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, ro
 def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id: int,
          action: str, actor: Actor, *, if_match: str | None = None, note: str | None = None,
          detail: Mapping[str, Any] | None = None, visibility: Visibility | None = None,
-         values: Mapping[str, Any] | None = None) -> Fired:
+         values: Mapping[str, Any] | None = None,
+         carry: Mapping[str, Any] | None = None) -> Fired:
     """Move row `row_id` by `action`, in the caller's transaction; returns the new ETag.
 
-    `values` are other columns the move sets (a dossier's code on submission, say).
+    `values` are other columns the move sets (a dossier's code on submission, say); `carry`
+    is for the effects only, never written in the event.
     """
     raw = driver(conn)
     with raw.cursor(row_factory=dict_row) as cur:
         ctx = _checked(cur, workflow, row_id, action, actor, if_match, note, detail)
+        ctx.carry = dict(carry or {})
         source, move = str(ctx.row["status"]), ctx.transition
         extra = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in (values or {}).items()}
         assignments = sql.SQL(", ").join(
@@ -271,7 +277,7 @@ def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id:
         _as_engine(cur, "")
         assert moved is not None
         ctx.row = moved
-        event_id = _event(cur, ctx, row_id, source, visibility)
+        event_id = ctx.event_id = _event(cur, ctx, row_id, source, visibility)
     for name in move.effects:
         workflow.effects[name](ctx)
     version = int(moved["version"])
@@ -303,7 +309,7 @@ def create(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, actio
         _as_engine(cur, "")
         assert row is not None
         ctx.row = row
-        event_id = _event(cur, ctx, int(row["id"]), None, visibility)
+        event_id = ctx.event_id = _event(cur, ctx, int(row["id"]), None, visibility)
     for name in move.effects:
         workflow.effects[name](ctx)
     return Fired(int(row["id"]), None, move.target, 1, workflow.etag(int(row["id"]), 1),

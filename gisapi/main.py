@@ -30,6 +30,7 @@ from layers.routes import router as parcels_router
 from permits.calendar.routes import router as calendar_router
 from permits.procedures.routes import router as procedures_router
 from permits.routes import router as dossiers_router
+from permits.routes import supplements as supplements_router
 from tiles.http import HotTileMiddleware
 from tiles.raster import install_raster_tiles
 from tiles.routes import assets as assets_router
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(ogc_router, dependencies=public)
     app.include_router(accounts_router)
     app.include_router(dossiers_router)
+    app.include_router(supplements_router)
     app.include_router(calendar_router)  # public reads and administrators' edits, per route
     app.include_router(procedures_router)  # likewise
     app.include_router(catalogue_router, max_body_size=app.upload_max_bytes)

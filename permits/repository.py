@@ -10,8 +10,9 @@ from sqlalchemy import Connection
 from accounts.policy import Reach
 
 COLUMNS = ("id, version, code, procedure_id, parcel_key, ward_code, department, status, "
-           "applicant, "
-           "answers, created_at, updated_at, submitted_at, owner_id")
+           "applicant, answers, created_at, updated_at, submitted_at, owner_id, received_at, "
+           "due_on, clock_stopped_on, stopped_days, decided_at, returned_at")
+EVENT_COLUMNS = "e.id, e.action, e.from_status, e.to_status, e.at, e.visibility"
 
 
 class DossierRepository:
@@ -21,9 +22,10 @@ class DossierRepository:
         self.conn = conn
 
     def procedure(self, procedure_id: str) -> Any:
-        """A procedure with its department, or None."""
+        """A procedure with its department and statutory time, or None."""
         return self.conn.exec_driver_sql(
-            "SELECT id, department FROM procedure WHERE id = %(i)s", {"i": procedure_id}
+            "SELECT id, department, statutory_days, day_kind, name_vi, name_en, documents "
+            "FROM procedure WHERE id = %(i)s", {"i": procedure_id}
         ).first()
 
     def parcel_ward(self, parcel_key: str) -> str | None:
@@ -92,8 +94,41 @@ class DossierRepository:
     def status_by_code(self, code: str) -> Any:
         """Status and dates of a submitted dossier, with its procedure's names."""
         return self.conn.exec_driver_sql(
-            "SELECT d.code, p.name_vi AS procedure_name_vi, p.name_en AS procedure_name_en, "
-            "d.status, d.submitted_at, d.updated_at FROM dossier d "
+            "SELECT d.id, d.code, p.name_vi AS procedure_name_vi, "
+            "p.name_en AS procedure_name_en, d.status, d.submitted_at, d.updated_at, "
+            "d.received_at, d.due_on, d.returned_at FROM dossier d "
             "JOIN procedure p ON p.id = d.procedure_id WHERE d.code = %(c)s",
             {"c": code},
         ).first()
+
+    def events(self, dossier_id: int, visibilities: list[str], *, with_detail: bool,
+               forms_only: bool = False) -> list[Any]:
+        """A dossier's events of those visibilities (only those that wrote a form, when
+        asked), oldest first; notes, details and who acted only `with_detail`, never for the
+        public."""
+        more = (", e.note, e.detail, coalesce(pe.display_name, '') AS actor_name"
+                if with_detail else "")
+        return list(self.conn.exec_driver_sql(
+            f"SELECT {EVENT_COLUMNS}{more} FROM dossier_event e "
+            "LEFT JOIN person pe ON pe.id = e.actor_id "
+            "WHERE e.dossier_id = %(d)s AND e.visibility = ANY(%(v)s::text[]) "
+            "AND (NOT %(f)s OR e.detail ? 'form') ORDER BY e.id",
+            {"d": dossier_id, "v": visibilities, "f": forms_only}).all())
+
+    def access(self, code_hash: bytes) -> Any:
+        """The open supplement request an access code opens, with its dossier, or None."""
+        return self.conn.exec_driver_sql(
+            "SELECT a.id, a.dossier_id, a.event_id, a.expires_at, e.detail, d.code, "
+            "d.status, d.version, p.name_vi AS procedure_name_vi, "
+            "p.name_en AS procedure_name_en FROM dossier_access a "
+            "JOIN dossier d ON d.id = a.dossier_id "
+            "JOIN dossier_event e ON e.id = a.event_id "
+            "JOIN procedure p ON p.id = d.procedure_id "
+            "WHERE a.code_hash = %(h)s AND a.used_at IS NULL AND a.expires_at > now()",
+            {"h": code_hash}).first()
+
+    def lapsed(self, today: Any, states: list[str], limit: int) -> list[int]:
+        """Dossiers whose return date has passed while the clock runs."""
+        return [int(r[0]) for r in self.conn.exec_driver_sql(
+            "SELECT id FROM dossier WHERE due_on < %(t)s AND status = ANY(%(s)s::text[]) "
+            "ORDER BY due_on, id LIMIT %(n)s", {"t": today, "s": states, "n": limit})]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -47,6 +47,38 @@ class DossierUpdate(BaseModel):
     answers: dict[AnswerKey, Answer] | None = Field(default=None, max_length=100)
 
 
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# What staff do through POST /api/dossiers/{id}/actions (applicants have their own routes).
+Action = Literal["receive", "decline", "start", "request_supplement", "resume", "approve",
+                 "refuse", "issue_result", "return_result", "apologise"]
+
+
+class DossierAction(BaseModel):
+    """One move of the dossier's transition table, with the facts its form needs."""
+
+    model_config = STRICT
+
+    action: Action
+    note: str | None = Field(default=None, max_length=2000)
+    missing: list[Line] | None = Field(
+        default=None, max_length=30,
+        description="Form 02 (request_supplement): each document or fact that is missing")
+    due_on: date | None = Field(default=None,
+                                description="Form 02: the day the supplement is due")
+    reasons: list[Line] | None = Field(default=None, max_length=30,
+                                       description="Form 03 (refuse, decline): the reasons")
+    reason: str | None = Field(default=None, max_length=2000,
+                               description="Form 04 (apologise): why it is late")
+    new_due_on: date | None = Field(default=None, description="Form 04: the new return date")
+    result_no: str | None = Field(default=None, max_length=60,
+                                  description="issue_result: the permit's or certificate's no.")
+
+    def form(self) -> dict[str, Any]:
+        """The facts the move's event keeps."""
+        return {k: v.isoformat() if isinstance(v, date) else v
+                for k, v in self.model_dump(exclude={"action", "note"}).items()}
+
+
 class DossierView(BaseModel):
     """A dossier as its applicant and the staff handling it see it."""
 
@@ -62,6 +94,37 @@ class DossierView(BaseModel):
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None
+    received_at: datetime | None = None
+    due_on: date | None = Field(default=None, description="The return date (Form 01)")
+    clock_stopped_on: date | None = Field(
+        default=None, description="Set while the applicant owes a supplement")
+    stopped_days: int = 0
+    decided_at: datetime | None = None
+    returned_at: datetime | None = None
+    actions: list[str] = Field(default_factory=list,
+                               description="The moves the caller may make now")
+
+
+class EventView(BaseModel):
+    """One move in a dossier's history, as its applicant and staff see it."""
+
+    id: int
+    action: str
+    from_status: State | None
+    to_status: State
+    at: datetime
+    visibility: str
+    note: str | None
+    detail: dict[str, Any]
+    actor_name: str
+
+
+class PublicEvent(BaseModel):
+    """One public move: what and when, never who or why."""
+
+    action: str
+    to_status: State
+    at: datetime
 
 
 class DossierStatus(BaseModel):
@@ -73,3 +136,43 @@ class DossierStatus(BaseModel):
     status: State
     submitted_at: datetime
     updated_at: datetime
+    received_at: datetime | None = None
+    due_on: date | None = None
+    returned_at: datetime | None = None
+    events: list[PublicEvent] = Field(default_factory=list)
+
+
+class FormView(BaseModel):
+    """A form a move wrote (01 receipt, 02 supplement request, 03 reasons, 04 apology), as a
+    page of the web app shows it to the applicant and the staff."""
+
+    form: str
+    title_vi: str
+    event_id: int
+    at: datetime
+    officer: str
+    code: str | None
+    procedure_id: str
+    parcel_key: str
+    applicant_name: str
+    detail: dict[str, Any]
+    note: str | None
+
+
+class SupplementRequest(BaseModel):
+    """What a supplement's access code opens: the request, not the dossier."""
+
+    code: str
+    procedure_name_vi: str
+    procedure_name_en: str
+    missing: list[str]
+    due_on: date
+    expires_at: datetime
+
+
+class SupplementAnswer(BaseModel):
+    """The applicant's answer to a supplement request."""
+
+    model_config = STRICT
+
+    note: str | None = Field(default=None, max_length=2000)

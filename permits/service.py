@@ -3,14 +3,16 @@ transition table decides every move; each move appends an event."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from accounts.policy import Principal, Subject, check, reach, workflow_actor
-from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.workflow import Actor, Fired, check_version, create, fire
+from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from core.workflow import SYSTEM, Actor, Fired, Visibility, check_version, create, fire
+from permits.clock import Clock
 from permits.repository import DossierRepository
-from permits.workflow import DOSSIER, DossierStatus
+from permits.workflow import CLOCK_RUNS, DOSSIER, FORMS, DossierStatus, access_hash, today
 
 
 def subject(row: Any) -> Subject:
@@ -34,9 +36,11 @@ def actor(principal: Principal) -> Actor:
 class DossierService:
     """Drafts, submission and look-up of dossiers."""
 
-    def __init__(self, repository: DossierRepository, agency_code: str) -> None:
+    def __init__(self, repository: DossierRepository, agency_code: str,
+                 clock: Clock | None = None) -> None:
         self.repo = repository
         self.agency_code = agency_code
+        self.clock = clock or Clock(repository.conn)
 
     def create(self, principal: Principal, procedure_id: str, parcel_key: str,
                applicant: dict[str, Any], answers: dict[str, Any]) -> Any:
@@ -81,20 +85,135 @@ class DossierService:
         return self.repo.get(dossier_id)
 
     def act(self, principal: Principal, dossier_id: int, action: str,
-            if_match: str | None = None, note: str | None = None) -> tuple[Any, Fired]:
-        """Move the dossier by its transition table (submit, withdraw), through the engine."""
+            if_match: str | None = None, note: str | None = None,
+            form: Mapping[str, Any] | None = None, origin: str = "") -> tuple[Any, Fired]:
+        """Move the dossier by its transition table, through the engine; the form's facts
+        (what is missing, the reasons, the new date) go in the event, the dates it sets on
+        the dossier."""
         row = self._reached(principal, "dossier.read", dossier_id)
-        values: dict[str, Any] = {"updated_at": self.repo.now()}
-        if action == "submit":
-            if row.code is None and DOSSIER.move(row.status, action) is not None:
-                values["code"] = self.repo.next_code(self.agency_code)
-        fired = fire(self.repo.conn, DOSSIER, dossier_id, action, actor(principal),
-                     if_match=if_match, note=note, values=values)
-        return self.repo.get(dossier_id), fired
+        return self._fire(row, action, actor(principal), if_match, note, form, origin)
 
-    def status(self, code: str) -> Any:
-        """Status and dates by the code on the receipt."""
+    def _fire(self, row: Any, action: str, who: Actor, if_match: str | None,
+              note: str | None, form: Mapping[str, Any] | None, origin: str = ""
+              ) -> tuple[Any, Fired]:
+        values: dict[str, Any] = {"updated_at": self.repo.now()}
+        detail: dict[str, Any] = {k: v for k, v in (form or {}).items() if v not in (None, [])}
+        if DOSSIER.move(row.status, action) is not None:
+            self._dates(row, action, values, detail)
+        if action in FORMS:
+            detail["form"] = FORMS[action]
+        fired = fire(self.repo.conn, DOSSIER, row.id, action, who, if_match=if_match,
+                     note=note, detail=detail, values=values, carry={"origin": origin})
+        return self.repo.get(row.id), fired
+
+    def _dates(self, row: Any, action: str, values: dict[str, Any],
+               detail: dict[str, Any]) -> None:
+        """What a move sets: the code, the return date, the stopped clock, the decision."""
+        now, day = values["updated_at"], today()
+        if action == "submit" and row.code is None:
+            values["code"] = self.repo.next_code(self.agency_code)
+        elif action == "receive":
+            procedure = self.repo.procedure(row.procedure_id)
+            due = self.clock.due(day, procedure.statutory_days, procedure.day_kind,
+                                 row.department)
+            values.update(received_at=now, due_on=due)
+            detail.update(received_on=day.isoformat(), due_on=due.isoformat(),
+                          days=procedure.statutory_days, day_kind=procedure.day_kind)
+        elif action == "request_supplement":
+            values["clock_stopped_on"] = day
+        elif action in ("supplement", "withdraw", "refuse") and row.clock_stopped_on:
+            # The days the applicant owed the supplement do not count against the office.
+            stood = self.clock.stood(row.clock_stopped_on, day, row.department)
+            values.update(clock_stopped_on=None, stopped_days=row.stopped_days + stood)
+            if action == "supplement" and row.due_on is not None:
+                values["due_on"] = self.clock.extend(row.due_on, stood, row.department)
+                detail.update(stopped_days=stood, due_on=values["due_on"].isoformat())
+        elif action == "apologise":
+            new = _date(detail.get("new_due_on"))
+            if new is not None:
+                values["due_on"] = new
+            detail["old_due_on"] = str(row.due_on)
+        if action in ("approve", "refuse"):
+            values["decided_at"] = now
+        elif action == "return_result":
+            values["returned_at"] = now
+
+    def next_actions(self, principal: Principal, row: Any) -> Sequence[str]:
+        """The moves from the dossier's state the principal may make (none for the platform's)."""
+        found: Sequence[str] = []
+        for action in DOSSIER.actions_from(row.status):
+            move = DOSSIER.move(row.status, action)
+            if move is None or move.allowed_by is None:
+                continue
+            try:
+                check(principal, move.allowed_by, subject(row))
+            except DomainError:
+                continue
+            found = [*found, action]
+        return found
+
+    def history(self, principal: Principal, row: Any, forms_only: bool = False
+                ) -> Sequence[Any]:
+        """The events the principal may read: staff all but internal, the applicant theirs."""
+        seen = [Visibility.PUBLIC, Visibility.APPLICANT]
+        if principal.is_staff:
+            seen.append(Visibility.STAFF)
+        return self.repo.events(row.id, [str(v) for v in seen], with_detail=True,
+                                forms_only=forms_only)
+
+    def forms(self, principal: Principal, dossier_id: int) -> tuple[Any, Sequence[Any]]:
+        """The forms its moves wrote (receipt, supplement requests, reasons, apologies) and the
+        dossier, for whoever may read it."""
+        row = self._reached(principal, "dossier.read", dossier_id)
+        return row, self.history(principal, row, forms_only=True)
+
+    def status(self, code: str) -> tuple[Any, Sequence[Any]]:
+        """Status, dates and public events by the code on the receipt."""
         row = self.repo.status_by_code(code)
         if row is None:
             raise NotFoundError("no dossier has this code", "code")
-        return row
+        return row, self.repo.events(row.id, [Visibility.PUBLIC.value], with_detail=False)
+
+    # -- a supplement answered from the link in the message -----------------------------------
+
+    def _opened(self, code: str) -> Any:
+        found = self.repo.access(access_hash(code))
+        if found is None or found.status != DossierStatus.SUPPLEMENT_REQUESTED:
+            raise NotFoundError("this link is not valid any more: it was answered or it "
+                                "expired", "code")
+        return found
+
+    def supplement_request(self, code: str) -> Any:
+        """What the request behind an access code asks, and by when."""
+        return self._opened(code)
+
+    def answer_supplement(self, code: str, note: str | None,
+                          documents: Sequence[str] = ()) -> tuple[Any, Fired]:
+        """The applicant answers the request the code was made for (the code is the authority:
+        it was sent only to them, and it opens this one request)."""
+        found = self._opened(code)
+        row = self.repo.get(found.dossier_id)
+        by_link = Actor(row.owner_id, authorize=lambda action, _: None)
+        return self._fire(row, "supplement", by_link, None, note,
+                          {"documents": list(documents), "request_event_id": found.event_id})
+
+    # -- the platform's own moves ---------------------------------------------------------------
+
+    def mark_overdue(self, limit: int = 500) -> int:
+        """Dossiers past their return date while the clock runs become overdue."""
+        done = 0
+        for dossier_id in self.repo.lapsed(today(), [str(s) for s in CLOCK_RUNS], limit):
+            row = self.repo.get(dossier_id, lock=True)
+            if row is not None and row.status in CLOCK_RUNS:
+                self._fire(row, "lapse", SYSTEM, None, None, None)
+                done += 1
+        return done
+
+
+def _date(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None

@@ -50,6 +50,7 @@ SAMPLES: dict[str, str] = {
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
+    "access_code": "a" * 24,
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -63,11 +64,13 @@ QUERIES: dict[str, dict[str, str]] = {
 # catalogue, a valid one-time code, an identity provider): for them only "not refused, not a
 # 5xx" is asserted.
 LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oidc/"
-                   r"|/versions/\{number\}/publish$")
+                   r"|/versions/\{number\}/publish$|^/api/supplements/")
 # The state a dossier must be in for the route to succeed on one's own.
 STATE = {("PATCH", "/api/dossiers/{dossier_id}"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/submit"): "draft",
-         ("POST", "/api/dossiers/{dossier_id}/withdraw"): "awaiting_receipt"}
+         ("POST", "/api/dossiers/{dossier_id}/withdraw"): "awaiting_receipt",
+         ("POST", "/api/dossiers/{dossier_id}/actions"): "awaiting_receipt",
+         ("POST", "/api/dossiers/{dossier_id}/supplement"): "supplement_requested"}
 TOKEN_SCOPE = {"planner": "layer.write", "administrator": "audit.read"}
 FEATURE = {"type": "Feature", "properties": {}, "geometry": {
     "type": "Point", "coordinates": [LON, LAT]}}
@@ -106,10 +109,14 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/calendar/closures"): lambda w, r: {
         "department": "economy", "date": "2026-03-09", "reason": "Kiểm kê"},
     ("PATCH", "/api/procedures/{procedure_id}"): lambda w, r: {"fee_vnd": 80_000},
+    ("POST", "/api/dossiers/{dossier_id}/actions"): lambda w, r: {"action": "receive"},
+    ("POST", "/api/dossiers/{dossier_id}/supplement"): lambda w, r: {"note": "Đã bổ sung"},
+    ("POST", "/api/supplements/{access_code}"): lambda w, r: {"note": "Đã bổ sung"},
 }
-# Headers a route needs to succeed (an administrator's change names the version it changes).
+# Headers a route needs to succeed (a change names the version it changes).
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("PATCH", "/api/procedures/{procedure_id}"): {"If-Match": "*"},
+    ("POST", "/api/dossiers/{dossier_id}/actions"): {"If-Match": "*"},
 }
 
 

@@ -228,7 +228,10 @@ def test_a_dossier_from_draft_to_withdrawn(client: TestClient, conn: Connection,
     public = client.get(f"/api/dossiers/lookup/{code}")
     assert public.status_code == 200
     assert set(public.json()) == {"code", "procedure_name_vi", "procedure_name_en", "status",
-                                  "submitted_at", "updated_at"}
+                                  "submitted_at", "updated_at", "received_at", "due_on",
+                                  "returned_at", "events"}
+    # Each public move: what and when, never who or why.
+    assert [set(e) for e in public.json()["events"]] == [{"action", "to_status", "at"}]
     assert "Nguyễn" not in public.text
     assert "079123456789" not in public.text
     assert client.post(f"{url}/withdraw", headers=citizen).json()["status"] == "withdrawn"

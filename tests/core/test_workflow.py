@@ -7,6 +7,7 @@ import ast
 import itertools
 import re
 import secrets
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,21 @@ def _values(workflow: Workflow, action: str, row_id: int) -> dict[str, Any]:
     return {"code": _code(row_id)} if workflow is DOSSIER and action == "submit" else {}
 
 
+LATER = (date.today() + timedelta(days=30)).isoformat()
+# What each guarded move of a dossier needs said: its form's facts.
+FORM_FACTS: dict[str, dict[str, Any]] = {
+    "request_supplement": {"missing": ["Bản vẽ mặt bằng"], "due_on": LATER},
+    "supplement": {"documents": ["ban-ve"]},
+    "refuse": {"reasons": ["Sai quy hoạch"]}, "decline": {"reasons": ["Không thuộc thẩm quyền"]},
+    "apologise": {"reason": "Chờ ý kiến phòng Tài nguyên", "new_due_on": LATER},
+    "issue_result": {"result_no": "123/GPXD"},
+}
+
+
+def _detail(workflow: Workflow, action: str) -> dict[str, Any]:
+    return FORM_FACTS.get(action, {}) if workflow is DOSSIER else {}
+
+
 def _row_in(conn: Connection, workflow: Workflow, state: str) -> int:
     """A row of the workflow standing in `state` (set as the engine would, for the test)."""
     values = _dossier_values(conn) if workflow is DOSSIER else _version_values(conn)
@@ -76,8 +92,9 @@ def _row_in(conn: Connection, workflow: Workflow, state: str) -> int:
     row_id = create(conn, workflow, creator.action, SYSTEM, values).row_id
     conn.exec_driver_sql("SELECT set_config(%(s)s, %(t)s, true)",
                          {"s": ENGINE_SETTING, "t": workflow.table})
-    # A dossier past its draft has its code.
-    code = ", code = %(c)s" if workflow is DOSSIER and state != "draft" else ""
+    # A dossier past its draft has its code, and a return date (passed: it can lapse).
+    code = ", code = %(c)s, due_on = current_date - 1" \
+        if workflow is DOSSIER and state != "draft" else ""
     conn.exec_driver_sql(f"UPDATE {workflow.table} SET status = %(st)s{code} WHERE id = %(i)s",
                          {"st": state, "i": row_id, "c": _code(row_id)})
     conn.exec_driver_sql("SELECT set_config(%(s)s, '', true)", {"s": ENGINE_SETTING})
@@ -95,10 +112,12 @@ def test_every_allowed_move_succeeds_and_every_other_pair_is_refused(
         if move is None:
             with pytest.raises(ConflictError, match=f"cannot be {action}"):
                 fire(conn, workflow, row_id, action, SYSTEM,
-                     values=_values(workflow, action, row_id))
+                     values=_values(workflow, action, row_id),
+                     detail=_detail(workflow, action))
         else:
             fired = fire(conn, workflow, row_id, action, SYSTEM,
-                         values=_values(workflow, action, row_id))
+                         values=_values(workflow, action, row_id),
+                         detail=_detail(workflow, action))
             assert (fired.source, fired.target, fired.version) == (state, move.target, 2)
             status = conn.exec_driver_sql(
                 f"SELECT status FROM {workflow.table} WHERE id = %(i)s", {"i": row_id}
