@@ -12,7 +12,11 @@ const ROUTES = [
   { path: "/parcel/:key", view: () => import("./views/parcel.js") },
   { path: "/account", view: () => import("./views/account.js") },
   { path: "/planner", view: () => import("./views/planner.js") },
+  { path: "/dossiers", view: () => import("./views/dossiers.js") },
   { path: "/dossiers/:id", view: () => import("./views/dossier.js") },
+  { path: "/lookup", view: () => import("./views/lookup.js") },
+  { path: "/lookup/:code", view: () => import("./views/lookup.js") },
+  { path: "/supplement/:code", view: () => import("./views/lookup.js") },
   { path: "/procedures", view: () => import("./views/procedures.js") },
   { path: "/procedures/:code", view: () => import("./views/procedures.js") },
   // { path: "/report", view: () => import("./views/report.js") },
@@ -105,6 +109,7 @@ const ctx = { map, api, session, state, lang, t, el, panel, status, formatDate, 
 const router = createRouter(ROUTES, ctx);
 ctx.router = router;
 state.api = api;
+state.session = session;
 state.router = router;
 router.start();
 // The card's code is wanted at the first tap: fetched soon after the first map, not before.

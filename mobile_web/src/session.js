@@ -30,6 +30,8 @@ export function createSession(api) {
     });
     return loading;
   };
+  // Before a write: the person (and so the CSRF token) once known.
+  session.ready = () => (session.person ? Promise.resolve(session.person) : session.load());
   session.onChange = (listener) => { listeners.add(listener); };
   return session;
 }

@@ -34,6 +34,7 @@ const STRINGS = {
     "account.role.administrator": "Quản trị",
     "account.language": "Ngôn ngữ",
     "account.export": "Tải dữ liệu của tôi (JSON)",
+    "account.dossiers": "Hồ sơ của tôi",
     "account.change_password": "Đổi mật khẩu",
     "account.password_set": "Đã đặt mật khẩu mới",
     "account.sign_out": "Đăng xuất",
@@ -83,6 +84,7 @@ const STRINGS = {
     "account.role.administrator": "Administrator",
     "account.language": "Language",
     "account.export": "Download my data (JSON)",
+    "account.dossiers": "My dossiers",
     "account.change_password": "Change password",
     "account.password_set": "New password set",
     "account.sign_out": "Sign out",
@@ -308,6 +310,8 @@ export function mount(ctx) {
     const langRow = el("p", undefined, "field");
     langRow.append(langLabel, select);
 
+    const dossiers = el("a", t("account.dossiers"), "button-link");
+    dossiers.href = "#/dossiers";
     const exportLink = el("a", t("account.export"), "button-link");
     exportLink.href = "/api/me/export";
     exportLink.download = "civicmap-my-data.json";
@@ -346,7 +350,7 @@ export function mount(ctx) {
       return null;
     }, [link("account.back", mine)])));
     remove.classList.add("danger");
-    view.append(heading, facts, langRow, exportLink, out, everywhere, change, remove);
+    view.append(heading, facts, langRow, dossiers, exportLink, out, everywhere, change, remove);
     showView(view);
   }
 

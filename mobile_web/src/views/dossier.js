@@ -1,8 +1,13 @@
-// #/dossiers/:id — one of my dossiers: its code, procedure, parcel, status and dates; a draft
-// can be submitted from here (one Idempotency-Key per submission, If-Match with the ETag read;
-// offline, the submission waits in the queue and goes when the network is back).
+// #/dossiers/:id — one dossier, for its applicant and for the staff handling it: its facts and
+// return date, the moves the caller may make now (each through the workflow engine, with
+// If-Match of the version read), the history and the forms its moves wrote (receipt, supplement
+// request, reasons, apology). A draft is submitted from here (one Idempotency-Key per
+// submission; offline, the submission waits in the queue and goes when the network is back).
+import { DOSSIER_WORDS, MOVE_FIELDS } from "./dossier-words.js";
+
 const STRINGS = {
   vi: {
+    ...DOSSIER_WORDS.vi,
     "dossier.title": "Hồ sơ {code}",
     "dossier.draft": "Hồ sơ (bản nháp)",
     "dossier.procedure": "Thủ tục",
@@ -10,25 +15,36 @@ const STRINGS = {
     "dossier.status": "Trạng thái",
     "dossier.created": "Tạo lúc",
     "dossier.submitted": "Nộp lúc",
-    "dossier.submit": "Nộp hồ sơ",
+    "dossier.received": "Tiếp nhận lúc",
+    "dossier.due": "Hẹn trả kết quả",
+    "dossier.late": "(đã quá hạn)",
+    "dossier.stopped": "Tạm dừng tính thời gian từ {day}: chờ bổ sung",
+    "dossier.returned": "Trả kết quả lúc",
+    "dossier.answers": "Nội dung đề nghị",
+    "dossier.history": "Quá trình xử lý",
+    "dossier.forms": "Phiếu, giấy tờ",
+    "dossier.moves": "Thao tác",
     "dossier.queued": "Đang ngoại tuyến: hồ sơ sẽ được nộp khi có mạng",
     "dossier.sign_in": "Đăng nhập để xem hồ sơ của bạn",
     "dossier.to_sign_in": "Đăng nhập",
     "dossier.none": "Không tìm thấy hồ sơ này",
     "dossier.failed": "Không thực hiện được. Vui lòng thử lại.",
-    "dossier.status.draft": "Bản nháp",
-    "dossier.status.awaiting_receipt": "Chờ tiếp nhận",
-    "dossier.status.received": "Đã tiếp nhận",
-    "dossier.status.in_processing": "Đang xử lý",
-    "dossier.status.supplement_requested": "Yêu cầu bổ sung",
-    "dossier.status.refused": "Từ chối",
-    "dossier.status.overdue": "Quá hạn",
-    "dossier.status.result_ready": "Có kết quả",
-    "dossier.status.result_returned": "Đã trả kết quả",
-    "dossier.status.withdrawn": "Đã rút",
-    "dossier.status.cancelled": "Đã huỷ",
+    "dossier.stale": "Hồ sơ vừa được thay đổi ở nơi khác: đã tải lại, vui lòng thử lại.",
+    "dossier.supplement_note": "Nội dung bổ sung",
+    "field.reasons": "Lý do (mỗi dòng một lý do)",
+    "field.missing": "Giấy tờ, nội dung cần bổ sung (mỗi dòng một mục)",
+    "field.due_on": "Hạn bổ sung",
+    "field.reason": "Lý do trễ hạn",
+    "field.new_due_on": "Ngày hẹn trả mới",
+    "field.result_no": "Số giấy phép / giấy chứng nhận",
+    "field.note": "Ghi chú",
+    "form.code": "Mã hồ sơ",
+    "form.applicant": "Người nộp",
+    "form.officer": "Người lập phiếu",
+    "form.date": "Ngày lập",
   },
   en: {
+    ...DOSSIER_WORDS.en,
     "dossier.title": "Dossier {code}",
     "dossier.draft": "Dossier (draft)",
     "dossier.procedure": "Procedure",
@@ -36,32 +52,46 @@ const STRINGS = {
     "dossier.status": "Status",
     "dossier.created": "Created",
     "dossier.submitted": "Submitted",
-    "dossier.submit": "Submit the dossier",
+    "dossier.received": "Received",
+    "dossier.due": "Result due",
+    "dossier.late": "(overdue)",
+    "dossier.stopped": "Clock stopped since {day}: a supplement is owed",
+    "dossier.returned": "Result returned",
+    "dossier.answers": "What is applied for",
+    "dossier.history": "History",
+    "dossier.forms": "Forms",
+    "dossier.moves": "Actions",
     "dossier.queued": "Offline: the dossier will be submitted when the network is back",
     "dossier.sign_in": "Sign in to see your dossiers",
     "dossier.to_sign_in": "Sign in",
     "dossier.none": "No such dossier",
     "dossier.failed": "That did not work. Please try again.",
-    "dossier.status.draft": "Draft",
-    "dossier.status.awaiting_receipt": "Awaiting receipt",
-    "dossier.status.received": "Received",
-    "dossier.status.in_processing": "In processing",
-    "dossier.status.supplement_requested": "Supplement requested",
-    "dossier.status.refused": "Refused",
-    "dossier.status.overdue": "Overdue",
-    "dossier.status.result_ready": "Result ready",
-    "dossier.status.result_returned": "Result returned",
-    "dossier.status.withdrawn": "Withdrawn",
-    "dossier.status.cancelled": "Cancelled",
+    "dossier.stale": "The dossier was just changed elsewhere: reloaded, please try again.",
+    "dossier.supplement_note": "Your supplement",
+    "field.reasons": "Reasons (one a line)",
+    "field.missing": "What is missing (one a line)",
+    "field.due_on": "Supplement due",
+    "field.reason": "Why it is late",
+    "field.new_due_on": "New return date",
+    "field.result_no": "Permit / certificate number",
+    "field.note": "Note",
+    "form.code": "Dossier code",
+    "form.applicant": "Applicant",
+    "form.officer": "Issued by",
+    "form.date": "Date",
   },
 };
+// Applicants' own moves have routes of their own; the rest go through /actions.
+const OWN_MOVES = new Set(["submit", "withdraw", "supplement"]);
 
 export function mount(ctx, { id }) {
   const { el, lang } = ctx;
   const t = ctx.translate(STRINGS);
   const { panel, view } = ctx.panel("dossier");
   const path = `/api/dossiers/${encodeURIComponent(id)}`;
-  const when = (iso) => (iso ? new Date(iso).toLocaleString(lang === "en" ? "en-GB" : "vi-VN") : "");
+  const locale = lang === "en" ? "en-GB" : "vi-VN";
+  const when = (iso) => (iso ? new Date(iso).toLocaleString(locale) : "");
+  const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(locale) : "");
   let gone = false;
 
   function heading(text) {
@@ -77,44 +107,209 @@ export function mount(ctx, { id }) {
     view.replaceChildren(box);
   }
 
-  function render(d) {
-    const box = el("div", undefined, "account-form");
-    const facts = el("dl");
-    const fact = (label, value) => { facts.append(el("dt", label), el("dd", value)); };
+  function facts(d) {
+    const list = el("dl");
+    const fact = (label, value) => {
+      const dd = el("dd");
+      if (value instanceof Node) dd.append(value); else dd.textContent = value;
+      list.append(el("dt", label), dd);
+      return dd;
+    };
     fact(t("dossier.procedure"), d.procedure_id);
     const parcel = el("a", d.parcel_key);
     parcel.href = `#/parcel/${d.parcel_key}`;
-    facts.append(el("dt", t("dossier.parcel")), el("dd"));
-    facts.lastChild.append(parcel);
-    fact(t("dossier.status"), t(`dossier.status.${d.status}`));
+    fact(t("dossier.parcel"), parcel);
+    fact(t("dossier.status"), t(`status.${d.status}`)).className = "dossier-status";
     fact(t("dossier.created"), when(d.created_at));
     if (d.submitted_at) fact(t("dossier.submitted"), when(d.submitted_at));
-    const note = el("p", "", "form-message");
-    note.setAttribute("role", "alert");
-    box.append(heading(d.code ? t("dossier.title", { code: d.code }) : t("dossier.draft")), facts,
-      note);
+    if (d.received_at) fact(t("dossier.received"), when(d.received_at));
+    if (d.due_on) {
+      const late = d.status === "overdue" ? ` ${t("dossier.late")}` : "";
+      fact(t("dossier.due"), day(d.due_on) + late).id = "dossier-due";
+    }
+    if (d.returned_at) fact(t("dossier.returned"), when(d.returned_at));
+    return list;
+  }
+
+  function answers(d) {
+    const list = el("dl");
+    for (const [key, value] of Object.entries(d.answers)) list.append(el("dt", key), el("dd", String(value)));
+    return list;
+  }
+
+  function input(field, prefix) {
+    const box = el("div", undefined, "field");
+    const label = el("label", t(`field.${field.name}`));
+    const control = field.kind === "lines" || field.kind === "text"
+      ? el("textarea") : el("input");
+    if (field.kind === "date") control.type = "date";
+    else if (field.kind === "line") control.type = "text";
+    control.id = `${prefix}-${field.name}`;
+    control.name = field.name;
+    label.htmlFor = control.id;
+    box.append(label, control);
+    return box;
+  }
+
+  function value(form, field) {
+    const raw = form.elements[field.name].value.trim();
+    if (field.kind === "lines") return raw.split("\n").map((s) => s.trim()).filter(Boolean);
+    return raw || null;
+  }
+
+  // One staff move: its inputs, a note, and the button that fires it.
+  function move(action, d, note, reload) {
+    const form = el("form", undefined, "dossier-move");
+    form.dataset.action = action;
+    const fields = MOVE_FIELDS[action] ?? [];
+    for (const field of fields) form.append(input(field, `move-${action}`));
+    if (fields.length) form.append(input({ name: "note", kind: "text" }, `move-${action}`));
+    const go = el("button", t(`action.${action}`));
+    go.type = "submit";
+    go.name = action;
+    form.append(go);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { action };
+      for (const field of fields) body[field.name] = value(form, field);
+      if (fields.length) body.note = form.elements.note.value.trim() || null;
+      go.disabled = true;
+      await ctx.session.ready();
+      const result = await ctx.api.submit("POST", `${path}/actions`, body,
+        { ifMatch: ctx.api.etag(path) });
+      go.disabled = false;
+      settle(result, note, reload);
+    });
+    return form;
+  }
+
+  function settle(result, note, reload) {
+    if (result.ok) { reload(); return; }
+    if (result.status === 412) { note.textContent = t("dossier.stale"); reload(t("dossier.stale")); return; }
+    note.textContent = result.error?.detail ?? t("dossier.failed");
+  }
+
+  function ownMoves(d, note, reload) {
+    const out = [];
     if (d.status === "draft") {
-      const submit = el("button", t("dossier.submit"));
+      const submit = el("button", t("action.submit"));
       submit.type = "button";
+      submit.name = "submit";
       submit.addEventListener("click", async () => {
         submit.disabled = true;
+        await ctx.session.ready();
         const result = await ctx.api.submit("POST", `${path}/submit`, undefined, {
           ifMatch: ctx.api.etag(path),
           offline: () => { note.textContent = t("dossier.queued"); } });
         submit.disabled = false;
-        if (result.ok) render(result.data);
-        else if (!result.queued) note.textContent = result.error.detail ?? t("dossier.failed");
+        if (!result.queued) settle(result, note, reload);
       });
-      box.append(submit);
+      out.push(submit);
     }
+    if (d.actions.includes("supplement")) {
+      const form = el("form", undefined, "dossier-move");
+      form.dataset.action = "supplement";
+      const box = el("div", undefined, "field");
+      const label = el("label", t("dossier.supplement_note"));
+      const text = el("textarea");
+      text.id = "supplement-note";
+      label.htmlFor = text.id;
+      box.append(label, text);
+      const go = el("button", t("action.supplement"));
+      go.type = "submit";
+      form.append(box, go);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        go.disabled = true;
+        await ctx.session.ready();
+        const result = await ctx.api.submit("POST", `${path}/supplement`,
+          { note: text.value.trim() || null }, { ifMatch: ctx.api.etag(path) });
+        go.disabled = false;
+        settle(result, note, reload);
+      });
+      out.push(form);
+    }
+    if (d.actions.includes("withdraw")) {
+      const withdraw = el("button", t("action.withdraw"), "link danger");
+      withdraw.type = "button";
+      withdraw.name = "withdraw";
+      withdraw.addEventListener("click", async () => {
+        await ctx.session.ready();
+        const result = await ctx.api.submit("POST", `${path}/withdraw`, undefined,
+          { ifMatch: ctx.api.etag(path) });
+        settle(result, note, reload);
+      });
+      out.push(withdraw);
+    }
+    return out;
+  }
+
+  function history(events) {
+    const list = el("ol", undefined, "issues dossier-history");
+    for (const e of events) {
+      const item = el("li", `${when(e.at)} · ${t(`action.${e.action}`)}`);
+      if (e.actor_name) item.append(el("span", ` · ${e.actor_name}`));
+      if (e.note) item.append(el("div", e.note));
+      list.append(item);
+    }
+    return list;
+  }
+
+  function formPage(f) {
+    const page = el("article", undefined, "dossier-form");
+    page.dataset.form = f.form;
+    page.append(el("h3", `${t(`form.${f.form}`)} (${f.form})`));
+    const list = el("dl");
+    const fact = (label, text) => { if (text) list.append(el("dt", label), el("dd", text)); };
+    fact(t("form.code"), f.code);
+    fact(t("dossier.procedure"), f.procedure_id);
+    fact(t("form.applicant"), f.applicant_name);
+    fact(t("form.date"), when(f.at));
+    fact(t("form.officer"), f.officer);
+    const detail = f.detail;
+    fact(t("dossier.due"), day(detail.form === "04" ? detail.new_due_on : detail.form === "01" ? detail.due_on : null));
+    fact(t("field.due_on"), detail.form === "02" ? day(detail.due_on) : null);
+    fact(t("field.reason"), detail.reason);
+    page.append(list);
+    for (const key of ["missing", "reasons"]) {
+      if (!detail[key]) continue;
+      page.append(el("p", t(`field.${key}`).replace(/ \(.*\)$/, "")));
+      const items = el("ul");
+      for (const line of detail[key]) items.append(el("li", line));
+      page.append(items);
+    }
+    if (f.note) page.append(el("p", f.note));
+    return page;
+  }
+
+  function render(d, events, forms, warning = "") {
+    const box = el("div", undefined, "account-form");
+    const note = el("p", warning, "form-message");
+    note.setAttribute("role", "alert");
+    box.append(heading(d.code ? t("dossier.title", { code: d.code }) : t("dossier.draft")),
+      facts(d));
+    if (d.clock_stopped_on) box.append(el("p", t("dossier.stopped", { day: day(d.clock_stopped_on) })));
+    if (Object.keys(d.answers).length) box.append(el("h3", t("dossier.answers")), answers(d));
+    box.append(note);
+    const reload = (said = "") => load(said);
+    box.append(...ownMoves(d, note, reload));
+    const staffMoves = d.actions.filter((a) => !OWN_MOVES.has(a));
+    if (staffMoves.length) {
+      const moves = el("section", undefined, "dossier-moves");
+      moves.append(el("h3", t("dossier.moves")), ...staffMoves.map((a) => move(a, d, note, reload)));
+      box.append(moves);
+    }
+    if (forms.length) box.append(el("h3", t("dossier.forms")), ...forms.map(formPage));
+    if (events.length) box.append(el("h3", t("dossier.history")), history(events));
     view.replaceChildren(box);
     box.querySelector("h2").focus({ preventScroll: true });
   }
 
-  (async () => {
-    const result = await ctx.api.get(path);
+  async function load(warning = "") {
+    const [result, events, forms] = await Promise.all([
+      ctx.api.get(path), ctx.api.get(`${path}/events`), ctx.api.get(`${path}/forms`)]);
     if (gone) return;
-    if (result.ok) render(result.data);
+    if (result.ok) render(result.data, events.ok ? events.data : [], forms.ok ? forms.data : [], warning);
     else if (result.status === 401) {
       const go = el("button", t("dossier.to_sign_in"));
       go.type = "button";
@@ -122,7 +317,8 @@ export function mount(ctx, { id }) {
       message(t("dossier.sign_in"), [go]);
     } else message(t(result.status === 404 || result.status === 403 ? "dossier.none"
       : "dossier.failed"));
-  })();
+  }
+  load();
 
   return () => {
     gone = true;
