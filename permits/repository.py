@@ -21,9 +21,10 @@ class DossierRepository:
         self.conn = conn
 
     def procedure(self, procedure_id: str) -> Any:
-        """A procedure with its department, or None."""
+        """A procedure with its department and form, or None."""
         return self.conn.exec_driver_sql(
-            "SELECT id, department FROM procedure WHERE id = %(i)s", {"i": procedure_id}
+            "SELECT id, department, form_schema FROM procedure WHERE id = %(i)s",
+            {"i": procedure_id}
         ).first()
 
     def parcel_ward(self, parcel_key: str) -> str | None:
