@@ -65,10 +65,11 @@ class DossierRepository:
 
     def update_draft(self, dossier_id: int, applicant: dict[str, Any] | None,
                      answers: dict[str, Any] | None) -> None:
-        """Replace the applicant and/or the answers of a draft."""
+        """Replace the applicant and/or the answers of a draft: a new version (a new ETag)."""
         self.conn.exec_driver_sql(
             "UPDATE dossier SET applicant = coalesce(%(a)s::jsonb, applicant), "
-            "answers = coalesce(%(n)s::jsonb, answers), updated_at = now() WHERE id = %(i)s",
+            "answers = coalesce(%(n)s::jsonb, answers), version = version + 1, "
+            "updated_at = now() WHERE id = %(i)s",
             {"a": None if applicant is None else json.dumps(applicant),
              "n": None if answers is None else json.dumps(answers), "i": dossier_id},
         )
