@@ -22,10 +22,10 @@ class DossierRepository:
         self.conn = conn
 
     def procedure(self, procedure_id: str) -> Any:
-        """A procedure with its department and statutory time, or None."""
+        """A procedure with its department, statutory time and form, or None."""
         return self.conn.exec_driver_sql(
-            "SELECT id, department, statutory_days, day_kind, name_vi, name_en, documents "
-            "FROM procedure WHERE id = %(i)s", {"i": procedure_id}
+            "SELECT id, department, statutory_days, day_kind, name_vi, name_en, documents, "
+            "form_schema FROM procedure WHERE id = %(i)s", {"i": procedure_id}
         ).first()
 
     def parcel_ward(self, parcel_key: str) -> str | None:
@@ -66,10 +66,11 @@ class DossierRepository:
 
     def update_draft(self, dossier_id: int, applicant: dict[str, Any] | None,
                      answers: dict[str, Any] | None) -> None:
-        """Replace the applicant and/or the answers of a draft."""
+        """Replace the applicant and/or the answers of a draft: a new version (a new ETag)."""
         self.conn.exec_driver_sql(
             "UPDATE dossier SET applicant = coalesce(%(a)s::jsonb, applicant), "
-            "answers = coalesce(%(n)s::jsonb, answers), updated_at = now() WHERE id = %(i)s",
+            "answers = coalesce(%(n)s::jsonb, answers), version = version + 1, "
+            "updated_at = now() WHERE id = %(i)s",
             {"a": None if applicant is None else json.dumps(applicant),
              "n": None if answers is None else json.dumps(answers), "i": dossier_id},
         )

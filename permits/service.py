@@ -11,6 +11,7 @@ from accounts.policy import Principal, Subject, check, reach, workflow_actor
 from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from core.workflow import SYSTEM, Actor, Fired, Visibility, check_version, create, fire
 from permits.clock import Clock
+from permits.forms import check_answers
 from permits.repository import DossierRepository
 from permits.workflow import CLOCK_RUNS, DOSSIER, FORMS, DossierStatus, access_hash, today
 
@@ -49,6 +50,7 @@ class DossierService:
         procedure = self.repo.procedure(procedure_id)
         if procedure is None or procedure.department is None:
             raise InvalidInputError(f"no procedure {procedure_id!r}", "procedure_id")
+        check_answers(procedure.form_schema, answers, complete=False)  # a draft: may be partial
         ward = self.repo.parcel_ward(parcel_key)
         if ward is None:
             raise InvalidInputError(f"no parcel {parcel_key!r}", "parcel_key")
@@ -81,6 +83,9 @@ class DossierService:
         if row.status != DossierStatus.DRAFT:
             raise ConflictError("only a draft can be changed", "status")
         check_version(DOSSIER.etag(dossier_id, row.version), if_match)
+        if answers is not None:
+            check_answers(self.repo.procedure(row.procedure_id).form_schema, answers,
+                          complete=False)
         self.repo.update_draft(dossier_id, applicant, answers)
         return self.repo.get(dossier_id)
 

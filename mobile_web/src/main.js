@@ -19,6 +19,7 @@ const ROUTES = [
   { path: "/supplement/:code", view: () => import("./views/lookup.js") },
   { path: "/procedures", view: () => import("./views/procedures.js") },
   { path: "/procedures/:code", view: () => import("./views/procedures.js") },
+  { path: "/apply/:procedure", view: () => import("./views/apply.js") },
   // { path: "/report", view: () => import("./views/report.js") },
 ];
 
@@ -85,7 +86,8 @@ function el(tag, text, cls) {
   return node;
 }
 
-// A view's own panel: a non-modal dialog titled by its `${id}-title`, with a close button.
+// A view's own panel: a non-modal dialog titled by its `${id}-title`, with a close button;
+// heading(text) makes that title, message(text, after) shows a titled note alone in the panel.
 function panel(id) {
   const section = el("section", undefined, "account");
   section.id = id;
@@ -99,7 +101,19 @@ function panel(id) {
   const view = el("div", undefined, "account-view");
   section.append(close, view);
   document.body.append(section);
-  return { panel: section, view };
+  const heading = (text) => {
+    const h = el("h2", text);
+    h.id = `${id}-title`;
+    h.tabIndex = -1;
+    return h;
+  };
+  const message = (text, after = []) => {
+    const box = el("div", undefined, "account-form");
+    box.append(heading(text), ...after);
+    view.replaceChildren(box);
+    box.querySelector("h2").focus({ preventScroll: true });
+  };
+  return { panel: section, view, heading, message };
 }
 
 const api = createApi();

@@ -1,6 +1,7 @@
 // Hash routes: the table names each route's view, whose code is fetched when the route is first
 // opened. A view exports mount(ctx, params, state) and returns its unmount function; one view
-// is mounted at a time (the map, in the shell, stays).
+// is mounted at a time (the map, in the shell, stays). A query after the path
+// (#/apply/x?parcel=KEY) is not part of the match: the view gets it as params.query.
 export function createRouter(routes, ctx) {
   const table = routes.map((route) => {
     const names = [];
@@ -11,11 +12,14 @@ export function createRouter(routes, ctx) {
   let turn = 0;
 
   function match(hash) {
+    const cut = hash.indexOf("?");
+    const path = cut < 0 ? hash : hash.slice(0, cut);
+    const query = Object.fromEntries(new URLSearchParams(cut < 0 ? "" : hash.slice(cut + 1)));
     for (const route of table) {
-      const found = hash.match(route.pattern);
+      const found = path.match(route.pattern);
       if (found) {
         const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(found[i + 1])]));
-        return { route, params };
+        return { route, params: { ...params, query } };
       }
     }
     return null;

@@ -7,6 +7,7 @@ from typing import Any
 from core.errors import InvalidInputError, NotFoundError
 from core.workflow import check_version
 from layers.text import normalize_search
+from permits.forms import check_form_schema
 from permits.procedures.repository import ProcedureRepository
 from permits.procedures.schemas import ProcedurePublic, ProcedureUpdate
 
@@ -60,7 +61,8 @@ class ProcedureService:
 
 
 def _check_form(schema: dict[str, Any]) -> None:
-    """A form is a JSON Schema object of named fields (the subset the web app renders)."""
+    """A form: a valid JSON Schema object of named fields (the subset the web app renders)."""
+    check_form_schema(schema)
     properties = schema.get("properties")
     if schema.get("type") != "object" or not isinstance(properties, dict):
         raise InvalidInputError("form_schema: a JSON Schema of type object with properties",

@@ -207,7 +207,7 @@ def test_a_dossier_from_draft_to_withdrawn(client: TestClient, conn: Connection,
     res = client.post("/api/dossiers", headers=citizen, json={
         "procedure_id": PERMIT, "parcel_key": world.parcels[MY_WARD],
         "applicant": {"full_name": "Nguyễn Văn An", "id_number": "079123456789"},
-        "answers": {"floors": 3, "purpose": "nhà ở"}})
+        "answers": {"floors": 3, "height_m": 11.5}})
     assert res.status_code == 201, res.text
     draft = res.json()
     assert (draft["status"], draft["code"], draft["ward_code"], draft["department"]) == (

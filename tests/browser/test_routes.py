@@ -131,14 +131,18 @@ def test_the_card_s_services_open_the_procedure_catalogue(page: Page, live_serve
     link = page.locator(".services").get_by_role("link",
                                                  name="Cấp giấy phép xây dựng nhà ở riêng lẻ")
     link.click()
-    assert page.evaluate("location.hash") == "#/procedures/construction-permit-house"
+    assert page.evaluate("location.hash") == \
+        f"#/procedures/construction-permit-house?parcel={key}"
     panel = page.locator("#procedures")
     expect(panel.get_by_role("heading", name="Cấp giấy phép xây dựng nhà ở riêng lẻ")) \
         .to_be_visible(timeout=30_000)
+    apply = panel.get_by_role("link", name="Nộp hồ sơ cho thửa này")  # opened from a parcel
+    expect(apply).to_have_attribute("href", f"#/apply/construction-permit-house?parcel={key}")
     expect(panel).to_contain_text("15 ngày làm việc")
     expect(panel).to_contain_text("Hai bộ bản vẽ thiết kế xây dựng")
     expect(panel).to_contain_text("Chưa được kiểm chứng")  # unverified facts are marked
     panel.get_by_role("link", name="Danh mục thủ tục").click()
+    expect(apply).to_have_count(0)  # the catalogue alone offers no parcel to apply for
     page.get_by_label("Tìm thủ tục").fill("ho kinh doanh")  # without its accents
     results = panel.locator(".procedure-list li")
     expect(results).to_have_count(2)

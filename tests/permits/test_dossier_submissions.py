@@ -66,14 +66,22 @@ def test_submit_takes_if_match_and_answers_the_new_etag(client: TestClient,
     changed = client.patch(url, headers={**citizen, "If-Match": read.headers["etag"]},
                            json={"answers": {"floors": 4}})
     assert changed.status_code == 200
+    assert changed.headers["etag"] != read.headers["etag"]  # a change is a new version
     stale = client.post(f"{url}/submit", headers={**citizen, "If-Match": '"dossier-1-v99"'})
     assert stale.status_code == 412
     assert stale.json()["field"] == "If-Match"
-    done = client.post(f"{url}/submit", headers={**citizen, "If-Match": read.headers["etag"],
+    before_change = client.post(f"{url}/submit", headers={**citizen,
+                                                          "If-Match": read.headers["etag"]})
+    assert before_change.status_code == 412  # what it read has changed since
+    again_change = client.patch(url, headers={**citizen, "If-Match": read.headers["etag"]},
+                                json={"answers": {"floors": 5}})
+    assert again_change.status_code == 412  # another tab's save is not overwritten
+    done = client.post(f"{url}/submit", headers={**citizen,
+                                                 "If-Match": changed.headers["etag"],
                                                  "Idempotency-Key": secrets.token_hex(16)})
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "awaiting_receipt"
-    assert done.headers["etag"] != read.headers["etag"]
+    assert done.headers["etag"] != changed.headers["etag"]
     again = client.post(f"{url}/submit", headers=citizen)
     assert again.status_code == 409
     assert "withdraw" in again.json()["detail"]  # what it allows instead

@@ -154,7 +154,7 @@ export function mount(ctx, { key }, state = {}) {
       for (const service of card.services) {
         const name = lang === "en" ? service.name_en : service.name_vi;
         const link = el("a", name);
-        link.href = `#/procedures/${encodeURIComponent(service.id)}`;
+        link.href = `#/procedures/${encodeURIComponent(service.id)}?parcel=${encodeURIComponent(p.key)}`;
         list.append(link);
       }
       body.append(list);

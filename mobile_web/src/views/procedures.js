@@ -1,6 +1,7 @@
 // #/procedures and #/procedures/:code — the procedure catalogue: search by name (accents
 // optional) and by field; one procedure with its time, fee, handling body, documents and what
-// is not verified yet. The parcel card's services open here.
+// is not verified yet. The parcel card's services open here (?parcel=KEY: with a button to apply
+// for this procedure on that parcel).
 const STRINGS = {
   vi: {
     "procedures.title": "Thủ tục hành chính",
@@ -26,6 +27,7 @@ const STRINGS = {
     "procedures.optional": "nếu có",
     "procedures.unverified": "Chưa được kiểm chứng với văn bản pháp luật",
     "procedures.back": "Danh mục thủ tục",
+    "procedures.apply": "Nộp hồ sơ cho thửa này",
   },
   en: {
     "procedures.title": "Public services",
@@ -51,6 +53,7 @@ const STRINGS = {
     "procedures.optional": "where needed",
     "procedures.unverified": "Not yet verified against the law",
     "procedures.back": "All procedures",
+    "procedures.apply": "Apply for this parcel",
   },
 };
 
@@ -114,7 +117,7 @@ export function mount(ctx, params) {
     box.querySelector("h2").focus({ preventScroll: true });
   }
 
-  async function one(code) {
+  async function one(code, parcel) {
     const res = await ctx.api.get(`/api/procedures/${encodeURIComponent(code)}`);
     if (gone) return;
     const box = el("div", undefined, "account-form");
@@ -140,7 +143,13 @@ export function mount(ctx, params) {
       const item = el("li", `${lang === "en" ? d.en : d.vi}${d.mandatory ? "" : ` (${t("procedures.optional")})`}${d.verified ? "" : " *"}`);
       documents.append(item);
     }
-    box.append(heading(name(p)), facts, el("h3", t("procedures.documents")), documents);
+    box.append(heading(name(p)), facts);
+    if (parcel) {
+      const apply = el("a", t("procedures.apply"), "button-link");
+      apply.href = `#/apply/${encodeURIComponent(p.id)}?parcel=${encodeURIComponent(parcel)}`;
+      box.append(apply);
+    }
+    box.append(el("h3", t("procedures.documents")), documents);
     if (unverified.size || p.documents.some((d) => !d.verified)) {
       box.append(el("p", `* ${t("procedures.unverified")}`, "muted"));
     }
@@ -149,7 +158,7 @@ export function mount(ctx, params) {
     box.querySelector("h2").focus({ preventScroll: true });
   }
 
-  if (params.code) one(params.code);
+  if (params.code) one(params.code, params.query?.parcel);
   else list();
 
   return () => {
