@@ -15,12 +15,14 @@ from core.db import libpq_url, make_engine
 from core.jobs import TaskEnv, make_queue, run_worker
 from core.settings import Settings
 from layers.catalogue import tasks as catalogue_tasks
+from permits.documents import tasks as document_tasks
 
 
 def blueprints() -> dict[str, Blueprint]:
     """A fresh blueprint of each package's tasks, by namespace."""
     return {catalogue_tasks.NAMESPACE: catalogue_tasks.blueprint(),
-            outbox_tasks.NAMESPACE: outbox_tasks.blueprint()}
+            outbox_tasks.NAMESPACE: outbox_tasks.blueprint(),
+            document_tasks.NAMESPACE: document_tasks.blueprint()}
 
 
 def platform_queue(url: str, concurrency: int,
