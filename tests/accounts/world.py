@@ -74,6 +74,7 @@ class World:
     zoning_block_id: int = 0  # a published feature (ids change when a layer is republished)
     swap_day: str = ""  # a government swap stored in the calendar
     closure_id: int = 0  # a department's closure stored in the calendar
+    documents: dict[str, str] = field(default_factory=dict)  # dossier id -> a document's id
 
 
 def _parcel_in(conn: Connection, ward: str) -> str:
