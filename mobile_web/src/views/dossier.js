@@ -1,6 +1,8 @@
 // #/dossiers/:id — one of my dossiers: its code, procedure, parcel, status and dates; a draft
 // can be submitted from here (one Idempotency-Key per submission, If-Match with the ETag read;
 // offline, the submission waits in the queue and goes when the network is back).
+import { renderDocuments } from "./documents.js";
+
 const STRINGS = {
   vi: {
     "dossier.title": "Hồ sơ {code}",
@@ -91,8 +93,12 @@ export function mount(ctx, { id }) {
     if (d.submitted_at) fact(t("dossier.submitted"), when(d.submitted_at));
     const note = el("p", "", "form-message");
     note.setAttribute("role", "alert");
+    const documents = el("section");
     box.append(heading(d.code ? t("dossier.title", { code: d.code }) : t("dossier.draft")), facts,
-      note);
+      documents, note);
+    ctx.api.get(`/api/procedures/${encodeURIComponent(d.procedure_id)}`).then((procedure) => {
+      if (procedure.ok && !gone) renderDocuments(ctx, documents, d, procedure.data);
+    });
     if (d.status === "draft") {
       const submit = el("button", t("dossier.submit"));
       submit.type = "button";
