@@ -72,6 +72,18 @@ class TooLargeError(DomainError):
     """The upload is bigger than allowed."""
 
 
+class UnsupportedTypeError(DomainError):
+    """The file is not of a type accepted here (judged by its content, not its name)."""
+
+
+class UnavailableError(DomainError):
+    """A service the request needs (a virus scanner) does not answer; retry later."""
+
+    def __init__(self, message: str, field: str | None = None, retry_after: int = 30) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after
+
+
 class TooManyRequestsError(DomainError):
     """Too many attempts; retry after `retry_after` seconds."""
 
@@ -101,9 +113,11 @@ STATUS_CODES: dict[type[BaseException], int] = {
     UnauthorizedError: 401,
     ForbiddenError: 403,
     TooLargeError: 413,
+    UnsupportedTypeError: 415,
     TooManyRequestsError: 429,
     PreconditionFailedError: 412,
     PreconditionRequiredError: 428,
+    UnavailableError: 503,
     DomainError: 400,
     # The database gone or going: a connection refused or lost, a server shutting down.
     DatabaseUnavailableError: 503,

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     tile_cache_size: int = Field(default=100_000, ge=0, description="Tiles kept in the cache")
     upload_max_mb: int = Field(default=512, ge=1, le=100_000, description="Largest upload")
     uploads_dir: Path | None = Field(default=None, description="Default: var_dir/uploads")
+    # Dossiers' documents: kept by content hash outside the web root; the largest one any
+    # procedure may ask for (each document has its own, smaller, limit); clamd's unix socket,
+    # when there is one (without it the local scanner looks for the test signature only).
+    files_dir: Path | None = Field(default=None, description="Default: var_dir/files")
+    document_max_mb: int = Field(default=100, ge=1, le=2_000, description="Largest document")
+    clamd_socket: Path | None = Field(default=None, description="clamd's socket (INSTREAM)")
     # The job queue (procrastinate, core/jobs.py): jobs one worker runs at once; whether an app
     # made by create_app runs a worker in its own process (`serve` runs one beside uvicorn's
     # processes instead); how often a worker says it is alive, and after how long without a
@@ -85,6 +91,11 @@ class Settings(BaseSettings):
     def upload_dir(self) -> Path:
         """Folder of uploaded files and their unpacked contents, one folder per job."""
         return self.uploads_dir or self.var_dir / "uploads"
+
+    @property
+    def file_dir(self) -> Path:
+        """Folder of dossiers' documents, named by their content hash."""
+        return self.files_dir or self.var_dir / "files"
 
     @property
     def sample_dir(self) -> Path:

@@ -18,7 +18,7 @@ from core.errors import install_error_handlers
 from core.health import router as health_router
 from core.http import HttpMannersMiddleware, content_security_policy
 from core.jobs import TaskEnv, run_worker
-from core.limits import UploadSizeMiddleware
+from core.limits import DOCUMENT_PATH, UPLOAD_PATH, UploadSizeMiddleware
 from core.settings import Settings, get_settings
 from gisapi.docs import router as docs_router
 from gisapi.queue import platform_queue
@@ -28,6 +28,7 @@ from layers.catalogue.routes import router as catalogue_router
 from layers.ogc.routes import router as ogc_router
 from layers.routes import router as parcels_router
 from permits.calendar.routes import router as calendar_router
+from permits.documents.routes import router as documents_router
 from permits.procedures.routes import router as procedures_router
 from permits.routes import router as dossiers_router
 from permits.routes import supplements as supplements_router
@@ -52,13 +53,15 @@ class CivicmapApp(FastAPI):
     manners (headers, HEAD, request ids) around everything else."""
 
     upload_max_bytes = BODY_LIMIT
+    document_max_bytes = BODY_LIMIT
 
     def build_middleware_stack(self) -> ASGIApp:
         """Wrap the stack: a tile held in memory needs no error or body-limit middleware (its
         answer carries the security headers itself); an upload declared too large is refused
         (in JSON) before any other."""
         manners = HttpMannersMiddleware(
-            UploadSizeMiddleware(super().build_middleware_stack(), self.upload_max_bytes),
+            UploadSizeMiddleware(super().build_middleware_stack(), {
+                UPLOAD_PATH: self.upload_max_bytes, DOCUMENT_PATH: self.document_max_bytes}),
             content_security_policy(page_script_hashes()))
         return HotTileMiddleware(manners)
 
@@ -139,6 +142,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     install_access_audit(app)
     app.upload_max_bytes = settings.upload_max_mb * 1024**2 + MULTIPART_OVERHEAD
+    app.document_max_bytes = settings.document_max_mb * 1024**2 + MULTIPART_OVERHEAD
     # Every route names its action in the policy: public ones at the router, others per route.
     public = [Depends(authorize("public.read"))]
     app.include_router(health_router, dependencies=public)
@@ -147,6 +151,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(accounts_router)
     app.include_router(dossiers_router)
     app.include_router(supplements_router)
+    app.include_router(documents_router, max_body_size=app.document_max_bytes)
     app.include_router(calendar_router)  # public reads and administrators' edits, per route
     app.include_router(procedures_router)  # likewise
     app.include_router(catalogue_router, max_body_size=app.upload_max_bytes)

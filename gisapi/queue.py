@@ -16,13 +16,15 @@ from core.jobs import TaskEnv, make_queue, run_worker
 from core.settings import Settings
 from layers.catalogue import tasks as catalogue_tasks
 from permits import tasks as dossier_tasks
+from permits.documents import tasks as document_tasks
 
 
 def blueprints() -> dict[str, Blueprint]:
     """A fresh blueprint of each package's tasks, by namespace."""
     return {catalogue_tasks.NAMESPACE: catalogue_tasks.blueprint(),
             outbox_tasks.NAMESPACE: outbox_tasks.blueprint(),
-            dossier_tasks.NAMESPACE: dossier_tasks.blueprint()}
+            dossier_tasks.NAMESPACE: dossier_tasks.blueprint(),
+            document_tasks.NAMESPACE: document_tasks.blueprint()}
 
 
 def platform_queue(url: str, concurrency: int,

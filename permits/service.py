@@ -29,6 +29,17 @@ def _row_subject(row: Mapping[str, Any]) -> Subject | None:
                    ward=row["ward_code"], private=row["status"] == DossierStatus.DRAFT)
 
 
+def reached(repo: DossierRepository, principal: Principal, action: str, dossier_id: int,
+            lock: bool = False) -> Any:
+    """The dossier, if the principal may do the action on it (404 when there is none, or
+    when the policy hides it)."""
+    row = repo.get(dossier_id, lock)
+    if row is None:
+        raise NotFoundError("not found")
+    check(principal, action, subject(row))
+    return row
+
+
 def actor(principal: Principal) -> Actor:
     """The principal as the workflow engine asks the policy about them."""
     return workflow_actor(principal, _row_subject)
@@ -62,11 +73,7 @@ class DossierService:
 
     def _reached(self, principal: Principal, action: str, dossier_id: int,
                  lock: bool = False) -> Any:
-        row = self.repo.get(dossier_id, lock)
-        if row is None:
-            raise NotFoundError("not found")
-        check(principal, action, subject(row))
-        return row
+        return reached(self.repo, principal, action, dossier_id, lock)
 
     def get(self, principal: Principal, dossier_id: int) -> Any:
         """One dossier the principal may see."""

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from core.notify import queue_message
 from core.workflow import Context, Transition, Visibility, Workflow
+from permits.documents.repository import missing_documents
+from permits.forms import answers_incomplete
 
 
 class DossierStatus(enum.StrEnum):
@@ -81,6 +83,23 @@ def _parcel_exists(ctx: Context) -> str | None:
     return None if found else f"parcel {ctx.row['parcel_key']} is no longer on the map"
 
 
+def _answers_complete(ctx: Context) -> str | None:
+    found = ctx.conn.execute("SELECT form_schema FROM procedure WHERE id = %s",
+                             (ctx.row["procedure_id"],)).fetchone()
+    errors = answers_incomplete(found[0] if found else {}, ctx.row.get("answers") or {})
+    if not errors:
+        return None
+    return "the form is not complete: " + "; ".join(
+        f"{e.field}: {e.message_en}" for e in errors[:5])
+
+
+def _documents_attached(ctx: Context) -> str | None:
+    missing = missing_documents(ctx.conn, int(ctx.row["id"]))
+    if not missing:
+        return None
+    return "attach " + "; ".join(f"{d['key']} ({d['vi']})" for d in missing)
+
+
 def _stamp_submission(ctx: Context) -> None:
     """The day of submission is the day the statutory time starts from (the first one)."""
     ctx.conn.execute("UPDATE dossier SET submitted_at = coalesce(submitted_at, now()) "
@@ -100,7 +119,12 @@ def _supplement_named(ctx: Context) -> str | None:
 def _supplement_answered(ctx: Context) -> str | None:
     if (ctx.note or "").strip() or ctx.detail.get("documents"):
         return None
-    return "answer with a note or the documents asked for"
+    # Documents uploaded while the supplement was owed answer it too.
+    found = ctx.conn.execute(
+        "SELECT 1 FROM dossier_document WHERE dossier_id = %s AND removed_at IS NULL "
+        "AND uploaded_at >= (SELECT max(at) FROM dossier_event WHERE dossier_id = %s "
+        "AND action = 'request_supplement')", (ctx.row["id"], ctx.row["id"])).fetchone()
+    return None if found else "answer with a note or the documents asked for"
 
 
 def _reasons_given(ctx: Context) -> str | None:
@@ -213,7 +237,8 @@ DOSSIER = Workflow(
     transitions=(
         Transition(None, "create", S.DRAFT, "dossier.create", visibility=Visibility.APPLICANT),
         _public(S.DRAFT, "submit", S.AWAITING_RECEIPT, APPLY,
-                guards=("applicant_named", "applicant_reachable", "parcel_exists"),
+                guards=("applicant_named", "applicant_reachable", "parcel_exists",
+                        "answers_complete", "documents_attached"),
                 effects=("stamp_submission", "tell_the_applicant")),
         *(_public(s, "withdraw", S.WITHDRAWN, APPLY, effects=("tell_the_applicant",
                                                                "close_supplement_link"))
@@ -244,7 +269,8 @@ DOSSIER = Workflow(
         _public(S.OVERDUE, "apologise", S.IN_PROCESSING, HANDLE, guards=("new_date_given",)),
     ),
     guards={"applicant_named": _applicant_named, "applicant_reachable": _applicant_reachable,
-            "parcel_exists": _parcel_exists, "supplement_named": _supplement_named,
+            "parcel_exists": _parcel_exists, "answers_complete": _answers_complete,
+            "documents_attached": _documents_attached, "supplement_named": _supplement_named,
             "supplement_answered": _supplement_answered, "reasons_given": _reasons_given,
             "new_date_given": _new_date_given, "result_named": _result_named,
             "past_due": _past_due},

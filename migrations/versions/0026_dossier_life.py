@@ -3,14 +3,14 @@ while a supplement is owed, decided, its result returned; overdue until an apolo
 new date; one access code per supplement request, for the link in the applicant's message.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,7 @@ from tests.accounts.world import (
     build,
     in_scope,
 )
+from tests.permits.document_files import attach, pdf
 
 ROLES = ("anonymous", "citizen", "officer", "leader", "planner", "administrator",
          "officer_token")
@@ -70,7 +71,9 @@ STATE = {("PATCH", "/api/dossiers/{dossier_id}"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/submit"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/withdraw"): "awaiting_receipt",
          ("POST", "/api/dossiers/{dossier_id}/actions"): "awaiting_receipt",
-         ("POST", "/api/dossiers/{dossier_id}/supplement"): "supplement_requested"}
+         ("POST", "/api/dossiers/{dossier_id}/supplement"): "supplement_requested",
+         ("POST", "/api/dossiers/{dossier_id}/documents"): "draft",
+         ("DELETE", "/api/dossiers/{dossier_id}/documents/{document_id}"): "draft"}
 TOKEN_SCOPE = {"planner": "layer.write", "administrator": "audit.read"}
 FEATURE = {"type": "Feature", "properties": {}, "geometry": {
     "type": "Point", "coordinates": [LON, LAT]}}
@@ -98,6 +101,9 @@ BODIES: dict[tuple[str, str], Body] = {
         "procedure_id": PERMIT, "parcel_key": w.parcels[MY_WARD],
         "applicant": {"full_name": "Người Nộp"}},
     ("PATCH", "/api/dossiers/{dossier_id}"): lambda w, r: {"answers": {"floors": 3}},
+    ("POST", "/api/dossiers/{dossier_id}/documents"): lambda w, r: {MULTIPART: {
+        "key": (None, "land_certificate"), "file": ("giay-chung-nhan.pdf", pdf(),
+                                                    "application/pdf")}},
     ("POST", "/raster/{layer_id}/statistics"): lambda w, r: FEATURE,
     ("POST", "/api/layers"): lambda w, r: {"id": "matrix_layer", "title_vi": "X",
                                            "title_en": "X"},
@@ -214,7 +220,9 @@ def cases(app: Any, world: World) -> Iterator[Case]:
                 for relation, value in pairs:
                     url = path
                     for name in params:
-                        sample = value if name in OBJECT_PARAMS else samples.get(name)
+                        sample = (value if name in OBJECT_PARAMS
+                                  else world.documents.get(value) if name == "document_id"
+                                  else samples.get(name))
                         assert sample is not None, f"no sample for {{{name}}} in {path}"
                         url = url.replace(f"{{{name}}}", sample)
                     query = QUERIES.get(path)
@@ -237,6 +245,9 @@ def expected(world: World, case: Case) -> str:
 def run_matrix(client: TestClient, conn: Connection) -> Outcome:
     """Run every case in a savepoint of its own (writes by one case never reach the next)."""
     world = build(conn)
+    files = client.app.state.settings.file_dir
+    world.documents = {str(d.id): str(attach(conn, files, d.id, world.actors[d.owner].person_id
+                                             or 0)) for d in world.dossiers.values()}
     outcome = Outcome(wrong=[])
     assert outcome.wrong is not None
     for case in cases(client.app, world):

@@ -8,7 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
-from tests.accounts.world import MY_WARD, PASSWORD, PERMIT, World, build, outbox_code
+from tests.accounts.world import (
+    MY_WARD,
+    PASSWORD,
+    PERMIT,
+    World,
+    attach_all,
+    build,
+    outbox_code,
+)
 
 NEW_PASSWORD = "một-mật-khẩu-mới-dài"
 
@@ -210,12 +218,14 @@ def test_a_dossier_from_draft_to_withdrawn(client: TestClient, conn: Connection,
         "answers": {"floors": 3, "height_m": 11.5}})
     assert res.status_code == 201, res.text
     draft = res.json()
+    attach_all(conn, draft["id"])
     assert (draft["status"], draft["code"], draft["ward_code"], draft["department"]) == (
         "draft", None, MY_WARD, "urban-management")
     url = f"/api/dossiers/{draft['id']}"
     assert client.get(url, headers=officer).status_code == 403  # drafts are the applicant's
-    assert client.patch(url, headers=citizen, json={"answers": {"floors": 4}}).json()[
-        "answers"] == {"floors": 4}
+    complete = {"floors": 4, "height_m": 14, "footprint_m2": 60, "floor_area_m2": 200}
+    assert client.patch(url, headers=citizen, json={"answers": complete}).json()[
+        "answers"] == complete
     submitted = client.post(f"{url}/submit", headers=citizen)
     assert submitted.status_code == 200
     code = submitted.json()["code"]

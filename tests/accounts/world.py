@@ -74,12 +74,42 @@ class World:
     zoning_block_id: int = 0  # a published feature (ids change when a layer is republished)
     swap_day: str = ""  # a government swap stored in the calendar
     closure_id: int = 0  # a department's closure stored in the calendar
+    documents: dict[str, str] = field(default_factory=dict)  # dossier id -> a document's id
 
 
 def _parcel_in(conn: Connection, ward: str) -> str:
     return str(conn.exec_driver_sql(
         "SELECT p.parcel_key FROM parcel p JOIN admin_unit w ON w.id = p.current_ward_id "
         "WHERE w.code = %(w)s ORDER BY p.id LIMIT 1", {"w": ward}).scalar_one())
+
+
+def complete_answers(conn: Connection, procedure_id: str) -> dict[str, Any]:
+    """Answers the procedure's form accepts for a submission: each required field at its
+    least (a number's minimum, a one-word text)."""
+    schema = conn.exec_driver_sql("SELECT form_schema FROM procedure WHERE id = %(p)s",
+                                  {"p": procedure_id}).scalar_one()
+    answers: dict[str, Any] = {}
+    for name in schema.get("required", []):
+        spec = schema["properties"][name]
+        answers[name] = spec.get("minimum", 1) if spec["type"] in ("integer", "number") \
+            else "Thử"
+    return answers
+
+
+def attach_all(conn: Connection, dossier_id: int) -> None:
+    """A row for each mandatory document of the dossier's procedure (the tests that read the
+    files upload them; these only stand for them at submission)."""
+    conn.exec_driver_sql(
+        """
+        INSERT INTO dossier_document (dossier_id, doc_key, sha256, content_type, size_bytes,
+                                      file_name, uploaded_by)
+        SELECT x.id, d->>'key', repeat('0', 64), 'application/pdf', 1, 'thu.pdf', x.owner_id
+        FROM dossier x JOIN procedure p ON p.id = x.procedure_id,
+             jsonb_array_elements(p.documents) AS d
+        WHERE x.id = %(d)s AND (d->>'mandatory')::boolean
+          AND NOT EXISTS (SELECT 1 FROM dossier_document a WHERE a.dossier_id = x.id
+                          AND a.doc_key = d->>'key' AND a.removed_at IS NULL)
+        """, {"d": dossier_id})
 
 
 def build(conn: Connection) -> World:
@@ -145,7 +175,8 @@ def build(conn: Connection) -> World:
         dossier_id = create(conn, DOSSIER, "create", SYSTEM, {
             "owner_id": actors[owner].person_id, "procedure_id": procedure,
             "department": department_of, "ward_code": ward, "parcel_key": parcels[ward],
-            "applicant": applicant, "answers": {}}).row_id
+            "applicant": applicant, "answers": complete_answers(conn, procedure)}).row_id
+        attach_all(conn, dossier_id)
         code = None
         if submit:
             code = f"000.00.01.H29-260101-{len(dossiers) + 1:04d}"

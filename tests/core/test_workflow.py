@@ -36,6 +36,7 @@ from core.workflow import (
 )
 from layers.catalogue.workflow import VERSION
 from permits.workflow import DOSSIER
+from tests.accounts.world import attach_all, complete_answers
 
 WORKFLOWS = (DOSSIER, VERSION)
 PLANNER = Actor(None, authorize=lambda action, row: None, staff=True)
@@ -51,7 +52,7 @@ def _dossier_values(conn: Connection) -> dict[str, Any]:
     return {"owner_id": owner, "procedure_id": "construction-permit-house",
             "department": "urban-management", "ward_code": "27487", "parcel_key": parcel,
             "applicant": {"full_name": "Nguyễn Văn Thử", "phone": "0930000123"},
-            "answers": {}}
+            "answers": complete_answers(conn, "construction-permit-house")}
 
 
 def _version_values(conn: Connection) -> dict[str, Any]:
@@ -90,6 +91,8 @@ def _row_in(conn: Connection, workflow: Workflow, state: str) -> int:
     values = _dossier_values(conn) if workflow is DOSSIER else _version_values(conn)
     creator = next(t for t in workflow.transitions if t.source is None)
     row_id = create(conn, workflow, creator.action, SYSTEM, values).row_id
+    if workflow is DOSSIER:
+        attach_all(conn, row_id)
     conn.exec_driver_sql("SELECT set_config(%(s)s, %(t)s, true)",
                          {"s": ENGINE_SETTING, "t": workflow.table})
     # A dossier past its draft has its code, and a return date (passed: it can lapse).

@@ -19,7 +19,15 @@ from permits import workflow as dossier_workflow
 from permits.clock import Clock
 from permits.repository import DossierRepository
 from permits.service import DossierService
-from tests.accounts.world import MY_WARD, PERMIT, URBAN, World, build
+from tests.accounts.world import (
+    MY_WARD,
+    PERMIT,
+    URBAN,
+    World,
+    attach_all,
+    build,
+    complete_answers,
+)
 
 
 @pytest.fixture
@@ -27,14 +35,16 @@ def world(conn: Connection) -> World:
     return build(conn)
 
 
-def _submitted(client: TestClient, world: World, **answers: Any) -> dict[str, Any]:
+def _submitted(client: TestClient, world: World, conn: Connection,
+               **answers: Any) -> dict[str, Any]:
     citizen = world.actors["citizen"].headers()
     draft = client.post("/api/dossiers", headers=citizen, json={
         "procedure_id": PERMIT, "parcel_key": world.parcels[MY_WARD],
         "applicant": {"full_name": "Trần Thị Bích", "phone": "0907111222",
                       "id_number": "079188000111", "address": "12 Đường Số 7"},
-        "answers": answers})
+        "answers": {**complete_answers(conn, PERMIT), **answers}})
     assert draft.status_code == 201, draft.text
+    attach_all(conn, draft.json()["id"])
     done = client.post(f"/api/dossiers/{draft.json()['id']}/submit", headers={
         **citizen, "If-Match": draft.headers["etag"], "Idempotency-Key": secrets.token_hex(16)})
     assert done.status_code == 200, done.text
@@ -72,7 +82,7 @@ def _working_days_after(received: date, due: date) -> int:
 
 def test_received_asked_supplemented_decided_returned(client: TestClient, world: World,
                                                       conn: Connection) -> None:
-    dossier = _submitted(client, world, floors=3)
+    dossier = _submitted(client, world, conn, floors=3)
     desk = Desk(client, world, dossier)
     url = f"/api/dossiers/{dossier['id']}"
     officer = world.actors["officer"].headers()
@@ -167,7 +177,7 @@ def test_the_clock_stops_while_a_supplement_is_owed_across_tet(
 
     monkeypatch.setattr(dossier_service, "today", today)
     monkeypatch.setattr(dossier_workflow, "today", today)
-    dossier = _submitted(client, world)
+    dossier = _submitted(client, world, conn)
     desk = Desk(client, world, dossier)
     received = desk.act("officer", "receive").json()
     first_due = date.fromisoformat(received["due_on"])
@@ -196,7 +206,7 @@ def test_the_clock_stops_while_a_supplement_is_owed_across_tet(
 
 def test_overdue_needs_an_apology_with_a_new_date(client: TestClient, world: World,
                                                   conn: Connection) -> None:
-    dossier = _submitted(client, world)
+    dossier = _submitted(client, world, conn)
     desk = Desk(client, world, dossier)
     desk.act("officer", "receive")
     desk.act("officer", "start")
@@ -230,8 +240,9 @@ def test_overdue_needs_an_apology_with_a_new_date(client: TestClient, world: Wor
     assert form["title_vi"].startswith("Phiếu xin lỗi")
 
 
-def test_withdrawn_before_a_decision_not_after(client: TestClient, world: World) -> None:
-    dossier = _submitted(client, world)
+def test_withdrawn_before_a_decision_not_after(client: TestClient, world: World,
+                                              conn: Connection) -> None:
+    dossier = _submitted(client, world, conn)
     desk = Desk(client, world, dossier)
     desk.act("officer", "receive")
     desk.act("officer", "start")
@@ -240,14 +251,15 @@ def test_withdrawn_before_a_decision_not_after(client: TestClient, world: World)
     citizen = world.actors["citizen"].headers()
     late = client.post(f"/api/dossiers/{dossier['id']}/withdraw", headers=citizen)
     assert late.status_code == 409
-    other = _submitted(client, world)
+    other = _submitted(client, world, conn)
     Desk(client, world, other).act("officer", "receive")
     gone = client.post(f"/api/dossiers/{other['id']}/withdraw", headers=citizen)
     assert gone.json()["status"] == "withdrawn"
 
 
-def test_officers_outside_the_scope_cannot_act(client: TestClient, world: World) -> None:
-    dossier = _submitted(client, world)
+def test_officers_outside_the_scope_cannot_act(client: TestClient, world: World,
+                                               conn: Connection) -> None:
+    dossier = _submitted(client, world, conn)
     desk = Desk(client, world, dossier)
     desk.act("officer2", "receive", 403)  # another department, another ward
     desk.act("citizen2", "receive", 403)  # citizens do not handle dossiers

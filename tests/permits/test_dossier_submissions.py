@@ -17,7 +17,7 @@ from core.idempotency import forget_old
 from core.notify import OutboxNotifier
 from core.settings import Settings
 from gisapi.main import create_app
-from tests.accounts.world import MY_WARD, PERMIT, World, build
+from tests.accounts.world import MY_WARD, PERMIT, World, attach_all, build
 
 
 @pytest.fixture
@@ -28,7 +28,8 @@ def world(conn: Connection) -> World:
 def _draft(world: World, **applicant: Any) -> dict[str, Any]:
     return {"procedure_id": PERMIT, "parcel_key": world.parcels[MY_WARD],
             "applicant": {"full_name": "Nguyễn Văn An", "id_number": "079123456789",
-                          **applicant}, "answers": {"floors": 3}}
+                          **applicant},
+            "answers": {"floors": 3, "height_m": 12, "footprint_m2": 60, "floor_area_m2": 180}}
 
 
 def test_a_retry_with_the_same_key_gets_the_first_answer(client: TestClient,
@@ -56,10 +57,11 @@ def test_a_retry_with_the_same_key_gets_the_first_answer(client: TestClient,
         first.json()["id"]
 
 
-def test_submit_takes_if_match_and_answers_the_new_etag(client: TestClient,
-                                                        world: World) -> None:
+def test_submit_takes_if_match_and_answers_the_new_etag(client: TestClient, world: World,
+                                                        conn: Connection) -> None:
     citizen = world.actors["citizen"].headers()
     draft = client.post("/api/dossiers", headers=citizen, json=_draft(world))
+    attach_all(conn, draft.json()["id"])
     url = f"/api/dossiers/{draft.json()['id']}"
     read = client.get(url, headers=citizen)
     assert read.headers["etag"] == draft.headers["etag"]
@@ -87,15 +89,27 @@ def test_submit_takes_if_match_and_answers_the_new_etag(client: TestClient,
     assert "withdraw" in again.json()["detail"]  # what it allows instead
 
 
-def test_a_refused_submission_names_each_failing_guard(client: TestClient,
-                                                       world: World) -> None:
+def test_a_refused_submission_names_each_failing_guard(client: TestClient, world: World,
+                                                       conn: Connection) -> None:
     citizen = world.actors["citizen"].headers()
     body = _draft(world)
     body["applicant"] = {"full_name": "Nguyễn Văn An"}  # no phone, no ID number
     draft = client.post("/api/dossiers", headers=citizen, json=body).json()
+    attach_all(conn, draft["id"])
     refused = client.post(f"/api/dossiers/{draft['id']}/submit", headers=citizen)
     assert refused.status_code == 409
     assert [g["guard"] for g in refused.json()["guards"]] == ["applicant_reachable"]
+    # The form and the documents are guards too: each failing one is named.
+    body["applicant"]["phone"] = "0930000777"
+    body["answers"] = {"floors": 3}
+    other = client.post("/api/dossiers", headers=citizen, json=body).json()
+    refused = client.post(f"/api/dossiers/{other['id']}/submit", headers=citizen)
+    assert refused.status_code == 409
+    guards = {g["guard"]: g["reason"] for g in refused.json()["guards"]}
+    assert set(guards) == {"answers_complete", "documents_attached"}
+    assert "height_m" in guards["answers_complete"]
+    assert "land_certificate" in guards["documents_attached"]
+    assert "drawings" in guards["documents_attached"]
     assert client.get(f"/api/dossiers/{draft['id']}", headers=citizen).json()["status"] == \
         "draft"
 

@@ -4,6 +4,7 @@
 // request, reasons, apology). A draft is submitted from here (one Idempotency-Key per
 // submission; offline, the submission waits in the queue and goes when the network is back).
 import { DOSSIER_WORDS, MOVE_FIELDS } from "./dossier-words.js";
+import { renderDocuments } from "./documents.js";
 
 const STRINGS = {
   vi: {
@@ -285,12 +286,17 @@ export function mount(ctx, { id }) {
   function render(d, events, forms, warning = "") {
     const box = el("div", undefined, "account-form");
     const note = el("p", warning, "form-message");
+    note.id = "dossier-note";
     note.setAttribute("role", "alert");
     box.append(heading(d.code ? t("dossier.title", { code: d.code }) : t("dossier.draft")),
       facts(d));
     if (d.clock_stopped_on) box.append(el("p", t("dossier.stopped", { day: day(d.clock_stopped_on) })));
     if (Object.keys(d.answers).length) box.append(el("h3", t("dossier.answers")), answers(d));
-    box.append(note);
+    const documents = el("section");
+    box.append(documents, note);
+    ctx.api.get(`/api/procedures/${encodeURIComponent(d.procedure_id)}`).then((procedure) => {
+      if (procedure.ok && !gone) renderDocuments(ctx, documents, d, procedure.data);
+    });
     const reload = (said = "") => load(said);
     box.append(...ownMoves(d, note, reload));
     const staffMoves = d.actions.filter((a) => !OWN_MOVES.has(a));

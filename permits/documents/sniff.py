@@ -1,0 +1,190 @@
+"""What a file really is, read from its bytes (never its name or declared type), what in it
+is hostile, and the harmless form of an image.
+
+Each check answers the reason it refuses the file, or None; the service names the document.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+SIGNATURES = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
+PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG"}
+CHUNK = 1024 * 1024
+# A phone's camera makes 12 to 50 million pixels; past this an image is refused from its
+# header, before a pixel is decoded (a few KB of PNG can claim 900 million).
+MAX_PIXELS = 60_000_000
+JPEG_QUALITY = 90
+# Markup or code riding inside a file (a polyglot that a browser or an interpreter would run):
+# a tag must be followed by a delimiter, so that random compressed bytes seldom match.
+MARKUP = re.compile(rb"<(?:script|html|body|iframe|svg|object|embed|frameset)[\s>/]"
+                    rb"|<!doctype\s+html|<\?php|javascript:", re.IGNORECASE)
+# PDF names that run something or carry a file, as keys or as the value of /S, /Type, /Subtype.
+PDF_NAMES = {"/JavaScript": "JavaScript", "/JS": "JavaScript", "/Launch": "a launch action",
+             "/EmbeddedFile": "an embedded file", "/EmbeddedFiles": "embedded files",
+             "/EF": "an embedded file", "/FileAttachment": "an attached file",
+             "/RichMedia": "rich media", "/RichMediaExecute": "rich media",
+             "/GoToE": "a link into an embedded file", "/ImportData": "a data import",
+             "/XFA": "an XFA form (it can run scripts)"}
+NAMED_BY = ("/S", "/Type", "/Subtype")
+# The long ones are looked for in the raw bytes too, for objects that a broken cross-reference
+# table would hide from the parser (short ones would match random compressed bytes).
+PDF_RAW = re.compile(b"(?:" + b"|".join(re.escape(n.encode()) for n in PDF_NAMES if len(n) > 5)
+                     + rb")(?![A-Za-z0-9])")
+PDF_MAX_OBJECTS = 500_000
+PDF_MAX_DEPTH = 64
+
+
+def content_type(path: Path) -> str | None:
+    """The type the file's first bytes say (PDF, JPEG, PNG), or None for anything else."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    return next((kind for magic, kind in SIGNATURES if head.startswith(magic)), None)
+
+
+def _search(path: Path, pattern: re.Pattern[bytes]) -> bytes | None:
+    """The first match of a pattern in the file, read a chunk at a time (overlapping, so a
+    match across two chunks is found)."""
+    overlap = 64
+    tail = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            window = tail + chunk
+            found = pattern.search(window)
+            if found:
+                return found.group(0)
+            tail = window[-overlap:]
+    return None
+
+
+def contains(path: Path, needle: bytes) -> bool:
+    """Whether the file holds these exact bytes anywhere."""
+    return _search(path, re.compile(re.escape(needle))) is not None
+
+
+def polyglot(path: Path) -> str | None:
+    """Why the file is also something else: an archive, or markup and script."""
+    if zipfile.is_zipfile(path):
+        return "it is also a ZIP archive"
+    markup = _search(path, MARKUP)
+    if markup is not None:
+        return f"it carries markup or script ({markup.decode('latin-1').strip()!r})"
+    return None
+
+
+def pdf_problem(path: Path) -> str | None:
+    """Why a PDF is refused: not a whole PDF, unreadable, locked, or carrying actions or
+    files (JavaScript, launch actions, embedded files)."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(5)
+        f.seek(max(0, size - 1024))
+        end = f.read()
+    if head != b"%PDF-" or b"%%EOF" not in end:
+        return "it is not a whole PDF (it must start with %PDF- and end with %%EOF)"
+    raw = _search(path, PDF_RAW)
+    if raw is not None:
+        return f"the PDF carries {PDF_NAMES[raw.decode()]}"
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return "the PDF is password-protected"
+        return _walk_pdf(reader)
+    except RecursionError:
+        return "the PDF is nested too deeply to check"
+    except Exception:  # pypdf raises many kinds on a hostile file: every one is a refusal
+        return "the PDF cannot be read"
+
+
+def _walk_pdf(reader: PdfReader) -> str | None:
+    """Every object of the file (those in object streams too), and the trailer."""
+    seen = 0
+    for number, generation in _object_numbers(reader):
+        seen += 1
+        if seen > PDF_MAX_OBJECTS:
+            return "the PDF has too many objects to check"
+        found = _forbidden(reader.get_object(IndirectObject(number, generation, reader)), 0)
+        if found:
+            return f"the PDF carries {found}"
+    found = _forbidden(reader.trailer, 0)
+    return f"the PDF carries {found}" if found else None
+
+
+def _object_numbers(reader: PdfReader) -> Iterator[tuple[int, int]]:
+    for generation, numbers in reader.xref.items():
+        for number in numbers:
+            yield number, generation
+    for number in reader.xref_objStm:
+        yield number, 0
+
+
+def _forbidden(obj: Any, depth: int) -> str | None:
+    """What in this object (and the direct objects inside it) runs or carries a file."""
+    if depth > PDF_MAX_DEPTH:
+        return "objects nested too deeply"
+    if isinstance(obj, DictionaryObject):
+        for key, value in obj.items():
+            if key in PDF_NAMES:
+                return PDF_NAMES[key]
+            if key in NAMED_BY and isinstance(value, NameObject) and value in PDF_NAMES:
+                return PDF_NAMES[value]
+            if not isinstance(value, IndirectObject):
+                found = _forbidden(value, depth + 1)
+                if found:
+                    return found
+    elif isinstance(obj, ArrayObject):
+        for item in obj:
+            if not isinstance(item, IndirectObject):
+                found = _forbidden(item, depth + 1)
+                if found:
+                    return found
+    return None
+
+
+def clean_image(path: Path, kind: str, out: Path) -> str | None:
+    """Decode the image and write it again to `out`: upright (its orientation applied), with
+    no EXIF (no place, no camera), no comments, nothing appended. The reason when it cannot."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=[PILLOW_FORMATS[kind]]) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    return (f"the image has too many pixels ({width}×{height}; at most "
+                            f"{MAX_PIXELS // 1_000_000} million)")
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+                _save(upright, kind, out)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return "the image has too many pixels"
+    except (OSError, SyntaxError, ValueError, EOFError):  # Pillow's ways of saying "broken"
+        return "the image cannot be read"
+    return None
+
+
+def _save(image: Image.Image, kind: str, out: Path) -> None:
+    """The pixels alone, with the colour profile (it keeps colours right; it says nothing
+    of the person) and a PNG's transparency."""
+    profile = image.info.get("icc_profile")
+    transparency = image.info.get("transparency")
+    image.info = {}
+    if kind == JPEG:
+        if image.mode not in ("RGB", "L", "CMYK"):
+            image = image.convert("RGB")
+        image.save(out, "JPEG", quality=JPEG_QUALITY, icc_profile=profile)
+        return
+    options: dict[str, Any] = {"icc_profile": profile}
+    if transparency is not None:
+        options["transparency"] = transparency
+    image.save(out, "PNG", **{k: v for k, v in options.items() if v is not None})
