@@ -106,6 +106,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/calendar/closures"): lambda w, r: {
         "department": "economy", "date": "2026-03-09", "reason": "Kiểm kê"},
     ("PATCH", "/api/procedures/{procedure_id}"): lambda w, r: {"fee_vnd": 80_000},
+    ("POST", "/api/precheck"): lambda w, r: {
+        "parcel_key": w.parcels[MY_WARD], "answers": {"floors": 3, "footprint_m2": 40}},
 }
 # Headers a route needs to succeed (an administrator's change names the version it changes).
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
