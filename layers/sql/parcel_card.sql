@@ -11,7 +11,7 @@ WITH p AS (
     LIMIT 1
 ),
 z AS (
-    SELECT b.id AS block_id, b.block_code, b.function_name, b.function_category, b.floors_min, b.floors_max,
+    SELECT b.block_code, b.function_name, b.function_category, b.floors_min, b.floors_max,
            b.height_max_m, b.coverage_max_pct, b.far_max, b.population, b.area_m2, b.colour,
            pl.plan_code, pl.name AS plan_name, pl.scale, pl.decision_no, pl.decision_date,
            pl.approving_body, pz.share_pct AS share
@@ -84,10 +84,11 @@ ws AS MATERIALIZED (
     ) AS s
 ),
 -- Shallower strips are noise of the survey and of the projections (a right-of-way is buffered
--- in UTM metres, parcels are surveyed in VN-2000), not land an owner gives up.
+-- in UTM metres, parcels are surveyed in VN-2000), not land an owner gives up; nor is a tip
+-- the card would show as 0.0 m².
 strip AS (
     SELECT * FROM ws
-    WHERE area_m2 > 0 AND (depth_m IS NULL OR depth_m >= %(min_strip_depth_m)s)
+    WHERE area_m2 >= 0.05 AND (depth_m IS NULL OR depth_m >= %(min_strip_depth_m)s)
 ),
 -- The areas as the card shows them (0.1 m²), so that parcel − strip = what remains exactly;
 -- strips of two roads overlapping at a corner are counted once.

@@ -85,7 +85,7 @@ def _expected(conn: Connection, key: str) -> Expected:
         rest = _utm(lot.difference(row))
         corners = shapely.points(shapely.get_coordinates(_utm(strip)))
         depth = float(shapely.distance(corners, rest).max()) if not rest.is_empty else 0.0
-        if depth >= MIN_DEPTH:
+        if depth >= MIN_DEPTH and _geo_area(strip) >= 0.05:  # what shows as 0.0 m² is none
             strips[name] = (_geo_area(strip), depth)
             kept.append(strip)
     widening = _geo_area(shapely.union_all(kept)) if kept else 0.0

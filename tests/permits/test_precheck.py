@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
+from core.errors import InvalidInputError
 from layers.schemas import Buildable, ZoningLimit
 from permits.precheck.rules import precheck
 from permits.precheck.schemas import PrecheckAnswers, RuleName
@@ -151,6 +152,13 @@ def test_the_dossier_s_check_is_the_same_and_reads_only_the_building(
     dossier = precheck_for(conn, key, form).model_dump(mode="json")
     assert dossier == _check(client, key, **answers)
     assert [f["rule"] for f in dossier["findings"]] == ["floors_max"]
+
+
+def test_a_dossier_s_answer_of_the_wrong_type_names_its_field(conn: Connection,
+                                                              key: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        precheck_for(conn, key, {"floors": "ba", "works": "Sửa mái"})
+    assert caught.value.field == "floors"
 
 
 def test_an_unknown_parcel_is_a_404_naming_it(client: TestClient) -> None:

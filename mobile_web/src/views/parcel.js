@@ -21,7 +21,8 @@ const STRINGS = {
     "card.services": "Dịch vụ có thể thực hiện",
     "card.copied": "Đã sao chép đường dẫn",
     "build.title": "Có thể xây dựng gì ở đây",
-    "build.spans": "Thửa đất nằm trên nhiều ô phố: {blocks}. Mỗi chỉ tiêu lấy theo ô phố chặt chẽ nhất.",
+    "build.spans": "Thửa đất nằm trên nhiều ô phố: {blocks}. " +
+      "Mỗi chỉ tiêu lấy theo ô phố chặt chẽ nhất.",
     "build.not_counted": "{code} {share}% (không tính)",
     "build.governing": "Ô phố chính",
     "build.floors_max": "Tầng cao tối đa",
@@ -40,7 +41,8 @@ const STRINGS = {
     "build.remaining": "Diện tích còn lại",
     "build.footprint": "Diện tích xây dựng tối đa",
     "build.floor_area": "Tổng diện tích sàn tối đa",
-    "build.basis": "Diện tích xây dựng và tổng diện tích sàn tối đa tính trên diện tích còn lại ({area} m²), sau khi trừ phần đất nằm trong lộ giới.",
+    "build.basis": "Diện tích xây dựng và tổng diện tích sàn tối đa tính trên diện tích " +
+      "còn lại ({area} m²), sau khi trừ phần đất nằm trong lộ giới.",
   },
   en: {
     "card.parcel": "Parcel {number}, map sheet {sheet}",
@@ -62,7 +64,8 @@ const STRINGS = {
     "card.services": "What you can start here",
     "card.copied": "Link copied",
     "build.title": "What can I build here",
-    "build.spans": "The parcel lies on several zoning blocks: {blocks}. Each limit is the strictest of them.",
+    "build.spans": "The parcel lies on several zoning blocks: {blocks}. " +
+      "Each limit is the strictest of them.",
     "build.not_counted": "{code} {share}% (not counted)",
     "build.governing": "Main block",
     "build.floors_max": "Most floors",
@@ -81,7 +84,8 @@ const STRINGS = {
     "build.remaining": "Land that remains",
     "build.footprint": "Largest footprint",
     "build.floor_area": "Largest total floor area",
-    "build.basis": "The largest footprint and total floor area are computed on the land that remains ({area} m²), after the part in the right-of-way.",
+    "build.basis": "The largest footprint and total floor area are computed on the land " +
+      "that remains ({area} m²), after the part in the right-of-way.",
   },
 };
 
