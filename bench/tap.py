@@ -19,8 +19,7 @@ from bench.common import (
     start_server,
     stop,
 )
-from core.reference import LAND_USE_CATALOGUE
-from layers.repository import LOCATE_AT_POINT, card_sql
+from layers.repository import LOCATE_AT_POINT, card_params, card_sql
 
 PARCELS = int(os.environ.get("BENCH_TAP_PARCELS", "200000"))
 POINTS = 2000
@@ -52,7 +51,7 @@ def _raw_client(dsn: str) -> Callable[[float, float], None]:
 
     def tap(lon: float, lat: float) -> None:
         row = conn.execute(
-            sql, {"lon": lon, "lat": lat, "catalogue": LAND_USE_CATALOGUE}  # type: ignore[arg-type]
+            sql, card_params(lon=lon, lat=lat)  # type: ignore[arg-type]
         ).fetchone()
         conn.commit()
         assert row is not None
@@ -67,7 +66,7 @@ def main() -> None:
     # Sanity: both paths answer the same card for the first point.
     raw_card = psycopg.connect(dsn).execute(
         card_sql(LOCATE_AT_POINT),  # type: ignore[arg-type]
-        {"lon": points[0][0], "lat": points[0][1], "catalogue": LAND_USE_CATALOGUE},
+        card_params(lon=points[0][0], lat=points[0][1]),
     ).fetchone()
     log(f"tap: {len(points)} points on {PARCELS} parcels, {CLIENTS} clients, "
         f"{WORKERS} server workers")

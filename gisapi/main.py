@@ -29,6 +29,7 @@ from layers.ogc.routes import router as ogc_router
 from layers.routes import router as parcels_router
 from permits.calendar.routes import router as calendar_router
 from permits.documents.routes import router as documents_router
+from permits.precheck.routes import router as precheck_router
 from permits.procedures.routes import router as procedures_router
 from permits.routes import router as dossiers_router
 from permits.routes import supplements as supplements_router
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(documents_router, max_body_size=app.document_max_bytes)
     app.include_router(calendar_router)  # public reads and administrators' edits, per route
     app.include_router(procedures_router)  # likewise
+    app.include_router(precheck_router)  # public, its action named at the route
     app.include_router(catalogue_router, max_body_size=app.upload_max_bytes)
     app.include_router(tiles_router, dependencies=public)
     app.include_router(assets_router, dependencies=public)

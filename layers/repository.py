@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 import asyncpg
+from sqlalchemy import Connection
 
 from core.reference import LAND_USE_CATALOGUE
 from core.sql import positional, sql_file
@@ -14,12 +15,27 @@ from core.sql import positional, sql_file
 # Fixed fragments that choose the parcel of the card; never built from user input.
 LOCATE_AT_POINT = "ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))"
 LOCATE_BY_KEY = "parcel_key = %(key)s"
+# What the card's "what can be built" counts: besides the governing block, the limits of any
+# block holding at least this share of the parcel (%); a widening strip only when it reaches at
+# least this deep (m): shallower ones are the survey's and the projections' noise.
+BUILDABLE_RULES = {"min_block_share": 10.0, "min_strip_depth_m": 0.2}
 
 
 @cache
 def card_sql(locate: str) -> str:
     """The card query for one of the locator fragments."""
     return sql_file("layers.sql", "parcel_card.sql").replace("{locate}", locate)
+
+
+def card_params(**locator: object) -> dict[str, object]:
+    """Every bound parameter of the card query, with the locator's."""
+    return {"catalogue": LAND_USE_CATALOGUE, **BUILDABLE_RULES, **locator}
+
+
+def card_by_key_in(conn: Connection, key: str) -> str | None:
+    """The card JSON of a parcel by key, read in the caller's SQLAlchemy transaction."""
+    value = conn.exec_driver_sql(card_sql(LOCATE_BY_KEY), card_params(key=key)).scalar()
+    return None if value is None else str(value)
 
 
 SUMMARY_COLUMNS = """
@@ -56,13 +72,11 @@ class ParcelRepository:
 
     async def card_at(self, lon: float, lat: float) -> str | None:
         """The card JSON of the parcel under a point."""
-        params = {"lon": lon, "lat": lat, "catalogue": LAND_USE_CATALOGUE}
-        return await self._scalar(card_sql(LOCATE_AT_POINT), params)
+        return await self._scalar(card_sql(LOCATE_AT_POINT), card_params(lon=lon, lat=lat))
 
     async def card_by_key(self, key: str) -> str | None:
         """The card JSON of a parcel by its key."""
-        params = {"key": key, "catalogue": LAND_USE_CATALOGUE}
-        return await self._scalar(card_sql(LOCATE_BY_KEY), params)
+        return await self._scalar(card_sql(LOCATE_BY_KEY), card_params(key=key))
 
     async def features_at(self, lon: float, lat: float) -> Row | None:
         """What lies at a point when no parcel does: district, road, water."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,6 +112,64 @@ class ServiceRef(BaseModel):
     statutory_days: int
 
 
+class ZoningLimit(BaseModel):
+    """One indicator's limit on the parcel and the block (and its plan's decision) it is from."""
+
+    value: int | float = Field(examples=[5])
+    block_code: str = Field(examples=["II-14"])
+    decision_no: str = Field(examples=["6692/QĐ-UBND"])
+
+
+class BlockCount(BaseModel):
+    """A zoning block over the parcel and whether its limits count."""
+
+    block_code: str
+    share_pct: float
+    governing: bool = Field(description="The block with the largest share of the parcel")
+    counted: bool = Field(description="Its limits count: the governing block, or a share "
+                          "of at least 10 %")
+
+
+class WideningStrip(BaseModel):
+    """The part of the parcel inside a road's planned right-of-way (phần đất trong lộ giới)."""
+
+    street: str
+    right_of_way_m: float
+    area_m2: float = Field(description="Area of the strip (on the ellipsoid), m²")
+    depth_m: float | None = Field(description="How far the strip reaches from the land that "
+                                  "stays, m; null when the whole parcel is in the right-of-way")
+
+
+class Buildable(BaseModel):
+    """What can be built on the parcel (có thể xây dựng gì ở đây): limits and areas.
+
+    Each limit is the most restrictive among the counted blocks (the highest minimum, the
+    lowest maximum) and names its block; it is null where no counted block gives it.
+    """
+
+    governing_block: str | None = Field(description="Code of the block with the largest "
+                                        "share; null outside any zoning block")
+    spans_blocks: bool = Field(description="The parcel lies on more than one zoning block")
+    blocks: list[BlockCount]
+    floors_min: ZoningLimit | None = Field(description="Fewest floors (tầng cao tối thiểu)")
+    floors_max: ZoningLimit | None = Field(description="Most floors (tầng cao tối đa)")
+    height_max_m: ZoningLimit | None = Field(description="Greatest height, m")
+    coverage_max_pct: ZoningLimit | None = Field(description="Mật độ xây dựng tối đa, %")
+    far_max: ZoningLimit | None = Field(description="Hệ số sử dụng đất tối đa")
+    parcel_area_m2: float = Field(description="The parcel's area, as on the card")
+    widening: list[WideningStrip] = Field(description="Per road the parcel fronts whose "
+                                          "right-of-way takes part of it")
+    widening_area_m2: float = Field(description="All strips together (an overlap counted "
+                                    "once), m²")
+    buildable_area_m2: float = Field(description="Land that remains: parcel area − strips, m²")
+    computed_on: Literal["buildable_area_m2"] = Field(
+        description="The area the largest footprint and floor area are computed on")
+    footprint_max_m2: float | None = Field(description="Largest footprint: remaining land × "
+                                           "coverage / 100, m²; null without a coverage")
+    floor_area_max_m2: float | None = Field(description="Largest total floor area: remaining "
+                                            "land × FAR, m²; null without a FAR")
+
+
 class ParcelCard(BaseModel):
     """Everything a citizen sees after tapping a parcel."""
 
@@ -123,6 +181,7 @@ class ParcelCard(BaseModel):
     road_frontage: list[RoadFrontage]
     plans: list[PlanDecision]
     services: list[ServiceRef]
+    buildable: Buildable
 
 
 class ParcelSummary(BaseModel):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import asyncpg
+from sqlalchemy import Connection
 
 from core.errors import InvalidInputError, NotFoundError
-from layers.repository import ParcelRepository
+from layers.repository import ParcelRepository, card_by_key_in
 from layers.schemas import (
+    Buildable,
     LandUseCodePublic,
     ParcelList,
     ParcelSummary,
@@ -85,6 +88,14 @@ class ParcelService:
         """The land-use legend: every code with its colour, and whether the district uses it."""
         return [LandUseCodePublic.model_validate(dict(r.items()))
                 for r in await self.repo.land_use_codes()]
+
+
+def buildable_by_key(conn: Connection, key: str) -> Buildable:
+    """What can be built on a parcel, as its card says, read in the caller's transaction."""
+    card = card_by_key_in(conn, key)
+    if card is None:
+        raise NotFoundError(f"No parcel with key {key}", "parcel_key")
+    return Buildable.model_validate(json.loads(card)["buildable"])
 
 
 def _summary(r: Any) -> ParcelSummary:

@@ -13,6 +13,7 @@ from accounts.policy import Principal
 from accounts.ratelimit import DOSSIER_LOOKUP, RateLimiter
 from core.deps import ConnectionDep, IfMatch, side_transaction
 from core.idempotency import IdempotencyDep
+from permits.precheck.schemas import PrecheckPublic
 from permits.repository import DossierRepository
 from permits.schemas import (
     DossierAction,
@@ -122,6 +123,13 @@ def events(dossier_id: DossierId, caller: Reader, service: Service) -> list[Even
     row = service.get(caller, dossier_id)
     return [EventView.model_validate(e, from_attributes=True)
             for e in service.history(caller, row)]
+
+
+@router.get("/{dossier_id}/precheck", response_model=PrecheckPublic,
+            summary="The planned building checked against the parcel's zoning and widening")
+def precheck(dossier_id: DossierId, caller: Reader, service: Service) -> PrecheckPublic:
+    """The same check the applicant saw before submitting, for the officer deciding."""
+    return service.precheck(caller, dossier_id)
 
 
 @router.get("/{dossier_id}/forms", response_model=list[FormView],

@@ -12,6 +12,8 @@ from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundE
 from core.workflow import SYSTEM, Actor, Fired, Visibility, check_version, create, fire
 from permits.clock import Clock
 from permits.forms import check_answers
+from permits.precheck.schemas import PrecheckPublic
+from permits.precheck.service import precheck_for
 from permits.repository import DossierRepository
 from permits.workflow import CLOCK_RUNS, DOSSIER, FORMS, DossierStatus, access_hash, today
 
@@ -163,6 +165,12 @@ class DossierService:
                 continue
             found = [*found, action]
         return found
+
+    def precheck(self, principal: Principal, dossier_id: int) -> PrecheckPublic:
+        """The pre-check of the dossier's planned building against its parcel, as the
+        applicant saw it before submitting (officers see the same)."""
+        row = self._reached(principal, "dossier.read", dossier_id)
+        return precheck_for(self.repo.conn, row.parcel_key, row.answers)
 
     def history(self, principal: Principal, row: Any, forms_only: bool = False
                 ) -> Sequence[Any]:

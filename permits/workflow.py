@@ -119,10 +119,10 @@ def _supplement_named(ctx: Context) -> str | None:
 def _supplement_answered(ctx: Context) -> str | None:
     if (ctx.note or "").strip() or ctx.detail.get("documents"):
         return None
-    # Documents uploaded while the supplement was owed answer it too.
+    # Documents uploaded for this request (while it was owed) answer it too.
     found = ctx.conn.execute(
         "SELECT 1 FROM dossier_document WHERE dossier_id = %s AND removed_at IS NULL "
-        "AND uploaded_at >= (SELECT max(at) FROM dossier_event WHERE dossier_id = %s "
+        "AND for_event_id = (SELECT max(id) FROM dossier_event WHERE dossier_id = %s "
         "AND action = 'request_supplement')", (ctx.row["id"], ctx.row["id"])).fetchone()
     return None if found else "answer with a note or the documents asked for"
 

@@ -1,7 +1,8 @@
 -- The whole parcel card as one JSON document. The parcel is chosen by the locator fragment
 -- put in place of {locate} (a fixed fragment from layers.repository, never user text);
 -- every value is a bound parameter. Shares and frontage come precomputed from the
--- parcel_* fact tables (etl/sql/parcel_facts.sql).
+-- parcel_* fact tables (etl/sql/parcel_facts.sql); what can be built is worked out here from
+-- them, the blocks' indicators and the roads' right-of-way polygons.
 WITH p AS (
     SELECT id, parcel_key, sheet_no, parcel_no, area_m2, address, ward_id, current_ward_id,
            geom
@@ -36,6 +37,66 @@ dp AS (
     FROM p
     JOIN parcel_detailed_plan pd ON pd.parcel_id = p.id
     JOIN detailed_plan d ON d.id = pd.plan_id
+),
+-- The blocks whose limits count: the governing one (the largest share) and any other holding
+-- at least min_block_share per cent of the parcel.
+zc AS (
+    SELECT zr.*, zr.governing OR zr.share >= %(min_block_share)s AS counted
+    FROM (SELECT z.*, row_number() OVER (ORDER BY z.share DESC, z.block_code) = 1 AS governing
+          FROM z) AS zr
+),
+-- Each indicator from the counted block where it is most restrictive: the lowest maximum, the
+-- highest minimum (a tie goes to the larger share). A block that gives none is passed over.
+lim AS (
+    SELECT DISTINCT ON (i.indicator) i.indicator, i.value, zc.block_code, zc.decision_no
+    FROM zc
+    CROSS JOIN LATERAL (VALUES
+        ('floors_min', zc.floors_min::numeric, -1),
+        ('floors_max', zc.floors_max::numeric, 1),
+        ('height_max_m', zc.height_max_m::numeric, 1),
+        ('coverage_max_pct', zc.coverage_max_pct::numeric, 1),
+        ('far_max', zc.far_max::numeric, 1)
+    ) AS i (indicator, value, sense)
+    WHERE zc.counted AND i.value IS NOT NULL
+    ORDER BY i.indicator, i.sense * i.value, zc.share DESC
+),
+lims AS (
+    SELECT json_object_agg(indicator, json_build_object(
+               'value', value, 'block_code', block_code, 'decision_no', decision_no)) AS j,
+           max(value) FILTER (WHERE indicator = 'coverage_max_pct') AS coverage,
+           max(value) FILTER (WHERE indicator = 'far_max') AS far
+    FROM lim
+),
+-- The widening strip (phần đất nằm trong lộ giới): the part of the parcel inside the planned
+-- right-of-way of each road it fronts, and how deep it reaches from the land that stays (the
+-- farthest of its corners; none when the whole parcel lies in the right-of-way). Materialised:
+-- the geometry is worked out once, not again for each place the rows are read.
+ws AS MATERIALIZED (
+    SELECT r.name, r.right_of_way_m, s.strip, ST_Area(s.strip::geography) AS area_m2,
+           (SELECT max(ST_Distance(v.geom::geography, s.rest::geography))
+            FROM ST_DumpPoints(s.strip) AS v) AS depth_m
+    FROM p
+    JOIN parcel_frontage pf ON pf.parcel_id = p.id
+    JOIN road r ON r.id = pf.road_id
+    CROSS JOIN LATERAL (
+        SELECT ST_CollectionExtract(ST_Intersection(p.geom, r.row_geom), 3) AS strip,
+               ST_Difference(p.geom, r.row_geom) AS rest
+    ) AS s
+),
+-- Shallower strips are noise of the survey and of the projections (a right-of-way is buffered
+-- in UTM metres, parcels are surveyed in VN-2000), not land an owner gives up; nor is a tip
+-- the card would show as 0.0 m².
+strip AS (
+    SELECT * FROM ws
+    WHERE area_m2 >= 0.05 AND (depth_m IS NULL OR depth_m >= %(min_strip_depth_m)s)
+),
+-- The areas as the card shows them (0.1 m²), so that parcel − strip = what remains exactly;
+-- strips of two roads overlapping at a corner are counted once.
+area AS (
+    SELECT a.strip_m2, GREATEST(p.area_m2 - a.strip_m2, 0) AS rest_m2
+    FROM p, (SELECT round(COALESCE(ST_Area(ST_Union(strip)::geography), 0)::numeric, 1)
+                 AS strip_m2
+             FROM strip) AS a
 )
 SELECT json_build_object(
     'parcel', json_build_object(
@@ -118,7 +179,38 @@ SELECT json_build_object(
         FROM procedure pr
         WHERE cardinality(pr.applies_to) = 0
            OR pr.applies_to && ARRAY(SELECT z.function_category::varchar FROM z)),
-        '[]'::json)
+        '[]'::json),
+    'buildable', (
+        SELECT json_build_object(
+            'governing_block', (SELECT zc.block_code FROM zc WHERE zc.governing),
+            'spans_blocks', (SELECT count(*) > 1 FROM z),
+            'blocks', COALESCE((
+                SELECT json_agg(json_build_object(
+                    'block_code', zc.block_code, 'share_pct', round(zc.share::numeric, 1),
+                    'governing', zc.governing, 'counted', zc.counted
+                ) ORDER BY zc.share DESC)
+                FROM zc), '[]'::json),
+            'floors_min', lims.j -> 'floors_min',
+            'floors_max', lims.j -> 'floors_max',
+            'height_max_m', lims.j -> 'height_max_m',
+            'coverage_max_pct', lims.j -> 'coverage_max_pct',
+            'far_max', lims.j -> 'far_max',
+            'parcel_area_m2', p.area_m2,
+            'widening', COALESCE((
+                SELECT json_agg(json_build_object(
+                    'street', strip.name,
+                    'right_of_way_m', strip.right_of_way_m,
+                    'area_m2', round(strip.area_m2::numeric, 1),
+                    'depth_m', round(strip.depth_m::numeric, 2)
+                ) ORDER BY strip.area_m2 DESC)
+                FROM strip), '[]'::json),
+            'widening_area_m2', area.strip_m2,
+            'buildable_area_m2', area.rest_m2,
+            'computed_on', 'buildable_area_m2',
+            'footprint_max_m2', round(area.rest_m2 * lims.coverage / 100, 1),
+            'floor_area_max_m2', round(area.rest_m2 * lims.far, 1)
+        )
+        FROM lims, area)
 )::text AS card
 FROM p
 JOIN admin_unit ow ON ow.id = p.ward_id

@@ -73,7 +73,7 @@ export const formatDate = (iso) => {
   return `${d}/${m}/${y}`;
 };
 
-// Vietnamese number format: 1.234,5
-export const formatNumber = (value, lang = "vi") =>
-  new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: 1 })
+// Vietnamese number format: 1.234,5 (digits: the most after the comma, 1 unless told).
+export const formatNumber = (value, lang = "vi", digits = 1) =>
+  new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: digits })
     .format(value);

@@ -118,6 +118,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/dossiers/{dossier_id}/actions"): lambda w, r: {"action": "receive"},
     ("POST", "/api/dossiers/{dossier_id}/supplement"): lambda w, r: {"note": "Đã bổ sung"},
     ("POST", "/api/supplements/{access_code}"): lambda w, r: {"note": "Đã bổ sung"},
+    ("POST", "/api/precheck"): lambda w, r: {
+        "parcel_key": w.parcels[MY_WARD], "answers": {"floors": 3, "footprint_m2": 40}},
 }
 # Headers a route needs to succeed (a change names the version it changes).
 HEADERS: dict[tuple[str, str], dict[str, str]] = {

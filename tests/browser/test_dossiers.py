@@ -91,10 +91,20 @@ def test_from_the_card_to_the_result_in_four_browsers(
         "link", name="Cấp giấy phép xây dựng nhà ở riêng lẻ").click()
     citizen.get_by_role("link", name="Nộp hồ sơ cho thửa này").click()
     expect(citizen.get_by_label("Mã thửa")).to_have_value(parcel, timeout=30_000)
-    citizen.get_by_label("Số tầng").fill("3")
-    citizen.get_by_label("Chiều cao công trình (m)").fill("12")
-    citizen.get_by_label("Diện tích xây dựng tầng 1 (m²)").fill("40")
-    citizen.get_by_label("Tổng diện tích sàn (m²)").fill("120")
+    card = citizen.request.get(f"{live_server}/api/parcels/{parcel}").json()
+    most = card["buildable"]["floors_max"]["value"]
+    # Too many floors: the pre-check says so beside the field, with the parcel's number.
+    floors = citizen.get_by_label("Số tầng")
+    floors.fill(str(most + 2))
+    tallest = (card["buildable"]["height_max_m"] or {}).get("value") or 3.3 * most
+    citizen.get_by_label("Chiều cao công trình (m)").fill(str(tallest))
+    citizen.get_by_label("Diện tích xây dựng tầng 1 (m²)").fill("20")
+    citizen.get_by_label("Tổng diện tích sàn (m²)").fill(str(20 * most))
+    finding = citizen.locator("#apply .field-finding:not(:empty)")
+    expect(finding).to_contain_text(f"vượt quá tối đa {most} tầng", timeout=30_000)
+    floors.fill(str(most))  # fixed: nothing is flagged any more
+    expect(citizen.locator("#apply .field-finding:not(:empty)")).to_have_count(0,
+                                                                             timeout=30_000)
     expect(citizen.locator("#apply")).to_contain_text("Đã lưu bản nháp", timeout=30_000)
     citizen.get_by_role("button", name="Xem và nộp hồ sơ").click()
     expect(citizen.get_by_role("heading", name="Hồ sơ (bản nháp)")).to_be_visible(
@@ -119,6 +129,7 @@ def test_from_the_card_to_the_result_in_four_browsers(
     expect(officer.locator("#dossier-due")).not_to_be_empty()
     expect(officer.locator(".dossier-form[data-form='01']")).to_contain_text("Lê Văn Chủ Nhà")
     expect(officer.locator("#dossier .document")).to_contain_text(["ban-ve.pdf"] * 3)
+    expect(officer.locator(".dossier-precheck")).to_contain_text("Không vượt chỉ tiêu nào")
     officer.get_by_role("button", name="Chuyển xử lý").click()
     _status(officer, "Đang xử lý")
     move = officer.locator(".dossier-move[data-action='request_supplement']")

@@ -28,6 +28,7 @@ from tests.accounts.world import (
     build,
     complete_answers,
 )
+from tests.permits.document_files import pdf
 
 
 @pytest.fixture
@@ -65,6 +66,14 @@ class Desk:
         if expect == 200:
             self.dossier["etag"] = answer.headers["etag"]
         return answer
+
+
+def _in_processing(client: TestClient, world: World, conn: Connection) -> Desk:
+    """A dossier submitted, received and being processed, at the officer's desk."""
+    desk = Desk(client, world, _submitted(client, world, conn))
+    desk.act("officer", "receive")
+    desk.act("officer", "start")
+    return desk
 
 
 def _last_message(conn: Connection, phone: str) -> str:
@@ -206,10 +215,8 @@ def test_the_clock_stops_while_a_supplement_is_owed_across_tet(
 
 def test_overdue_needs_an_apology_with_a_new_date(client: TestClient, world: World,
                                                   conn: Connection) -> None:
-    dossier = _submitted(client, world, conn)
-    desk = Desk(client, world, dossier)
-    desk.act("officer", "receive")
-    desk.act("officer", "start")
+    desk = _in_processing(client, world, conn)
+    dossier = desk.dossier
     service = DossierService(DossierRepository(conn), "000.00.01.H29", Clock(conn))
     assert service.mark_overdue() == 0  # nothing is due yet (the sample's other dossiers
     # have no return date)
@@ -242,10 +249,8 @@ def test_overdue_needs_an_apology_with_a_new_date(client: TestClient, world: Wor
 
 def test_withdrawn_before_a_decision_not_after(client: TestClient, world: World,
                                               conn: Connection) -> None:
-    dossier = _submitted(client, world, conn)
-    desk = Desk(client, world, dossier)
-    desk.act("officer", "receive")
-    desk.act("officer", "start")
+    desk = _in_processing(client, world, conn)
+    dossier = desk.dossier
     desk.act("leader", "refuse", 409)  # the reasons first (Form 03)
     desk.act("leader", "refuse", reasons=["Vượt tầng cao tối đa của ô phố"])
     citizen = world.actors["citizen"].headers()
@@ -285,3 +290,21 @@ def test_the_due_date_counts_swaps_and_the_departments_closures(world: World,
     # Calendar days end on the next working day when the last one is not: 28 Dec, then 30.
     assert clock.due(date(2026, 12, 24), 4, "calendar", URBAN) == date(2026, 12, 30)
     assert clock.due(date(2026, 12, 24), 1, "calendar", URBAN) == date(2026, 12, 25)
+
+
+def test_documents_sent_for_the_request_answer_it(client: TestClient, world: World,
+                                                  conn: Connection) -> None:
+    desk = _in_processing(client, world, conn)
+    dossier = desk.dossier
+    later = (dossier_workflow.today() + timedelta(days=5)).isoformat()
+    desk.act("officer", "request_supplement", missing=["Bản vẽ đã ký"], due_on=later)
+    url = f"/api/dossiers/{dossier['id']}"
+    citizen = world.actors["citizen"].headers()
+    assert client.post(f"{url}/supplement", headers=citizen, json={}).status_code == 409
+    sent = client.post(f"{url}/documents", headers=citizen, data={"key": "drawings"},
+                       files={"file": ("ban-ve-da-ky.pdf", pdf(), "application/pdf")})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["for_event_id"] is not None
+    answered = client.post(f"{url}/supplement", headers=citizen, json={})
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["status"] == "supplemented"

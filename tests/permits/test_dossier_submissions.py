@@ -66,7 +66,7 @@ def test_submit_takes_if_match_and_answers_the_new_etag(client: TestClient, worl
     read = client.get(url, headers=citizen)
     assert read.headers["etag"] == draft.headers["etag"]
     changed = client.patch(url, headers={**citizen, "If-Match": read.headers["etag"]},
-                           json={"answers": {"floors": 4}})
+                           json={"answers": {**_draft(world)["answers"], "floors": 4}})
     assert changed.status_code == 200
     assert changed.headers["etag"] != read.headers["etag"]  # a change is a new version
     stale = client.post(f"{url}/submit", headers={**citizen, "If-Match": '"dossier-1-v99"'})

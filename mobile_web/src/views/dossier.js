@@ -43,6 +43,9 @@ const STRINGS = {
     "form.applicant": "Người nộp",
     "form.officer": "Người lập phiếu",
     "form.date": "Ngày lập",
+    "precheck.title": "Kiểm tra so với quy hoạch",
+    "precheck.clear": "Không vượt chỉ tiêu nào đã kiểm tra",
+    "precheck.unchecked": "Chưa kiểm tra được (quy hoạch không quy định): {rules}",
   },
   en: {
     ...DOSSIER_WORDS.en,
@@ -80,6 +83,9 @@ const STRINGS = {
     "form.applicant": "Applicant",
     "form.officer": "Issued by",
     "form.date": "Date",
+    "precheck.title": "Checked against the zoning",
+    "precheck.clear": "Within every limit checked",
+    "precheck.unchecked": "Could not be checked (the zoning sets no limit): {rules}",
   },
 };
 // Applicants' own moves have routes of their own; the rest go through /actions.
@@ -245,6 +251,19 @@ export function mount(ctx, { id }) {
     return out;
   }
 
+  // The same pre-check the applicant saw before submitting: each rule the plan breaks, with
+  // the parcel's number.
+  function precheck(result) {
+    const box = el("section", undefined, "dossier-precheck");
+    box.append(el("h3", t("precheck.title")));
+    if (!result.findings.length) box.append(el("p", t("precheck.clear")));
+    const list = el("ul", undefined, "issues");
+    for (const f of result.findings) list.append(el("li", lang === "en" ? f.message_en : f.message_vi, "rejected"));
+    if (result.findings.length) box.append(list);
+    if (result.unchecked.length) box.append(el("p", t("precheck.unchecked", { rules: result.unchecked.join(", ") })));
+    return box;
+  }
+
   function history(events) {
     const list = el("ol", undefined, "issues dossier-history");
     for (const e of events) {
@@ -283,7 +302,7 @@ export function mount(ctx, { id }) {
     return page;
   }
 
-  function render(d, events, forms, warning = "") {
+  function render(d, events, forms, checked, warning = "") {
     const box = el("div", undefined, "account-form");
     const note = el("p", warning, "form-message");
     note.id = "dossier-note";
@@ -292,6 +311,7 @@ export function mount(ctx, { id }) {
       facts(d));
     if (d.clock_stopped_on) box.append(el("p", t("dossier.stopped", { day: day(d.clock_stopped_on) })));
     if (Object.keys(d.answers).length) box.append(el("h3", t("dossier.answers")), answers(d));
+    if (checked && checked.checked.length + checked.unchecked.length) box.append(precheck(checked));
     const documents = el("section");
     box.append(documents, note);
     ctx.api.get(`/api/procedures/${encodeURIComponent(d.procedure_id)}`).then((procedure) => {
@@ -312,10 +332,14 @@ export function mount(ctx, { id }) {
   }
 
   async function load(warning = "") {
-    const [result, events, forms] = await Promise.all([
-      ctx.api.get(path), ctx.api.get(`${path}/events`), ctx.api.get(`${path}/forms`)]);
+    const [result, events, forms, checked] = await Promise.all([
+      ctx.api.get(path), ctx.api.get(`${path}/events`), ctx.api.get(`${path}/forms`),
+      ctx.api.get(`${path}/precheck`)]);
     if (gone) return;
-    if (result.ok) render(result.data, events.ok ? events.data : [], forms.ok ? forms.data : [], warning);
+    if (result.ok) {
+      render(result.data, events.ok ? events.data : [], forms.ok ? forms.data : [],
+        checked.ok ? checked.data : null, warning);
+    }
     else if (result.status === 401) {
       const go = el("button", t("dossier.to_sign_in"));
       go.type = "button";

@@ -20,6 +20,29 @@ const STRINGS = {
     "card.plan_undated": "{decision} — {name}",
     "card.services": "Dịch vụ có thể thực hiện",
     "card.copied": "Đã sao chép đường dẫn",
+    "build.title": "Có thể xây dựng gì ở đây",
+    "build.spans": "Thửa đất nằm trên nhiều ô phố: {blocks}. " +
+      "Mỗi chỉ tiêu lấy theo ô phố chặt chẽ nhất.",
+    "build.not_counted": "{code} {share}% (không tính)",
+    "build.governing": "Ô phố chính",
+    "build.floors_max": "Tầng cao tối đa",
+    "build.floors_min": "Tầng cao tối thiểu",
+    "build.floors": "{value} tầng",
+    "build.height_max_m": "Chiều cao tối đa",
+    "build.coverage_max_pct": "Mật độ xây dựng tối đa",
+    "build.far_max": "Hệ số sử dụng đất tối đa",
+    "build.from": "{value} · ô phố {code}",
+    "build.none": "Quy hoạch không quy định",
+    "build.parcel_area": "Diện tích thửa đất",
+    "build.strip": "Trong lộ giới {street} ({width} m)",
+    "build.strip_area": "−{area} m² · sâu {depth} m",
+    "build.strip_whole": "−{area} m² (cả thửa)",
+    "build.no_strip": "Không có phần đất nằm trong lộ giới quy hoạch.",
+    "build.remaining": "Diện tích còn lại",
+    "build.footprint": "Diện tích xây dựng tối đa",
+    "build.floor_area": "Tổng diện tích sàn tối đa",
+    "build.basis": "Diện tích xây dựng và tổng diện tích sàn tối đa tính trên diện tích " +
+      "còn lại ({area} m²), sau khi trừ phần đất nằm trong lộ giới.",
   },
   en: {
     "card.parcel": "Parcel {number}, map sheet {sheet}",
@@ -40,6 +63,29 @@ const STRINGS = {
     "card.plan_undated": "{decision} — {name}",
     "card.services": "What you can start here",
     "card.copied": "Link copied",
+    "build.title": "What can I build here",
+    "build.spans": "The parcel lies on several zoning blocks: {blocks}. " +
+      "Each limit is the strictest of them.",
+    "build.not_counted": "{code} {share}% (not counted)",
+    "build.governing": "Main block",
+    "build.floors_max": "Most floors",
+    "build.floors_min": "Fewest floors",
+    "build.floors": "{value}",
+    "build.height_max_m": "Greatest height",
+    "build.coverage_max_pct": "Greatest building coverage",
+    "build.far_max": "Greatest floor-area ratio",
+    "build.from": "{value} · block {code}",
+    "build.none": "Not set by the zoning plan",
+    "build.parcel_area": "Parcel area",
+    "build.strip": "In the right-of-way of {street} ({width} m)",
+    "build.strip_area": "−{area} m² · {depth} m deep",
+    "build.strip_whole": "−{area} m² (the whole parcel)",
+    "build.no_strip": "No part of the parcel lies in a planned right-of-way.",
+    "build.remaining": "Land that remains",
+    "build.footprint": "Largest footprint",
+    "build.floor_area": "Largest total floor area",
+    "build.basis": "The largest footprint and total floor area are computed on the land " +
+      "that remains ({area} m²), after the part in the right-of-way.",
   },
 };
 
@@ -97,6 +143,53 @@ export function mount(ctx, { key }, state = {}) {
       padding: { top: 56, bottom, left: 8, right: 60 }, maxZoom, duration: still ? 0 : duration });
   }
 
+  // "What can I build here": each limit with the block it comes from, the strip the planned
+  // right-of-way takes and the land that remains, on which the largest areas are computed.
+  function buildable(b) {
+    const area = (value) => `${formatNumber(value, lang)} m²`;
+    const limits = {
+      floors_max: (v) => t("build.floors", { value: v }),
+      floors_min: (v) => t("build.floors", { value: v }),
+      height_max_m: (v) => `${formatNumber(v, lang)} m`,
+      coverage_max_pct: (v) => `${formatNumber(v, lang)}%`,
+      far_max: (v) => formatNumber(v, lang, 2),
+    };
+    const parts = [el("h3", t("build.title"))];
+    if (b.spans_blocks) {
+      parts.push(el("p", t("build.spans", { blocks: b.blocks.map((x) => {
+        const share = formatNumber(x.share_pct, lang);
+        return x.counted ? `${x.block_code} ${share}%`
+          : t("build.not_counted", { code: x.block_code, share });
+      }).join(", ") }), "muted"));
+    }
+    const facts = el("dl", undefined, "buildable");
+    const fact = (label, value) => { facts.append(el("dt", label), el("dd", value)); };
+    if (b.governing_block) fact(t("build.governing"), b.governing_block);
+    for (const [name, show] of Object.entries(limits)) {
+      const limit = b[name];
+      fact(t(`build.${name}`), limit
+        ? t("build.from", { value: show(limit.value), code: limit.block_code })
+        : t("build.none"));
+    }
+    fact(t("build.parcel_area"), area(b.parcel_area_m2));
+    for (const w of b.widening) {
+      const taken = formatNumber(w.area_m2, lang);
+      fact(t("build.strip", { street: w.street, width: formatNumber(w.right_of_way_m, lang) }),
+        w.depth_m === null ? t("build.strip_whole", { area: taken })
+          : t("build.strip_area", { area: taken, depth: formatNumber(w.depth_m, lang, 2) }));
+    }
+    fact(t("build.remaining"), area(b.buildable_area_m2));
+    fact(t("build.footprint"), b.footprint_max_m2 === null ? t("build.none")
+      : area(b.footprint_max_m2));
+    fact(t("build.floor_area"), b.floor_area_max_m2 === null ? t("build.none")
+      : area(b.floor_area_max_m2));
+    parts.push(facts);
+    if (!b.widening.length) parts.push(el("p", t("build.no_strip"), "muted"));
+    parts.push(el("p", t("build.basis", { area: formatNumber(b.buildable_area_m2, lang) }),
+      "muted"));
+    return parts;
+  }
+
   function render(card) {
     const p = card.parcel;
     title.textContent = t("card.parcel", { number: p.number, sheet: p.sheet });
@@ -119,6 +212,7 @@ export function mount(ctx, { key }, state = {}) {
           "muted"));
       }
     }
+    if (card.buildable) body.append(...buildable(card.buildable));
     if (card.land_use.length) {
       body.append(el("h3", t("card.land_use")));
       const bar = el("div", undefined, "share-bar");
