@@ -21,6 +21,7 @@ so that for a working day a, `working_days_between(a, add_working_days(a, n)) ==
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -90,6 +91,17 @@ class CalendarRangeError(ValueError):
         self.day = day
 
 
+@functools.lru_cache(maxsize=64)
+def _public_holidays(first_year: int, last_year: int) -> tuple[dict[date, str], frozenset[date]]:
+    """Vietnam's public holidays and the weekend days worked instead, of those years: the law's,
+    the same for every request (made once; building them costs milliseconds)."""
+    # country_holidays("VN") is holidays.VN, with a typed signature.
+    public = holidays.country_holidays("VN", years=range(first_year, last_year + 1),
+                                      language=LANGUAGE)
+    worked = frozenset(d for d in public.weekend_workdays if first_year <= d.year <= last_year)
+    return dict(public.items()), worked
+
+
 class WorkingCalendar:
     """Working days of one department (or of every office, when none is named) over a range of
     whole years."""
@@ -112,12 +124,8 @@ class WorkingCalendar:
                   closures: Iterable[Closure] = (),
                   department: str | None = None) -> WorkingCalendar:
         """The calendar of Vietnam's public holidays (`holidays.VN`) with the overrides."""
-        # country_holidays("VN") is holidays.VN, with a typed signature.
-        public = holidays.country_holidays("VN", years=range(first_year, last_year + 1),
-                                          language=LANGUAGE)
-        worked = (d for d in public.weekend_workdays if first_year <= d.year <= last_year)
-        return cls(first_year, last_year, dict(public.items()), swaps, closures, department,
-                   worked)
+        public, worked = _public_holidays(first_year, last_year)
+        return cls(first_year, last_year, public, swaps, closures, department, worked)
 
     def _check(self, d: date) -> None:
         if not self.first_year <= d.year <= self.last_year:

@@ -266,18 +266,20 @@ def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id:
         extra = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in (values or {}).items()}
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = %s").format(sql.Identifier(column)) for column in extra)
-        _as_engine(cur, workflow.table)
-        cur.execute(sql.SQL(
-            "UPDATE {t} SET status = %s, version = version + 1{more} WHERE id = %s "
-            "RETURNING *").format(
-            t=sql.Identifier(workflow.table),
-            more=sql.SQL(", ") + assignments if extra else sql.SQL("")),
-            (move.target, *extra.values(), row_id))
-        moved = cur.fetchone()
-        _as_engine(cur, "")
+        # The move and its event in one round trip: a pipeline, synced by the event's fetch.
+        with raw.pipeline(), raw.cursor(row_factory=dict_row) as moving:
+            _as_engine(cur, workflow.table)
+            moving.execute(sql.SQL(
+                "UPDATE {t} SET status = %s, version = version + 1{more} WHERE id = %s "
+                "RETURNING *").format(
+                t=sql.Identifier(workflow.table),
+                more=sql.SQL(", ") + assignments if extra else sql.SQL("")),
+                (move.target, *extra.values(), row_id))
+            _as_engine(cur, "")
+            event_id = ctx.event_id = _event(cur, ctx, row_id, source, visibility)
+            moved = moving.fetchone()
         assert moved is not None
         ctx.row = moved
-        event_id = ctx.event_id = _event(cur, ctx, row_id, source, visibility)
     for name in move.effects:
         workflow.effects[name](ctx)
     version = int(moved["version"])
@@ -297,7 +299,7 @@ def create(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, actio
     ctx = Context(raw, workflow, dict(values), move, actor, note, dict(detail or {}))
     _guarded(ctx)
     columns = [*values, "status", "version"]
-    with raw.cursor(row_factory=dict_row) as cur:
+    with raw.cursor(row_factory=dict_row) as cur, raw.pipeline():
         _as_engine(cur, workflow.table)
         cur.execute(sql.SQL("INSERT INTO {t} ({c}) VALUES ({v}) RETURNING *").format(
             t=sql.Identifier(workflow.table),

@@ -242,7 +242,8 @@ def test_no_code_writes_a_workflow_status_but_the_engine() -> None:
     found = []
     for path in PROJECT_ROOT.glob("*/**/*.py"):
         relative = path.relative_to(PROJECT_ROOT)
-        if relative.parts[0] in (".venv", "tests", "migrations", "var", "mobile_web") or \
+        # bench/ writes statuses by hand on purpose: the raw baseline the engine is measured by.
+        if relative.parts[0] in (".venv", "tests", "migrations", "var", "mobile_web", "bench") or \
                 relative == Path("core/workflow.py"):
             continue
         found += [f"{relative}: {m[0][:60]}" for text in _sql_texts(path)

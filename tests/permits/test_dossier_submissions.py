@@ -171,3 +171,35 @@ def test_kept_answers_are_forgotten_after_a_day(conn: Connection) -> None:
     assert forget_old(conn) >= 1
     kept = conn.exec_driver_sql("SELECT key FROM idempotency_key WHERE scope = 't'").scalars()
     assert list(kept) == ["new-key-123"]
+
+
+def test_ten_submissions_at_once_with_one_key_give_one_code(
+        committing: tuple[TestClient, dict[str, str], str], engine: Engine) -> None:
+    client, citizen, parcel = committing
+    draft = client.post("/api/dossiers", headers=citizen, json={
+        "procedure_id": PERMIT, "parcel_key": parcel,
+        "applicant": {"full_name": "Nộp Đồng Thời", "phone": "0930000888"},
+        "answers": {"floors": 3, "height_m": 12, "footprint_m2": 60, "floor_area_m2": 180}})
+    assert draft.status_code == 201, draft.text
+    dossier = draft.json()["id"]
+    with engine.begin() as db:
+        attach_all(db, dossier)
+    headers = {**citizen, "Idempotency-Key": secrets.token_hex(16)}
+    answers: list[Any] = []
+    start = threading.Barrier(10)
+
+    def send() -> None:
+        start.wait()
+        answers.append(client.post(f"/api/dossiers/{dossier}/submit", headers=headers))
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [200] * 10
+    assert len({a.json()["code"] for a in answers}) == 1
+    with engine.connect() as db:
+        moves = db.exec_driver_sql("SELECT count(*) FROM dossier_event WHERE dossier_id = %(d)s "
+                                   "AND action = 'submit'", {"d": dossier}).scalar_one()
+    assert moves == 1

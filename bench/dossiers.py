@@ -1,0 +1,283 @@
+"""BENCH dossiers: citizens submitting dossiers with a 1 MB attachment each over HTTP (draft,
+upload, submit: three requests through the engine, the form's and the documents' checks)
+against the same rows and file written by plain SQL and a file write; and an officer's move
+(receive, through the engine with If-Match) against its raw UPDATE + INSERT. Rounds alternate
+ours and raw; the medians are printed."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import secrets
+import statistics
+import uuid
+from collections.abc import Callable
+from functools import partial
+
+import psycopg
+from pypdf import PdfWriter
+from pypdf.generic import ContentStream, NameObject
+
+from accounts.service import AccountService, GrantSpec
+from bench.common import (
+    BENCH_DIR,
+    bench_database,
+    log,
+    percentile,
+    run_clients,
+    start_server,
+    stop,
+)
+from core.db import make_engine
+from core.notify import OutboxNotifier
+from core.pgcluster import PostgresCluster
+from core.workflow import ENGINE_SETTING
+
+PARCELS = int(os.environ.get("BENCH_DOSSIER_PARCELS", "200000"))
+CLIENTS = int(os.environ.get("BENCH_DOSSIER_CLIENTS", "4"))
+PER_ROUND = int(os.environ.get("BENCH_DOSSIER_SUBMISSIONS", "48"))
+MOVES = int(os.environ.get("BENCH_DOSSIER_MOVES", "60"))
+ROUNDS = int(os.environ.get("BENCH_DOSSIER_ROUNDS", "3"))
+WORKERS = int(os.environ.get("BENCH_DOSSIER_WORKERS", "2"))
+# A procedure of one mandatory document: "a 1 MB attachment each" is the whole dossier.
+PROCEDURE = "bench-one-document"
+DEPARTMENT = "economy"
+ANSWERS = {"business_name": "Tạp hoá Thử", "business_lines": "Bán lẻ", "capital_vnd": 50_000_000}
+FILES = BENCH_DIR / "files-raw"
+
+
+def _pdf(size: int = 1 << 20) -> bytes:
+    """A valid one-page PDF of about `size` bytes, unique (no two files share a hash)."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    stream = ContentStream(None, writer)
+    # Comments in a content stream: bytes a reader must read, that draw nothing.
+    filler = b"".join(b"% " + secrets.token_hex(38).encode() + b"\n"
+                      for _ in range(size // 80))
+    stream.set_data(b"BT /F1 12 Tf 72 720 Td (Ho so thu) Tj ET\n" + filler)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _setup(cluster: PostgresCluster) -> tuple[list[dict[str, str]], dict[str, str], str, str]:
+    """Citizens signed in (one per client), an officer of the ward, a parcel of the ward."""
+    with psycopg.connect(cluster.libpq_dsn()) as conn:
+        conn.execute(
+            "INSERT INTO procedure (id, name_vi, name_en, online_level, statutory_days, "
+            "fee_vnd, fee_verified, applies_to, documents, department, national_code, field, "
+            "day_kind, fee_basis, level, form_schema, applies_to_land_use, unverified, "
+            "name_search, version) SELECT %s, name_vi || ' (đo)', name_en || ' (bench)', "
+            "online_level, statutory_days, fee_vnd, fee_verified, applies_to, "
+            "jsonb_build_array(documents -> 0), department, NULL, field, day_kind, fee_basis, "
+            "level, form_schema, applies_to_land_use, unverified, name_search, 1 "
+            "FROM procedure WHERE id = 'household-business-registration' "
+            "ON CONFLICT (id) DO NOTHING", (PROCEDURE,))
+        parcel, ward = conn.execute(
+            "SELECT p.parcel_key, w.code FROM parcel p "
+            "JOIN admin_unit w ON w.id = coalesce(p.current_ward_id, p.ward_id) "
+            "ORDER BY p.id LIMIT 1").fetchone() or ("", "")
+        conn.commit()
+    engine = make_engine(cluster.sqlalchemy_url(), pool_size=1, max_overflow=0)
+    citizens = []
+    with engine.begin() as db:
+        service = AccountService(db, OutboxNotifier(db), b"k" * 32)
+        for _ in range(CLIENTS):
+            phone = "+8497" + "".join(secrets.choice("0123456789") for _ in range(7))
+            person = int(db.exec_driver_sql(
+                "INSERT INTO person (phone, password_hash, display_name, verified_at) "
+                "VALUES (%(p)s, 'x', 'Người Đo', now()) RETURNING id", {"p": phone}).scalar_one())
+            db.exec_driver_sql("INSERT INTO role_grant (person_id, role) "
+                               "VALUES (%(p)s, 'citizen')", {"p": person})
+            session = service._new_session(person)
+            citizens.append({"cookie": session.token, "csrf": session.csrf_token,
+                             "phone": phone, "person": str(person)})
+        officer_id, _ = service.create_staff(
+            "09" + "".join(secrets.choice("0123456789") for _ in range(8)), "Cán Bộ Đo",
+            GrantSpec("officer", DEPARTMENT, (str(ward),)))
+        session = service._new_session(officer_id)
+        officer = {"cookie": session.token, "csrf": session.csrf_token,
+                   "person": str(officer_id)}
+    engine.dispose()
+    return citizens, officer, str(parcel), str(ward)
+
+
+class Http:
+    """A kept-alive HTTP/1.1 connection of one signed-in person."""
+
+    def __init__(self, port: int, who: dict[str, str]) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port)
+        self.headers = {"Cookie": f"civicmap_session={who['cookie']}",
+                        "X-CSRF-Token": who["csrf"]}
+
+    def send(self, method: str, path: str, body: bytes | None = None,
+             **headers: str) -> tuple[int, dict[str, str], bytes]:
+        self.conn.request(method, path, body=body, headers={**self.headers, **headers})
+        res = self.conn.getresponse()
+        return res.status, dict(res.getheaders()), res.read()
+
+    def json(self, method: str, path: str, value: object,
+             **headers: str) -> tuple[int, dict[str, str], bytes]:
+        return self.send(method, path, json.dumps(value).encode(),
+                         **{"Content-Type": "application/json", **headers})
+
+
+def _multipart(key: str, name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n{key}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n").encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def _our_submitter(port: int, citizens: list[dict[str, str]], parcel: str
+                   ) -> Callable[[int, bytes], None]:
+    """Draft, attach, submit: what the web app sends, three requests."""
+    clients: dict[int, Http] = {}
+
+    def submit(slot: int, attachment: bytes) -> None:
+        client = clients.setdefault(slot, Http(port, citizens[slot % len(citizens)]))
+        status, headers, body = client.json("POST", "/api/dossiers", {
+            "procedure_id": PROCEDURE, "parcel_key": parcel, "answers": ANSWERS,
+            "applicant": {"full_name": "Người Đo", "phone": "0909000111"}},
+            **{"Idempotency-Key": secrets.token_hex(16)})
+        assert status == 201, body[:300]
+        dossier = json.loads(body)["id"]
+        data, boundary = _multipart("application", "don.pdf", attachment)
+        status, _, body = client.send(
+            "POST", f"/api/dossiers/{dossier}/documents", data,
+            **{"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert status == 201, body[:300]
+        status, _, body = client.send(
+            "POST", f"/api/dossiers/{dossier}/submit", None,
+            **{"If-Match": headers["etag"], "Idempotency-Key": secrets.token_hex(16)})
+        assert status == 200, body[:300]
+    return submit
+
+
+def _raw_submitter(dsn: str, citizens: list[dict[str, str]], parcel: str, ward: str
+                   ) -> Callable[[int, bytes], None]:
+    """The same rows and file: draft and its event, the file and its row, the move."""
+    conn = psycopg.connect(dsn)
+    FILES.mkdir(parents=True, exist_ok=True)
+
+    def submit(slot: int, attachment: bytes) -> None:
+        owner = int(citizens[slot % len(citizens)]["person"])
+        with conn.transaction():
+            conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
+            row = conn.execute(
+                "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, "
+                "parcel_key, applicant, answers, status, version) VALUES (%s, %s, %s, %s, %s, "
+                "%s, %s, 'draft', 1) RETURNING id",
+                (owner, PROCEDURE, DEPARTMENT, ward, parcel,
+                 json.dumps({"full_name": "Người Đo", "phone": "0909000111"}),
+                 json.dumps(ANSWERS))).fetchone()
+            assert row is not None
+            dossier = row[0]
+            conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, to_status, "
+                         "visibility) VALUES (%s, %s, 'create', 'draft', 'applicant')",
+                         (dossier, owner))
+        digest = secrets.token_hex(32)
+        temp, final = FILES / f"{digest}.tmp", FILES / digest
+        with open(temp, "wb") as f:
+            f.write(attachment)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, final)
+        with conn.transaction():
+            conn.execute("INSERT INTO dossier_document (dossier_id, doc_key, sha256, "
+                         "content_type, size_bytes, file_name, uploaded_by) VALUES "
+                         "(%s, 'application', %s, 'application/pdf', %s, 'don.pdf', %s)",
+                         (dossier, digest, len(attachment), owner))
+        with conn.transaction():
+            conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
+            conn.execute("UPDATE dossier SET status = 'awaiting_receipt', "
+                         "version = version + 1, code = %s, submitted_at = now() "
+                         "WHERE id = %s", (f"RAW-{uuid.uuid4().hex[:16]}", dossier))
+            conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, "
+                         "from_status, to_status, visibility) VALUES (%s, %s, 'submit', "
+                         "'draft', 'awaiting_receipt', 'public')", (dossier, owner))
+    return submit
+
+
+def _awaiting(dsn: str, raw: bool, limit: int) -> list[tuple[int, int]]:
+    """Dossiers waiting for receipt, made by one path, with their versions."""
+    with psycopg.connect(dsn) as conn:
+        return [(int(r[0]), int(r[1])) for r in conn.execute(
+            "SELECT id, version FROM dossier WHERE procedure_id = %s "
+            "AND status = 'awaiting_receipt' AND (code LIKE 'RAW-%%') = %s "
+            "ORDER BY id LIMIT %s", (PROCEDURE, raw, limit))]
+
+
+def _our_mover(port: int, officer: dict[str, str]) -> Callable[[int, int], None]:
+    client = Http(port, officer)
+
+    def receive(dossier: int, version: int) -> None:
+        status, _, body = client.json(
+            "POST", f"/api/dossiers/{dossier}/actions", {"action": "receive"},
+            **{"If-Match": f'"dossier-{dossier}-v{version}"'})
+        assert status == 200, body[:300]
+    return receive
+
+
+def _raw_mover(dsn: str, officer: dict[str, str]) -> Callable[[int, int], None]:
+    conn = psycopg.connect(dsn)
+
+    def receive(dossier: int, version: int) -> None:
+        with conn.transaction():
+            conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
+            conn.execute("UPDATE dossier SET status = 'received', version = version + 1, "
+                         "received_at = now(), due_on = current_date + 3 "
+                         "WHERE id = %s AND version = %s", (dossier, version))
+            conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, "
+                         "from_status, to_status, visibility) VALUES (%s, %s, 'receive', "
+                         "'awaiting_receipt', 'received', 'public')",
+                         (dossier, int(officer["person"])))
+    return receive
+
+
+def main() -> None:
+    """Alternate rounds of both paths; print the medians."""
+    cluster = bench_database(PARCELS)
+    dsn = cluster.libpq_dsn()
+    citizens, officer, parcel, ward = _setup(cluster)
+    files = BENCH_DIR / "files-ours"
+    proc, port = start_server(cluster, WORKERS, {"CIVICMAP_FILES_DIR": str(files),
+                                                 "CIVICMAP_EMBEDDED_WORKER": "false"})
+    log(f"dossiers: {ROUNDS} rounds of {PER_ROUND} submissions by {CLIENTS} clients, "
+        f"{MOVES} receipts by one officer, {WORKERS} server workers")
+    rates: dict[str, list[float]] = {"ours": [], "raw": []}
+    moves: dict[str, list[float]] = {"ours": [], "raw": []}
+    try:
+        for n in range(ROUNDS):
+            for path in ("ours", "raw") if n % 2 == 0 else ("raw", "ours"):
+                items = [(i, _pdf()) for i in range(PER_ROUND)]
+                make = (partial(_our_submitter, port, citizens, parcel) if path == "ours"
+                        else partial(_raw_submitter, dsn, citizens, parcel, ward))
+                _, wall = run_clients(make, items, CLIENTS, 0)
+                rates[path].append(PER_ROUND / wall)
+            for path in ("ours", "raw") if n % 2 == 0 else ("raw", "ours"):
+                waiting = _awaiting(dsn, path == "raw", MOVES)
+                mover = (partial(_our_mover, port, officer) if path == "ours"
+                         else partial(_raw_mover, dsn, officer))
+                latencies, _ = run_clients(mover, waiting, 1, 0)  # a move is made once
+                moves[path].append(percentile(latencies, 50))
+            log(f"  round {n + 1}: submit/s ours={rates['ours'][-1]:.2f} "
+                f"raw={rates['raw'][-1]:.2f}; receive p50 ours={moves['ours'][-1]:.2f} ms "
+                f"raw={moves['raw'][-1]:.2f} ms")
+    finally:
+        stop(proc)
+    ours, raw = statistics.median(rates["ours"]), statistics.median(rates["raw"])
+    print(f"BENCH dossiers submit_per_s ours={ours:.2f} raw={raw:.2f} clients={CLIENTS} "
+          f"attachment_mb=1 rounds={ROUNDS} ratio={ours / raw:.2f}", flush=True)
+    ours, raw = statistics.median(moves["ours"]), statistics.median(moves["raw"])
+    print(f"BENCH dossiers action_p50_ms ours={ours:.2f} raw={raw:.2f} rounds={ROUNDS} "
+          f"ratio={ours / raw:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
+
