@@ -41,8 +41,7 @@ def _principal(conn: Any, request: Request) -> Principal:
     if cookie:
         row = repository.session_person(conn, cookie)
         if row is not None:
-            return Principal(row.person_id, repository.grants(conn, row.person_id), "cookie",
-                             csrf_token=row.csrf_token)
+            return Principal(row.person_id, row.grants, "cookie", csrf_token=row.csrf_token)
     return NOBODY
 
 

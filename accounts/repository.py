@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,15 +27,25 @@ def grants(conn: Connection, person_id: int) -> tuple[Grant, ...]:
 
 
 def session_person(conn: Connection, token: str) -> Any:
-    """(person_id, csrf_token) of a live session, or None."""
-    return conn.exec_driver_sql(
+    """(person_id, csrf_token, grants) of a live session, or None: one round trip, on every
+    signed-in request."""
+    row = conn.exec_driver_sql(
         """
-        SELECT s.person_id, s.csrf_token FROM web_session s JOIN person p ON p.id = s.person_id
+        SELECT s.person_id, s.csrf_token,
+               (SELECT coalesce(json_agg(json_build_array(g.role, g.department, g.wards)
+                                         ORDER BY g.role), '[]')
+                FROM role_grant g WHERE g.person_id = s.person_id) AS grants
+        FROM web_session s JOIN person p ON p.id = s.person_id
         WHERE s.token_hash = %(t)s AND s.revoked_at IS NULL AND s.expires_at > now()
           AND p.deleted_at IS NULL
         """,
         {"t": sha256(token)},
     ).first()
+    if row is None:
+        return None
+    held = tuple(Grant(role, department, tuple(wards or ())) for role, department, wards
+                 in row.grants)
+    return SimpleNamespace(person_id=row.person_id, csrf_token=row.csrf_token, grants=held)
 
 
 def token_person(conn: Connection, token: str) -> Any:
