@@ -33,6 +33,16 @@ from core.errors import (
 ENGINE_SETTING = "civicmap.transition"
 
 
+class _Now:
+    """A value of `fire`'s `values`: the transaction's time, as the database says it."""
+
+    def __repr__(self) -> str:
+        return "NOW"
+
+
+NOW = _Now()
+
+
 class Visibility(enum.StrEnum):
     """Who may read an event: anyone, the applicant or reporter, staff, or nobody outside."""
 
@@ -255,17 +265,20 @@ def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id:
          carry: Mapping[str, Any] | None = None) -> Fired:
     """Move row `row_id` by `action`, in the caller's transaction; returns the new ETag.
 
-    `values` are other columns the move sets (a dossier's code on submission, say); `carry`
-    is for the effects only, never written in the event.
+    `values` are other columns the move sets (a dossier's code on submission, say; `NOW`: the
+    transaction's time); `carry` is for the effects only, never written in the event.
     """
     raw = driver(conn)
     with raw.cursor(row_factory=dict_row) as cur:
         ctx = _checked(cur, workflow, row_id, action, actor, if_match, note, detail)
         ctx.carry = dict(carry or {})
         source, move = str(ctx.row["status"]), ctx.transition
-        extra = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in (values or {}).items()}
+        extra = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in (values or {}).items()
+                 if v is not NOW}
+        stamped = [k for k, v in (values or {}).items() if v is NOW]
         assignments = sql.SQL(", ").join(
-            sql.SQL("{} = %s").format(sql.Identifier(column)) for column in extra)
+            [sql.SQL("{} = %s").format(sql.Identifier(column)) for column in extra]
+            + [sql.SQL("{} = now()").format(sql.Identifier(column)) for column in stamped])
         # The move and its event in one round trip: a pipeline, synced by the event's fetch.
         with raw.pipeline(), raw.cursor(row_factory=dict_row) as moving:
             _as_engine(cur, workflow.table)
@@ -273,7 +286,7 @@ def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id:
                 "UPDATE {t} SET status = %s, version = version + 1{more} WHERE id = %s "
                 "RETURNING *").format(
                 t=sql.Identifier(workflow.table),
-                more=sql.SQL(", ") + assignments if extra else sql.SQL("")),
+                more=sql.SQL(", ") + assignments if extra or stamped else sql.SQL("")),
                 (move.target, *extra.values(), row_id))
             _as_engine(cur, "")
             event_id = ctx.event_id = _event(cur, ctx, row_id, source, visibility)

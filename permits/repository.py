@@ -88,10 +88,6 @@ class DossierRepository:
         ).one()
         return f"{agency}-{row[0]}-{row[1]:04d}"
 
-    def now(self) -> Any:
-        """The transaction's time (what every row it writes says)."""
-        return self.conn.exec_driver_sql("SELECT now()").scalar_one()
-
     def status_by_code(self, code: str) -> Any:
         """Status and dates of a submitted dossier, with its procedure's names."""
         return self.conn.exec_driver_sql(

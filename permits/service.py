@@ -9,7 +9,7 @@ from typing import Any
 
 from accounts.policy import Principal, Subject, check, reach, workflow_actor
 from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
-from core.workflow import SYSTEM, Actor, Fired, Visibility, check_version, create, fire
+from core.workflow import NOW, SYSTEM, Actor, Fired, Visibility, check_version, create, fire
 from permits.clock import Clock
 from permits.forms import check_answers
 from permits.precheck.schemas import PrecheckPublic
@@ -110,7 +110,7 @@ class DossierService:
     def _fire(self, row: Any, action: str, who: Actor, if_match: str | None,
               note: str | None, form: Mapping[str, Any] | None, origin: str = ""
               ) -> tuple[Any, Fired]:
-        values: dict[str, Any] = {"updated_at": self.repo.now()}
+        values: dict[str, Any] = {"updated_at": NOW}
         detail: dict[str, Any] = {k: v for k, v in (form or {}).items() if v not in (None, [])}
         if DOSSIER.move(row.status, action) is not None:
             self._dates(row, action, values, detail)
@@ -123,7 +123,7 @@ class DossierService:
     def _dates(self, row: Any, action: str, values: dict[str, Any],
                detail: dict[str, Any]) -> None:
         """What a move sets: the code, the return date, the stopped clock, the decision."""
-        now, day = values["updated_at"], today()
+        now, day = NOW, today()
         if action == "submit" and row.code is None:
             values["code"] = self.repo.next_code(self.agency_code)
         elif action == "receive":
