@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import statistics
+import time
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -239,6 +240,19 @@ def _raw_mover(dsn: str, officer: dict[str, str]) -> Callable[[int, int], None]:
     return receive
 
 
+def _floor_ms(port: int, officer: dict[str, str], n: int = 40) -> float:
+    """The floor of our stack: the p50 of one signed-in request that reads one row (GET
+    /api/me: the session, the roles, the person), no workflow at all."""
+    client = Http(port, officer)
+    took = []
+    for _ in range(n):
+        started = time.perf_counter()
+        status, _, body = client.send("GET", "/api/me")
+        took.append((time.perf_counter() - started) * 1000)
+        assert status == 200, body[:200]
+    return percentile(took, 50)
+
+
 def main() -> None:
     """Alternate rounds of both paths; print the medians."""
     cluster = bench_database(PARCELS)
@@ -251,6 +265,7 @@ def main() -> None:
         f"{MOVES} receipts by one officer, {WORKERS} server workers")
     rates: dict[str, list[float]] = {"ours": [], "raw": []}
     moves: dict[str, list[float]] = {"ours": [], "raw": []}
+    floors: list[float] = []
     try:
         for n in range(ROUNDS):
             for path in ("ours", "raw") if n % 2 == 0 else ("raw", "ours"):
@@ -265,17 +280,20 @@ def main() -> None:
                          else partial(_raw_mover, dsn, officer))
                 latencies, _ = run_clients(mover, waiting, 1, 0)  # a move is made once
                 moves[path].append(percentile(latencies, 50))
+            floors.append(_floor_ms(port, officer))
             log(f"  round {n + 1}: submit/s ours={rates['ours'][-1]:.2f} "
                 f"raw={rates['raw'][-1]:.2f}; receive p50 ours={moves['ours'][-1]:.2f} ms "
-                f"raw={moves['raw'][-1]:.2f} ms")
+                f"raw={moves['raw'][-1]:.2f} ms; signed-in GET p50 {floors[-1]:.2f} ms")
     finally:
         stop(proc)
     ours, raw = statistics.median(rates["ours"]), statistics.median(rates["raw"])
     print(f"BENCH dossiers submit_per_s ours={ours:.2f} raw={raw:.2f} clients={CLIENTS} "
           f"attachment_mb=1 rounds={ROUNDS} ratio={ours / raw:.2f}", flush=True)
     ours, raw = statistics.median(moves["ours"]), statistics.median(moves["raw"])
-    print(f"BENCH dossiers action_p50_ms ours={ours:.2f} raw={raw:.2f} rounds={ROUNDS} "
-          f"ratio={ours / raw:.2f}", flush=True)
+    floor = statistics.median(floors)
+    print(f"BENCH dossiers action_p50_ms ours={ours:.2f} raw={raw:.2f} "
+          f"signed_in_get_p50_ms={floor:.2f} rounds={ROUNDS} ratio={ours / raw:.2f} "
+          f"floor_ratio={floor / raw:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -33,23 +33,24 @@ closure_table = sa.Table(
 )
 
 
-def _years(table: sa.Table, first_year: int, last_year: int) -> sa.ColumnElement[bool]:
-    return table.c.day.between(date(first_year, 1, 1), date(last_year, 12, 31))
-
-
 def load_overrides(conn: Connection, first_year: int, last_year: int,
                    department: str | None = None) -> tuple[list[Swap], list[Closure]]:
-    """The swaps of those years, and the closures of the department (none without one)."""
-    swaps = [Swap(r.day, SwapKind(r.kind), r.reason, r.reference) for r in conn.execute(
-        sa.select(swap_table.c.day, swap_table.c.kind, swap_table.c.reason,
-                  swap_table.c.reference)
-        .where(_years(swap_table, first_year, last_year)).order_by(swap_table.c.day))]
-    closures: list[Closure] = []
-    if department is not None:
-        closures = [Closure(r.department, r.day, r.reason, r.id) for r in conn.execute(
-            sa.select(closure_table.c.id, closure_table.c.department, closure_table.c.day,
-                      closure_table.c.reason)
-            .where(_years(closure_table, first_year, last_year),
-                   closure_table.c.department == department)
-            .order_by(closure_table.c.day))]
+    """The swaps of those years, and the closures of the department (none without one): one
+    round trip, on every dossier received."""
+    first, last = date(first_year, 1, 1), date(last_year, 12, 31)
+    swaps_query = sa.select(
+        sa.literal("swap").label("what"), swap_table.c.day, swap_table.c.kind,
+        swap_table.c.reason, swap_table.c.reference,
+        sa.null().label("department"), sa.null().label("id"),
+    ).where(swap_table.c.day.between(first, last))
+    closures_query = sa.select(
+        sa.literal("closure").label("what"), closure_table.c.day, sa.null(),
+        closure_table.c.reason, sa.null(), closure_table.c.department, closure_table.c.id,
+    ).where(closure_table.c.day.between(first, last),
+            closure_table.c.department == (department or ""), sa.literal(department is not None))
+    rows = conn.execute(sa.union_all(swaps_query, closures_query).order_by("day")).all()
+    swaps = [Swap(r.day, SwapKind(r.kind), r.reason, r.reference) for r in rows
+             if r.what == "swap"]
+    closures = [Closure(r.department, r.day, r.reason, r.id) for r in rows
+                if r.what == "closure"]
     return swaps, closures
