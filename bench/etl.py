@@ -20,6 +20,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bench.common import BENCH_DIR, bench_database, log
+from core.workflow import SYSTEM, create
+from layers.catalogue.workflow import JOB
 
 PARCELS = int(os.environ.get("CIVICMAP_BENCH_ETL_PARCELS", "1000000"))
 LAYER = "bench_parcels"
@@ -91,12 +93,11 @@ def _job(dsn: str, source: Path, work: Path) -> tuple[int, str]:
         conn.execute("INSERT INTO catalogue_layer (id, kind, title_vi, title_en, schema) VALUES "
                      "(%s, 'free', 'Thửa đất (đo)', 'Parcels (bench)', %s)",
                      (layer, Jsonb([{"name": "ma_thua", "key": True}])))
-        row = conn.execute(
-            "INSERT INTO etl_job (layer_id, source_name, source_path, source_sha256, publish) "
-            "VALUES (%s, %s, %s, %s, true) RETURNING id",
-            (layer, source.name, str(target), digest.hexdigest())).fetchone()
-    assert row is not None
-    return int(row[0]), layer
+        with conn.transaction():  # the engine's setting holds for one transaction
+            job = create(conn, JOB, "upload", SYSTEM, {
+                "layer_id": layer, "source_name": source.name, "source_path": str(target),
+                "source_sha256": digest.hexdigest(), "publish": True}).row_id
+    return job, layer
 
 
 def _ours(dsn: str, source: Path, work: Path) -> tuple[float, float]:

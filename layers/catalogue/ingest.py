@@ -25,9 +25,9 @@ import shapely
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from core.errors import DomainError
+from core.errors import ConflictError, DomainError, NotFoundError
 from core.reference import FUNCTION_CATEGORIES
-from core.workflow import Actor, create, fire
+from core.workflow import NOW, SYSTEM, Actor, create, fire
 from etl.check import (
     DERIVABLE,
     IngestError,
@@ -45,7 +45,7 @@ from etl.readers.detect import Dataset
 from etl.readers.vector import NeedsAnswer, Question
 from etl.stage import Stager, worker_context
 from layers.catalogue.publish import publish
-from layers.catalogue.workflow import VERSION
+from layers.catalogue.workflow import JOB, VERSION, JobStatus
 from layers.planning_set import OLD_WARD_END
 
 DOCTOR_SAMPLE = 2_000  # features the CRS doctor reads (it looks at the first 500)
@@ -178,6 +178,29 @@ def _table(layer_id: str, number: int) -> str:
     return f"{layer_id}_v{number}"
 
 
+# The move that ends a run, by how it ended.
+ENDINGS = {"succeeded": "succeed", "failed": "fail", "needs_input": "ask"}
+
+
+def _claimed(conn: psycopg.Connection[Any], job_id: int, resume: bool) -> bool:
+    """Whether this worker now runs the job: a queued one (or, resumed, the running one of a
+    worker that died), moved through the engine, which locks it against another worker."""
+    found = conn.execute("SELECT status FROM etl_job WHERE id = %s", (job_id,)).fetchone()
+    if found is None:  # not visible yet: the upload's transaction has not committed
+        return False
+    move = {JobStatus.QUEUED: "claim", JobStatus.RUNNING: "restart" if resume else None}.get(
+        JobStatus(found[0]))
+    if move is None:
+        return False
+    try:
+        with conn.transaction():
+            fire(conn, JOB, job_id, move, SYSTEM, values={
+                "stage": "reading", "question": None, "message": None, "updated_at": NOW})
+    except (ConflictError, NotFoundError):  # another worker claimed it first
+        return False
+    return True
+
+
 class Ingest:
     """Runs ingest jobs against one database."""
 
@@ -194,13 +217,8 @@ class Ingest:
         `resume`: the queue gives the job again because the worker running it died, so a job
         left `running` is taken too (it restarts cleanly: a version is written in one
         transaction)."""
-        claimable = ("queued", "running") if resume else ("queued",)
         with psycopg.connect(self.dsn, autocommit=True) as side:
-            claimed = side.execute(
-                "UPDATE etl_job SET status = 'running', stage = 'reading', question = NULL, "
-                "message = NULL, updated_at = now() WHERE id = %s AND status = ANY(%s) "
-                "RETURNING id", (job_id, list(claimable))).fetchone()
-            if claimed is None:  # not visible yet, another worker has it, or not waiting
+            if not _claimed(side, job_id, resume):
                 return Outcome("skipped", "not queued")
             progress = Progress(side, job_id)
             try:
@@ -218,14 +236,16 @@ class Ingest:
             # The file goes before the job says it is over: whoever reads "done" finds it gone.
             if outcome.status in ("succeeded", "failed"):
                 self._discard_upload(job_id, side)
-            side.execute(
-                "UPDATE etl_job SET status = %s, message = %s, question = %s, version_id = "
-                "coalesce(%s, version_id), progress = CASE WHEN %s = 'succeeded' THEN 100 "
-                "ELSE progress END, stage = %s, updated_at = now() WHERE id = %s",
-                (outcome.status, outcome.message,
-                 Jsonb(outcome.question.__dict__) if outcome.question else None,
-                 outcome.version_id, outcome.status,
-                 "done" if outcome.status == "succeeded" else outcome.status, job_id))
+            ended: dict[str, Any] = {
+                "message": outcome.message, "updated_at": NOW,
+                "question": outcome.question.__dict__ if outcome.question else None,
+                "stage": "done" if outcome.status == "succeeded" else outcome.status}
+            if outcome.version_id is not None:
+                ended["version_id"] = outcome.version_id
+            if outcome.status == "succeeded":
+                ended["progress"] = 100
+            with side.transaction():
+                fire(side, JOB, job_id, ENDINGS[outcome.status], SYSTEM, values=ended)
             return outcome
 
     def _discard_upload(self, job_id: int, conn: psycopg.Connection[Any]) -> None:

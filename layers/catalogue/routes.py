@@ -99,10 +99,10 @@ def job(job_id: JobId, _: Planner, service: Service) -> JobPublic:
 
 @router.post("/jobs/{job_id}/answer", status_code=202, response_model=JobPublic,
              summary="Answer the doctor's question; the job runs again")
-def answer(job_id: JobId, body: Answer, _: Planner, service: Service, conn: ConnectionDep,
-           request: Request) -> JobPublic:
+def answer(job_id: JobId, body: Answer, planner: Planner, service: Service,
+           conn: ConnectionDep, request: Request) -> JobPublic:
     """The CRS, the encoding, the layer, the fields or the plans to use."""
-    service.answer(job_id, body.answers())
+    service.answer(job_id, body.answers(), planner.person_id)
     _queue(request, conn, job_id)
     return JobPublic.model_validate(service.job(job_id), from_attributes=True)
 

@@ -13,7 +13,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection
 
 from core.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, TooLargeError
+from core.workflow import NOW, Actor, create, fire
 from etl.fields import MAP_PREFIX
+from layers.catalogue.workflow import JOB
 
 CHUNK = 1024 * 1024
 ACCEPTED = (".zip", ".gpkg", ".geojson", ".json", ".dxf", ".kml", ".kmz", ".tif", ".tiff")
@@ -105,12 +107,10 @@ class CatalogueService:
         except DomainError:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        return int(self._one(
-            "INSERT INTO etl_job (layer_id, source_name, source_path, source_sha256, answers, "
-            "publish, created_by) VALUES (%(l)s, %(n)s, %(p)s, %(h)s, %(a)s::jsonb, %(pub)s, "
-            "%(by)s) RETURNING id",
-            {"l": layer_id, "n": name, "p": str(target), "h": digest.hexdigest(),
-             "a": json.dumps(answers), "pub": publish, "by": actor_id})[0])
+        return create(self.conn, JOB, "upload", Actor(actor_id), {
+            "layer_id": layer_id, "source_name": name, "source_path": str(target),
+            "source_sha256": digest.hexdigest(), "answers": answers, "publish": publish,
+            "created_by": actor_id}).row_id
 
     def job(self, job_id: int) -> Any:
         """A job with its version number."""
@@ -123,15 +123,14 @@ class CatalogueService:
             raise NotFoundError(f"no job {job_id}", "job_id")
         return row
 
-    def answer(self, job_id: int, answers: dict[str, str]) -> None:
-        """Record the planner's answer and put the job back in the queue."""
+    def answer(self, job_id: int, answers: dict[str, str], actor_id: int | None = None) -> None:
+        """Record the planner's answer and put the job back in the queue (through the engine)."""
         job = self.job(job_id)
         if job.status != "needs_input":
             raise ConflictError(f"the job is {job.status}, not waiting for an answer", "status")
-        self.conn.exec_driver_sql(
-            "UPDATE etl_job SET answers = answers || %(a)s::jsonb, status = 'queued', "
-            "question = NULL, updated_at = now() WHERE id = %(i)s",
-            {"a": json.dumps(answers), "i": job_id})
+        before = self._one("SELECT answers FROM etl_job WHERE id = %(i)s", {"i": job_id})[0]
+        fire(self.conn, JOB, job_id, "answer", Actor(actor_id), detail={"answers": answers},
+             values={"answers": {**before, **answers}, "question": None, "updated_at": NOW})
 
     def versions(self, layer_id: str) -> list[Any]:
         """Every version of the layer, newest first."""

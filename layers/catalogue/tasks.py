@@ -8,8 +8,11 @@ import logging
 import psycopg
 from procrastinate import App, Blueprint, JobContext
 
+from core.errors import ConflictError
 from core.jobs import task_env
+from core.workflow import NOW, SYSTEM, fire
 from layers.catalogue.ingest import Ingest
+from layers.catalogue.workflow import JOB
 
 log = logging.getLogger(__name__)
 NAMESPACE = "catalogue"
@@ -39,10 +42,13 @@ def blueprint() -> Blueprint:
         except Exception:
             # An unexpected failure is still the job's end, and said on its record.
             log.exception("ingest job %s failed unexpectedly", job_id)
-            with psycopg.connect(env.dsn, autocommit=True) as conn:
-                conn.execute("UPDATE etl_job SET status = 'failed', message = %s, "
-                             "updated_at = now() WHERE id = %s",
-                             ("an internal error stopped the job; it can be retried", job_id))
+            with psycopg.connect(env.dsn) as conn:
+                try:
+                    fire(conn, JOB, job_id, "fail", SYSTEM, values={
+                        "message": "an internal error stopped the job; it can be retried",
+                        "updated_at": NOW})
+                except ConflictError:  # it had ended (or asked) before the error: it says so
+                    conn.rollback()
             return "failed"
 
     return tasks

@@ -50,3 +50,36 @@ VERSION = Workflow(
     ),
     guards={"has_own_data": _has_own_data},
 )
+
+
+class JobStatus(enum.StrEnum):
+    """Where an upload's ingest job stands (the record planners follow)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    NEEDS_INPUT = "needs_input"
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+
+
+J = JobStatus
+
+JOB = Workflow(
+    name="ingest job",
+    states=JobStatus,
+    table="etl_job",
+    events="etl_job_event",
+    event_key="job_id",
+    transitions=(
+        Transition(None, "upload", J.QUEUED, WRITE),
+        # A worker claims a queued job; the queue gives a dead worker's running job again.
+        Transition(J.QUEUED, "claim", J.RUNNING, None),
+        Transition(J.RUNNING, "restart", J.RUNNING, None),
+        Transition(J.RUNNING, "ask", J.NEEDS_INPUT, None),
+        Transition(J.NEEDS_INPUT, "answer", J.QUEUED, WRITE),
+        Transition(J.RUNNING, "succeed", J.SUCCEEDED, None),
+        Transition(J.RUNNING, "fail", J.FAILED, None),
+        # An unexpected error before the run claimed it still ends the job, and says so.
+        Transition(J.QUEUED, "fail", J.FAILED, None),
+    ),
+)

@@ -16,6 +16,7 @@ from accounts.repository import grants
 from accounts.service import AccountService, GrantSpec
 from core.notify import OutboxNotifier
 from core.workflow import SYSTEM, create, fire
+from layers.catalogue.workflow import JOB
 from permits.workflow import DOSSIER
 
 PASSWORD = "mật-khẩu-dài-đủ"
@@ -184,11 +185,11 @@ def build(conn: Connection) -> World:
         department = URBAN if procedure == PERMIT else ECONOMY
         dossiers[key] = Dossier(key, dossier_id, owner, department, ward,
                                 "awaiting_receipt" if submit else "draft", code)
-    job_id = int(conn.exec_driver_sql(
-        "INSERT INTO etl_job (layer_id, status, source_name, source_path, source_sha256, "
-        "created_by) VALUES ('land_use', 'needs_input', 'x.zip', '/nonexistent/x.zip', "
-        "repeat('0', 64), %(p)s) RETURNING id",
-        {"p": actors["planner"].person_id}).scalar_one())
+    job_id = create(conn, JOB, "upload", SYSTEM, {
+        "layer_id": "land_use", "source_name": "x.zip", "source_path": "/nonexistent/x.zip",
+        "source_sha256": "0" * 64, "created_by": actors["planner"].person_id}).row_id
+    for move in ("claim", "ask"):  # a job waiting for the planner's answer
+        fire(conn, JOB, job_id, move, SYSTEM)
     block = int(conn.exec_driver_sql("SELECT min(id) FROM zoning_block").scalar_one())
     swap_day = "2026-12-28"
     conn.exec_driver_sql("INSERT INTO working_day_swap (day, kind, reason) "

@@ -34,11 +34,11 @@ from core.workflow import (
     driver,
     fire,
 )
-from layers.catalogue.workflow import VERSION
+from layers.catalogue.workflow import JOB, VERSION
 from permits.workflow import DOSSIER
 from tests.accounts.world import attach_all, complete_answers
 
-WORKFLOWS = (DOSSIER, VERSION)
+WORKFLOWS = (DOSSIER, VERSION, JOB)
 PLANNER = Actor(None, authorize=lambda action, row: None, staff=True)
 CITIZEN = Actor(None, authorize=lambda action, row: None, staff=False)
 
@@ -61,6 +61,17 @@ def _version_values(conn: Connection) -> dict[str, Any]:
     number = conn.exec_driver_sql("SELECT coalesce(max(number), 0) + 1 FROM catalogue_version "
                                   "WHERE layer_id = 't_workflow'").scalar_one()
     return {"layer_id": "t_workflow", "number": number, "data_table": "t_workflow_vx"}
+
+
+def _job_values(conn: Connection) -> dict[str, Any]:
+    return {"layer_id": "land_use", "source_name": "x.zip", "source_path": "/nonexistent/x.zip",
+            "source_sha256": "0" * 64}
+
+
+def _values_of(conn: Connection, workflow: Workflow) -> dict[str, Any]:
+    """A new row's columns, for each workflow."""
+    return {DOSSIER.name: _dossier_values, VERSION.name: _version_values,
+            JOB.name: _job_values}[workflow.name](conn)
 
 
 def _code(row_id: int) -> str:
@@ -88,7 +99,7 @@ def _detail(workflow: Workflow, action: str) -> dict[str, Any]:
 
 def _row_in(conn: Connection, workflow: Workflow, state: str) -> int:
     """A row of the workflow standing in `state` (set as the engine would, for the test)."""
-    values = _dossier_values(conn) if workflow is DOSSIER else _version_values(conn)
+    values = _values_of(conn, workflow)
     creator = next(t for t in workflow.transitions if t.source is None)
     row_id = create(conn, workflow, creator.action, SYSTEM, values).row_id
     if workflow is DOSSIER:
@@ -212,7 +223,7 @@ def test_nothing_but_the_engine_writes_a_status(conn: Connection, workflow: Work
         with conn.begin_nested():
             driver(conn).execute(f"UPDATE {workflow.table} SET status = status WHERE id = %s",
                                  (row_id,))
-    values = _dossier_values(conn) if workflow is DOSSIER else _version_values(conn)
+    values = _values_of(conn, workflow)
     first = next(t.target for t in workflow.transitions if t.source is None)
     params = [Jsonb(v) if isinstance(v, dict) else v for v in values.values()] + [first]
     insert = (f"INSERT INTO {workflow.table} ({', '.join(values)}, status) VALUES "

@@ -4,7 +4,6 @@ the same rows, ids, issues and text; a problem in a late slice is seen."""
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -21,10 +20,12 @@ import etl.readers.vector
 import etl.stage
 from core.db import libpq_url
 from core.pgcluster import PostgresCluster
+from core.workflow import SYSTEM, create, fire
 from etl.check import Checker, Layer
 from etl.crs import from_wgs84
 from etl.readers.base import FeatureBatch
 from layers.catalogue.ingest import Ingest
+from layers.catalogue.workflow import JOB
 
 FEATURES = 350
 SLICE = 100
@@ -64,13 +65,9 @@ def _job(dsn: str, source: Path, layer: str, answers: dict[str, str]) -> int:
     with psycopg.connect(dsn) as conn:
         conn.execute("INSERT INTO catalogue_layer (id, kind, title_vi, title_en) VALUES "
                      "(%s, 'free', 'Trường', 'Schools')", (layer,))
-        row = conn.execute(
-            "INSERT INTO etl_job (layer_id, source_name, source_path, source_sha256, answers) "
-            "VALUES (%s, %s, %s, %s, %s::jsonb) RETURNING id",
-            (layer, source.name, str(source), digest,
-             json.dumps(answers))).fetchone()
-    assert row is not None
-    return int(row[0])
+        return create(conn, JOB, "upload", SYSTEM, {
+            "layer_id": layer, "source_name": source.name, "source_path": str(source),
+            "source_sha256": digest, "answers": answers}).row_id
 
 
 @pytest.fixture
@@ -194,7 +191,7 @@ def test_a_job_resumed_after_its_upload_was_cleaned_up_says_so(dsn: str, tmp_pat
     source = _dataset(tmp_path / "upload")
     job = _job(dsn, source, f"t_slices_{secrets.token_hex(3)}", {"encoding": "tcvn3"})
     with psycopg.connect(dsn) as conn:  # a worker stopped mid-job
-        conn.execute("UPDATE etl_job SET status = 'running' WHERE id = %s", (job,))
+        fire(conn, JOB, job, "claim", SYSTEM)
     source.unlink()
     runner = Ingest(dsn, tmp_path / "work", tmp_path / "rasters", processes=1)
     assert runner.run(job).status == "skipped"  # running: some worker has it

@@ -24,8 +24,10 @@ from sqlalchemy import Engine
 from core.db import libpq_url
 from core.pgcluster import PostgresCluster
 from core.settings import PROJECT_ROOT
+from core.workflow import SYSTEM, create
 from gisapi.queue import platform_queue
 from layers.catalogue.tasks import INGEST, defer_ingest
+from layers.catalogue.workflow import JOB
 from tests.gisapi.queue_worker import TICK_QUEUE
 
 FEATURES = {"type": "FeatureCollection", "features": [
@@ -85,16 +87,12 @@ def _upload(dsn: str, folder: Path, layer: str) -> tuple[int, int]:
     with psycopg.connect(dsn) as conn:
         conn.execute("INSERT INTO catalogue_layer (id, kind, title_vi, title_en) VALUES "
                      "(%s, 'free', 'Công trình', 'Buildings')", (layer,))
-        row = conn.execute(
-            "INSERT INTO etl_job (layer_id, source_name, source_path, source_sha256) "
-            "VALUES (%s, %s, %s, %s) RETURNING id",
-            (layer, source.name, str(source),
-             hashlib.sha256(source.read_bytes()).hexdigest())).fetchone()
-        assert row is not None
+        job = create(conn, JOB, "upload", SYSTEM, {
+            "layer_id": layer, "source_name": source.name, "source_path": str(source),
+            "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest()}).row_id
         # On a queue of its own: the session's other workers (the live server's) leave it.
-        return int(row[0]), queue.configure_task(
-            INGEST, connection=conn, lock=f"etl_job:{row[0]}", queue=KILL_QUEUE).defer(
-            job_id=int(row[0]))
+        return job, queue.configure_task(
+            INGEST, connection=conn, lock=f"etl_job:{job}", queue=KILL_QUEUE).defer(job_id=job)
 
 
 def test_a_job_deferred_in_a_rolled_back_transaction_never_exists(dsn: str) -> None:
