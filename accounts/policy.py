@@ -210,6 +210,15 @@ def check(principal: Principal, action: str, subject: Subject | None = None) -> 
     raise HiddenError("not found")
 
 
+def may(principal: Principal, action: str, subject: Subject | None = None) -> bool:
+    """Whether `check` would let the principal do the action (on the subject)."""
+    try:
+        check(principal, action, subject)
+    except (UnauthorizedError, ForbiddenError, NotFoundError):
+        return False
+    return True
+
+
 def workflow_actor(principal: Principal,
                    subject_of: Callable[[Mapping[str, Any]], Subject | None] | None = None
                    ) -> Actor:

@@ -46,18 +46,19 @@ class Idempotency:
             {"s": self.scope, "k": self.key, "f": self.fingerprint}).first()
         if claimed is None:  # after the first request with the key has committed
             kept = self.conn.exec_driver_sql(
-                "SELECT fingerprint, status, headers, body FROM idempotency_key "
+                "SELECT fingerprint, http_status, headers, body FROM idempotency_key "
                 "WHERE scope = %(s)s AND key = %(k)s", {"s": self.scope, "k": self.key}).one()
             if kept.fingerprint != self.fingerprint:
                 raise InvalidInputError("this Idempotency-Key was used for another request",
                                         "Idempotency-Key")
             headers = {**kept.headers, "Idempotent-Replayed": "true"}
-            return Response(bytes(kept.body), status_code=kept.status, headers=headers)
+            return Response(bytes(kept.body), status_code=kept.http_status, headers=headers)
         made = make()
         kept_headers = {k: v for k, v in made.headers.items()
                         if k.lower() in ("content-type", "etag", "location")}
         self.conn.exec_driver_sql(
-            "UPDATE idempotency_key SET status = %(st)s, headers = %(h)s::jsonb, body = %(b)s "
+            "UPDATE idempotency_key SET http_status = %(st)s, headers = %(h)s::jsonb, "
+            "body = %(b)s "
             "WHERE scope = %(s)s AND key = %(k)s",
             {"st": made.status_code, "h": json.dumps(kept_headers), "b": bytes(made.body),
              "s": self.scope, "k": self.key})
