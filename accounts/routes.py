@@ -50,7 +50,7 @@ Administrator = Annotated[Principal, Depends(authorize("staff.manage"))]
 Auditor = Annotated[Principal, Depends(authorize("audit.read"))]
 
 
-def _service(conn: ConnectionDep, request: Request) -> AccountService:
+async def _service(conn: ConnectionDep, request: Request) -> AccountService:
     address = request.client.host if request.client else ""
     return AccountService(conn, OutboxNotifier(conn), request.app.state.server_key, address)
 

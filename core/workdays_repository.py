@@ -33,22 +33,31 @@ closure_table = sa.Table(
 )
 
 
+# Built once: a statement made per call cost more Python than its round trip.
+_FIRST, _LAST, _DEPARTMENT = (sa.bindparam("first", type_=sa.Date),
+                              sa.bindparam("last", type_=sa.Date),
+                              sa.bindparam("department", type_=sa.String))
+OVERRIDES = sa.union_all(
+    sa.select(
+        sa.literal("swap").label("what"), swap_table.c.day, swap_table.c.kind,
+        swap_table.c.reason, swap_table.c.reference,
+        sa.null().label("department"), sa.null().label("id"),
+    ).where(swap_table.c.day.between(_FIRST, _LAST)),
+    sa.select(
+        sa.literal("closure").label("what"), closure_table.c.day, sa.null(),
+        closure_table.c.reason, sa.null(), closure_table.c.department, closure_table.c.id,
+    ).where(closure_table.c.day.between(_FIRST, _LAST),
+            closure_table.c.department == _DEPARTMENT),
+).order_by("day")
+
+
 def load_overrides(conn: Connection, first_year: int, last_year: int,
                    department: str | None = None) -> tuple[list[Swap], list[Closure]]:
     """The swaps of those years, and the closures of the department (none without one): one
     round trip, on every dossier received."""
-    first, last = date(first_year, 1, 1), date(last_year, 12, 31)
-    swaps_query = sa.select(
-        sa.literal("swap").label("what"), swap_table.c.day, swap_table.c.kind,
-        swap_table.c.reason, swap_table.c.reference,
-        sa.null().label("department"), sa.null().label("id"),
-    ).where(swap_table.c.day.between(first, last))
-    closures_query = sa.select(
-        sa.literal("closure").label("what"), closure_table.c.day, sa.null(),
-        closure_table.c.reason, sa.null(), closure_table.c.department, closure_table.c.id,
-    ).where(closure_table.c.day.between(first, last),
-            closure_table.c.department == (department or ""), sa.literal(department is not None))
-    rows = conn.execute(sa.union_all(swaps_query, closures_query).order_by("day")).all()
+    rows = conn.execute(OVERRIDES, {"first": date(first_year, 1, 1),
+                                    "last": date(last_year, 12, 31),
+                                    "department": department}).all()
     swaps = [Swap(r.day, SwapKind(r.kind), r.reason, r.reference) for r in rows
              if r.what == "swap"]
     closures = [Closure(r.department, r.day, r.reason, r.id) for r in rows

@@ -171,6 +171,8 @@ class Fired:
     version: int
     etag: str
     event_id: int
+    # The row as the move left it, every column: answering with it needs no second read.
+    row: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def driver(conn: psycopg.Connection[Any] | Connection) -> psycopg.Connection[Any]:
@@ -296,7 +298,8 @@ def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id:
     for name in move.effects:
         workflow.effects[name](ctx)
     version = int(moved["version"])
-    return Fired(row_id, source, move.target, version, workflow.etag(row_id, version), event_id)
+    return Fired(row_id, source, move.target, version, workflow.etag(row_id, version), event_id,
+                 moved)
 
 
 def create(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, action: str,
@@ -328,4 +331,4 @@ def create(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, actio
     for name in move.effects:
         workflow.effects[name](ctx)
     return Fired(int(row["id"]), None, move.target, 1, workflow.etag(int(row["id"]), 1),
-                 event_id)
+                 event_id, row)

@@ -28,11 +28,13 @@ from layers.catalogue.routes import router as catalogue_router
 from layers.ogc.routes import router as ogc_router
 from layers.routes import router as parcels_router
 from permits.calendar.routes import router as calendar_router
+from permits.clock import warm as warm_clock
 from permits.documents.routes import router as documents_router
 from permits.precheck.routes import router as precheck_router
 from permits.procedures.routes import router as procedures_router
 from permits.routes import router as dossiers_router
 from permits.routes import supplements as supplements_router
+from permits.workflow import today
 from tiles.http import HotTileMiddleware
 from tiles.raster import install_raster_tiles
 from tiles.routes import assets as assets_router
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 install_signal_handlers=False))
             worker.add_done_callback(_said_if_failed)
         await _walk_every_route(app)
+        await asyncio.to_thread(warm_clock, today())
         try:
             yield
         finally:

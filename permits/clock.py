@@ -15,6 +15,13 @@ from permits.calendar.service import CalendarService
 YEARS_AHEAD = 2
 
 
+def warm(day: date) -> None:
+    """Build the public holidays of the years a receipt on `day` asks about, once per process:
+    measured, a worker's first receipt paid ~240 ms for them (the package imports every
+    country)."""
+    WorkingCalendar.for_years(day.year - 1, day.year + YEARS_AHEAD)
+
+
 class Clock:
     """Return dates and stopped days of dossiers."""
 

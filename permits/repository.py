@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -12,7 +14,13 @@ from accounts.policy import Reach
 COLUMNS = ("id, version, code, procedure_id, parcel_key, ward_code, department, status, "
            "applicant, answers, created_at, updated_at, submitted_at, owner_id, received_at, "
            "due_on, clock_stopped_on, stopped_days, decided_at, returned_at")
+COLUMN_NAMES = tuple(name.strip() for name in COLUMNS.split(","))
 EVENT_COLUMNS = "e.id, e.action, e.from_status, e.to_status, e.at, e.visibility"
+
+
+def dossier_of(values: Mapping[str, Any]) -> Any:
+    """A dossier as `get` reads it, from the row the engine's move returned."""
+    return SimpleNamespace(**{name: values[name] for name in COLUMN_NAMES})
 
 
 class DossierRepository:

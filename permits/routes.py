@@ -41,7 +41,7 @@ Handler = Annotated[Principal, Depends(authorize("dossier.handle"))]
 DossierId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-def _service(conn: ConnectionDep, request: Request) -> DossierService:
+async def _service(conn: ConnectionDep, request: Request) -> DossierService:
     return DossierService(DossierRepository(conn), request.app.state.settings.agency_code)
 
 

@@ -14,7 +14,7 @@ from permits.clock import Clock
 from permits.forms import check_answers
 from permits.precheck.schemas import PrecheckPublic
 from permits.precheck.service import precheck_for
-from permits.repository import DossierRepository
+from permits.repository import DossierRepository, dossier_of
 from permits.workflow import CLOCK_RUNS, DOSSIER, FORMS, DossierStatus, access_hash, today
 
 
@@ -71,7 +71,7 @@ class DossierService:
             "owner_id": principal.person_id, "procedure_id": procedure_id,
             "department": procedure.department, "ward_code": ward, "parcel_key": parcel_key,
             "applicant": applicant, "answers": answers})
-        return self.repo.get(created.row_id)
+        return dossier_of(created.row)
 
     def _reached(self, principal: Principal, action: str, dossier_id: int,
                  lock: bool = False) -> Any:
@@ -118,7 +118,7 @@ class DossierService:
             detail["form"] = FORMS[action]
         fired = fire(self.repo.conn, DOSSIER, row.id, action, who, if_match=if_match,
                      note=note, detail=detail, values=values, carry={"origin": origin})
-        return self.repo.get(row.id), fired
+        return dossier_of(fired.row), fired
 
     def _dates(self, row: Any, action: str, values: dict[str, Any],
                detail: dict[str, Any]) -> None:

@@ -34,7 +34,7 @@ JobId = Annotated[int, Path(ge=1, le=2**62)]
 GEOJSON = "application/geo+json"
 
 
-def _service(conn: ConnectionDep, request: Request) -> CatalogueService:
+async def _service(conn: ConnectionDep, request: Request) -> CatalogueService:
     settings = request.app.state.settings
     return CatalogueService(conn, settings.upload_dir, settings.upload_max_mb * 1024**2)
 

@@ -25,7 +25,7 @@ def _staff(request: Request, response: Response) -> bool:
     return staff
 
 
-def _service(conn: ReadConnectionDep, request: Request,
+async def _service(conn: ReadConnectionDep, request: Request,
              staff: Annotated[bool, Depends(_staff)]) -> FeatureService:
     return FeatureService(FeatureRepository(conn), str(request.base_url), staff)
 

@@ -31,7 +31,7 @@ Department = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,63}$",
 Year = Annotated[int | None, Query(ge=2000, le=2098)]
 
 
-def _service(conn: ConnectionDep) -> CalendarService:
+async def _service(conn: ConnectionDep) -> CalendarService:
     return CalendarService(CalendarRepository(conn))
 
 

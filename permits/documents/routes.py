@@ -37,12 +37,12 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_scanner(request: Request) -> Scanner:
+async def get_scanner(request: Request) -> Scanner:
     """The scanner the settings name (a dependency, so that it can be swapped)."""
     return scanner_for(request.app.state.settings)
 
 
-def _service(conn: ConnectionDep, request: Request,
+async def _service(conn: ConnectionDep, request: Request,
              scanner: Annotated[Scanner, Depends(get_scanner)]) -> DocumentService:
     settings = request.app.state.settings
     return DocumentService(DocumentRepository(conn), DossierRepository(conn),

@@ -57,17 +57,18 @@ def content_type(path: Path) -> str | None:
     return next((kind for magic, kind in SIGNATURES if head.startswith(magic)), None)
 
 
-def _search(path: Path, pattern: re.Pattern[bytes], lower: bool = False) -> bytes | None:
-    """The first match of a pattern in the file (`lower`: in its lower-cased bytes), read a
-    chunk at a time (overlapping, so a match across two chunks is found)."""
+def _search(path: Path, *patterns: re.Pattern[bytes], lower: bool = False) -> bytes | None:
+    """The first match of any of the patterns in the file (`lower`: in its lower-cased bytes),
+    read once, a chunk at a time (overlapping, so a match across two chunks is found)."""
     overlap = 64
     tail = b""
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             window = tail + (chunk.lower() if lower else chunk)
-            found = pattern.search(window)
-            if found:
-                return found.group(0)
+            for pattern in patterns:
+                found = pattern.search(window)
+                if found:
+                    return found.group(0)
             tail = window[-overlap:]
     return None
 
@@ -81,7 +82,7 @@ def polyglot(path: Path) -> str | None:
     """Why the file is also something else: an archive, or markup and script."""
     if zipfile.is_zipfile(path):
         return "it is also a ZIP archive"
-    markup = _search(path, MARKUP, lower=True) or _search(path, SCRIPT_URL, lower=True)
+    markup = _search(path, MARKUP, SCRIPT_URL, lower=True)
     if markup is not None:
         return f"it carries markup or script ({markup.decode('latin-1').strip()!r})"
     return None

@@ -26,7 +26,7 @@ ProcedureId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,63}$",
                                   examples=["construction-permit-house"])]
 
 
-def _service(conn: ConnectionDep) -> ProcedureService:
+async def _service(conn: ConnectionDep) -> ProcedureService:
     return ProcedureService(ProcedureRepository(conn))
 
 
