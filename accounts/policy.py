@@ -45,6 +45,8 @@ POLICY: tuple[Rule, ...] = (
     Rule(ANONYMOUS, "public.read", EVERY),
     Rule(ANONYMOUS, "dossier.lookup", EVERY),
     Rule(ANONYMOUS, "account.enter", EVERY),
+    # A fee gateway's notices: believed for their signature, not for who sends them.
+    Rule(ANONYMOUS, "payment.notify", EVERY),
     # One's own account: profile, password, export, deletion, sign-out.
     Rule(PERSON, "account.self", OWN),
     # Citizens: their own dossiers and drafts.

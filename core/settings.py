@@ -4,7 +4,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(default=None, min_length=32)
     agency_code: str = Field(default="000.00.01.H29", pattern=r"^[0-9A-Z.]{3,24}$",
                              description="Prefix of dossier codes (mã đơn vị)")
+    # The fee gateway. Only the sandbox exists here: a page of our own standing in for the
+    # gateway, its notices signed with this key (default: derived from the server key).
+    payment_provider: Literal["sandbox"] = "sandbox"
+    payment_sandbox_secret: SecretStr | None = Field(default=None, min_length=32)
 
     @model_validator(mode="after")
     def _stalled_after_heartbeats(self) -> Self:

@@ -101,8 +101,10 @@ class DossierRepository:
         return self.conn.exec_driver_sql(
             "SELECT d.id, d.code, p.name_vi AS procedure_name_vi, "
             "p.name_en AS procedure_name_en, d.status, d.submitted_at, d.updated_at, "
-            "d.received_at, d.due_on, d.returned_at FROM dossier d "
-            "JOIN procedure p ON p.id = d.procedure_id WHERE d.code = %(c)s",
+            "d.received_at, d.due_on, d.returned_at, r.sha256 AS result_sha256, "
+            "r.signed_at AS result_signed_at FROM dossier d "
+            "JOIN procedure p ON p.id = d.procedure_id "
+            "LEFT JOIN dossier_result r ON r.dossier_id = d.id WHERE d.code = %(c)s",
             {"c": code},
         ).first()
 

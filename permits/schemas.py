@@ -139,6 +139,10 @@ class DossierStatus(BaseModel):
     received_at: datetime | None = None
     due_on: date | None = None
     returned_at: datetime | None = None
+    result_sha256: str | None = Field(
+        default=None, description="The signed result's SHA-256: a copy whose hash is this one "
+        "is the result the office issued")
+    result_signed_at: datetime | None = None
     events: list[PublicEvent] = Field(default_factory=list)
 
 

@@ -12,6 +12,7 @@ from core.notify import queue_message
 from core.workflow import Context, Transition, Visibility, Workflow
 from permits.documents.repository import missing_documents
 from permits.forms import answers_incomplete
+from permits.payments.workflow import refund_fees, unpaid_fee
 
 
 class DossierStatus(enum.StrEnum):
@@ -98,6 +99,20 @@ def _documents_attached(ctx: Context) -> str | None:
     if not missing:
         return None
     return "attach " + "; ".join(f"{d['key']} ({d['vi']})" for d in missing)
+
+
+def _fee_paid(ctx: Context) -> str | None:
+    owed = unpaid_fee(ctx.conn, int(ctx.row["id"]), str(ctx.row["procedure_id"]))
+    if owed is None:
+        return None
+    return (f"the fee ({owed:,} đ) is not paid: a fully online procedure's fee is paid "
+            "online before the dossier is received").replace(",", ".")
+
+
+def _refund_fee(ctx: Context) -> None:
+    """A dossier that ends without a result gets its fee back (the gateway is asked by the
+    payments' sweep, outside this transaction)."""
+    refund_fees(ctx.conn, int(ctx.row["id"]), ctx.transition.action)
 
 
 def _stamp_submission(ctx: Context) -> None:
@@ -240,12 +255,13 @@ DOSSIER = Workflow(
                 guards=("applicant_named", "applicant_reachable", "parcel_exists",
                         "answers_complete", "documents_attached"),
                 effects=("stamp_submission", "tell_the_applicant")),
-        *(_public(s, "withdraw", S.WITHDRAWN, APPLY, effects=("tell_the_applicant",
-                                                               "close_supplement_link"))
-          for s in UNDECIDED),
-        # Form 01: received, with the return date; or declined, with the reasons.
-        _public(S.AWAITING_RECEIPT, "receive", S.RECEIVED, HANDLE),
-        _public(S.AWAITING_RECEIPT, "decline", S.CANCELLED, HANDLE, guards=("reasons_given",)),
+        *(_public(s, "withdraw", S.WITHDRAWN, APPLY, effects=(
+            "tell_the_applicant", "close_supplement_link", "refund_fee")) for s in UNDECIDED),
+        # Form 01: received, with the return date (a fully online fee paid first); or
+        # declined, with the reasons.
+        _public(S.AWAITING_RECEIPT, "receive", S.RECEIVED, HANDLE, guards=("fee_paid",)),
+        _public(S.AWAITING_RECEIPT, "decline", S.CANCELLED, HANDLE, guards=("reasons_given",),
+                effects=("tell_the_applicant", "refund_fee")),
         _public(S.RECEIVED, "start", S.IN_PROCESSING, HANDLE),
         # Form 02: what is missing, by when; the clock stops until it is answered.
         _public(S.IN_PROCESSING, "request_supplement", S.SUPPLEMENT_REQUESTED, HANDLE,
@@ -256,10 +272,11 @@ DOSSIER = Workflow(
         _public(S.SUPPLEMENTED, "resume", S.IN_PROCESSING, HANDLE),
         _public(S.IN_PROCESSING, "approve", S.APPROVED, DECIDE),
         # Form 03: the reasons; also when the supplement never came.
-        _public(S.IN_PROCESSING, "refuse", S.REFUSED, DECIDE, guards=("reasons_given",)),
+        _public(S.IN_PROCESSING, "refuse", S.REFUSED, DECIDE, guards=("reasons_given",),
+                effects=("tell_the_applicant", "refund_fee")),
         _public(S.SUPPLEMENT_REQUESTED, "refuse", S.REFUSED, DECIDE,
                 guards=("reasons_given",),
-                effects=("close_supplement_link", "tell_the_applicant")),
+                effects=("close_supplement_link", "tell_the_applicant", "refund_fee")),
         _public(S.APPROVED, "issue_result", S.RESULT_READY, HANDLE, guards=("result_named",)),
         _public(S.RESULT_READY, "return_result", S.RESULT_RETURNED, HANDLE),
         _public(S.REFUSED, "return_result", S.RESULT_RETURNED, HANDLE),
@@ -273,8 +290,8 @@ DOSSIER = Workflow(
             "documents_attached": _documents_attached, "supplement_named": _supplement_named,
             "supplement_answered": _supplement_answered, "reasons_given": _reasons_given,
             "new_date_given": _new_date_given, "result_named": _result_named,
-            "past_due": _past_due},
+            "past_due": _past_due, "fee_paid": _fee_paid},
     effects={"stamp_submission": _stamp_submission, "tell_the_applicant": _tell_the_applicant,
              "open_supplement_link": _open_supplement_link,
-             "close_supplement_link": _close_supplement_link},
+             "close_supplement_link": _close_supplement_link, "refund_fee": _refund_fee},
 )

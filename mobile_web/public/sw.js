@@ -40,7 +40,9 @@ async function cacheFirst(request) {
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (event.request.mode === "navigate") {
+  // The app lives at "/" (its routes are in the hash); other pages (the payment gateway's and
+  // the way back from it, the API's docs) are the server's to answer.
+  if (event.request.mode === "navigate" && url.pathname === "/") {
     event.respondWith(networkFirst(new Request("/"), SHELL));
   } else if (SHELL_FILES.includes(url.pathname) && /-[A-Z0-9]{8}\.js$/.test(url.pathname)) {
     event.respondWith(cacheFirst(event.request));

@@ -35,10 +35,12 @@ from core.workflow import (
     fire,
 )
 from layers.catalogue.workflow import JOB, VERSION
+from permits.payments.providers import new_reference
+from permits.payments.workflow import PAYMENT
 from permits.workflow import DOSSIER
 from tests.accounts.world import attach_all, complete_answers
 
-WORKFLOWS = (DOSSIER, VERSION, JOB)
+WORKFLOWS = (DOSSIER, VERSION, JOB, PAYMENT)
 PLANNER = Actor(None, authorize=lambda action, row: None, staff=True)
 CITIZEN = Actor(None, authorize=lambda action, row: None, staff=False)
 
@@ -68,10 +70,16 @@ def _job_values(conn: Connection) -> dict[str, Any]:
             "source_sha256": "0" * 64}
 
 
+def _payment_values(conn: Connection) -> dict[str, Any]:
+    dossier = create(conn, DOSSIER, "create", SYSTEM, _dossier_values(conn)).row_id
+    return {"dossier_id": dossier, "provider": "sandbox", "reference": new_reference(),
+            "amount_vnd": 75_000}
+
+
 def _values_of(conn: Connection, workflow: Workflow) -> dict[str, Any]:
     """A new row's columns, for each workflow."""
     return {DOSSIER.name: _dossier_values, VERSION.name: _version_values,
-            JOB.name: _job_values}[workflow.name](conn)
+            JOB.name: _job_values, PAYMENT.name: _payment_values}[workflow.name](conn)
 
 
 def _code(row_id: int) -> str:

@@ -46,6 +46,22 @@ const STRINGS = {
     "precheck.title": "Kiểm tra so với quy hoạch",
     "precheck.clear": "Không vượt chỉ tiêu nào đã kiểm tra",
     "precheck.unchecked": "Chưa kiểm tra được (quy hoạch không quy định): {rules}",
+    "fee.title": "Lệ phí",
+    "fee.amount": "{amount} đ",
+    "fee.due_online": "Thủ tục toàn trình: nộp lệ phí trực tuyến trước khi hồ sơ được tiếp nhận",
+    "fee.pay": "Thanh toán lệ phí",
+    "fee.paying": "Đang chuyển đến cổng thanh toán…",
+    "fee.back.paid": "Đã thanh toán lệ phí. Cảm ơn bạn.",
+    "fee.back.failed": "Thanh toán không thành công. Bạn có thể thử lại.",
+    "fee.back.cancelled": "Bạn đã huỷ thanh toán.",
+    "fee.back.pending": "Đang chờ cổng thanh toán xác nhận.",
+    "payment.pending": "Chờ xác nhận",
+    "payment.paid": "Đã thanh toán",
+    "payment.failed": "Không thành công",
+    "payment.cancelled": "Đã huỷ",
+    "payment.refunding": "Đang hoàn tiền",
+    "payment.refunded": "Đã hoàn tiền",
+    "fee.unpaid": "Chưa thanh toán",
   },
   en: {
     ...DOSSIER_WORDS.en,
@@ -86,12 +102,28 @@ const STRINGS = {
     "precheck.title": "Checked against the zoning",
     "precheck.clear": "Within every limit checked",
     "precheck.unchecked": "Could not be checked (the zoning sets no limit): {rules}",
+    "fee.title": "Fee",
+    "fee.amount": "{amount} VND",
+    "fee.due_online": "Fully online procedure: the fee is paid online before the dossier is received",
+    "fee.pay": "Pay the fee",
+    "fee.paying": "Going to the payment gateway…",
+    "fee.back.paid": "The fee is paid. Thank you.",
+    "fee.back.failed": "The payment did not go through. You may try again.",
+    "fee.back.cancelled": "You cancelled the payment.",
+    "fee.back.pending": "Waiting for the gateway to confirm.",
+    "payment.pending": "Awaiting confirmation",
+    "payment.paid": "Paid",
+    "payment.failed": "Failed",
+    "payment.cancelled": "Cancelled",
+    "payment.refunding": "Being refunded",
+    "payment.refunded": "Refunded",
+    "fee.unpaid": "Not paid",
   },
 };
 // Applicants' own moves have routes of their own; the rest go through /actions.
 const OWN_MOVES = new Set(["submit", "withdraw", "supplement"]);
 
-export function mount(ctx, { id }) {
+export function mount(ctx, { id, query = {} }) {
   const { el, lang } = ctx;
   const t = ctx.translate(STRINGS);
   const { panel, view } = ctx.panel("dossier");
@@ -264,6 +296,36 @@ export function mount(ctx, { id }) {
     return box;
   }
 
+  // The fee: how much, whether it is paid (each attempt with its state), and the way to the
+  // gateway for the applicant while it is owed. The amount is the procedure's, never ours.
+  function fee(f, note) {
+    const box = el("section", undefined, "dossier-fee");
+    box.append(el("h3", t("fee.title")));
+    const latest = f.payments[0];
+    const state = f.paid ? t("payment.paid") : latest ? t(`payment.${latest.status}`) : t("fee.unpaid");
+    const line = el("p", `${t("fee.amount", { amount: f.fee_vnd.toLocaleString("vi-VN") })} · `);
+    const shown = el("strong", state);
+    shown.id = "dossier-fee-state";
+    line.append(shown);
+    box.append(line);
+    if (f.due_online && !f.paid) box.append(el("p", t("fee.due_online"), "muted"));
+    if (f.payable) {
+      const pay = el("button", t("fee.pay"));
+      pay.type = "button";
+      pay.name = "pay";
+      pay.addEventListener("click", async () => {
+        pay.disabled = true;
+        await ctx.session.ready();
+        const result = await ctx.api.submit("POST", `${path}/payments`, {});
+        if (result.ok) { note.textContent = t("fee.paying"); window.location.assign(result.data.checkout_url); return; }
+        pay.disabled = false;
+        note.textContent = result.error?.detail ?? t("dossier.failed");
+      });
+      box.append(pay);
+    }
+    return box;
+  }
+
   function history(events) {
     const list = el("ol", undefined, "issues dossier-history");
     for (const e of events) {
@@ -302,7 +364,7 @@ export function mount(ctx, { id }) {
     return page;
   }
 
-  function render(d, events, forms, checked, warning = "") {
+  function render(d, events, forms, checked, fees, warning = "") {
     const box = el("div", undefined, "account-form");
     const note = el("p", warning, "form-message");
     note.id = "dossier-note";
@@ -312,6 +374,7 @@ export function mount(ctx, { id }) {
     if (d.clock_stopped_on) box.append(el("p", t("dossier.stopped", { day: day(d.clock_stopped_on) })));
     if (Object.keys(d.answers).length) box.append(el("h3", t("dossier.answers")), answers(d));
     if (checked && checked.checked.length + checked.unchecked.length) box.append(precheck(checked));
+    if (fees && fees.fee_vnd) box.append(fee(fees, note));
     const documents = el("section");
     box.append(documents, note);
     ctx.api.get(`/api/procedures/${encodeURIComponent(d.procedure_id)}`).then((procedure) => {
@@ -332,13 +395,13 @@ export function mount(ctx, { id }) {
   }
 
   async function load(warning = "") {
-    const [result, events, forms, checked] = await Promise.all([
+    const [result, events, forms, checked, fees] = await Promise.all([
       ctx.api.get(path), ctx.api.get(`${path}/events`), ctx.api.get(`${path}/forms`),
-      ctx.api.get(`${path}/precheck`)]);
+      ctx.api.get(`${path}/precheck`), ctx.api.get(`${path}/payments`, { cache: "no-store" })]);
     if (gone) return;
     if (result.ok) {
       render(result.data, events.ok ? events.data : [], forms.ok ? forms.data : [],
-        checked.ok ? checked.data : null, warning);
+        checked.ok ? checked.data : null, fees.ok ? fees.data : null, warning);
     }
     else if (result.status === 401) {
       const go = el("button", t("dossier.to_sign_in"));
@@ -348,7 +411,8 @@ export function mount(ctx, { id }) {
     } else message(t(result.status === 404 || result.status === 403 ? "dossier.none"
       : "dossier.failed"));
   }
-  load();
+  // Back from the gateway: say how it went (the gateway's notice moved the payment already).
+  load(query.payment ? t(`fee.back.${query.payment}`) : "");
 
   return () => {
     gone = true;

@@ -5,7 +5,8 @@ import { DOSSIER_WORDS } from "./dossier-words.js";
 
 const STRINGS = {
   vi: { ...DOSSIER_WORDS.vi, "lookup.title": "Tra cứu hồ sơ", "lookup.code": "Mã hồ sơ",
-    "lookup.go": "Tra cứu", "lookup.none": "Không có hồ sơ nào mang mã này",
+    "lookup.go": "Tra cứu", "lookup.scan": "Quét mã QR trên phiếu",
+    "lookup.unreadable": "Không đọc được mã QR trong ảnh này", "lookup.none": "Không có hồ sơ nào mang mã này",
     "lookup.busy": "Bạn tra cứu quá nhiều lần: vui lòng thử lại sau ít phút",
     "lookup.failed": "Không tra cứu được. Vui lòng thử lại.", "lookup.status": "Trạng thái",
     "lookup.procedure": "Thủ tục", "lookup.submitted": "Nộp lúc", "lookup.received": "Tiếp nhận lúc",
@@ -13,9 +14,14 @@ const STRINGS = {
     "supplement.title": "Bổ sung hồ sơ {code}", "supplement.missing": "Cần bổ sung",
     "supplement.due": "Hạn bổ sung: {day}", "supplement.note": "Nội dung bổ sung",
     "supplement.send": "Gửi bổ sung", "supplement.done": "Đã gửi bổ sung. Cảm ơn bạn.",
-    "supplement.gone": "Đường dẫn này không còn hiệu lực: yêu cầu đã được trả lời hoặc đã hết hạn." },
+    "supplement.gone": "Đường dẫn này không còn hiệu lực: yêu cầu đã được trả lời hoặc đã hết hạn.",
+    "result.title": "Kết quả", "result.signed": "Đã có kết quả, ký số lúc {when}",
+    "result.check": "Kiểm tra bản sao bạn đang giữ (tệp không rời khỏi máy của bạn)",
+    "result.match": "Khớp: đây đúng là kết quả cơ quan đã ban hành.",
+    "result.mismatch": "Không khớp: tệp này không phải kết quả đã ban hành, hoặc đã bị sửa." },
   en: { ...DOSSIER_WORDS.en, "lookup.title": "Look a dossier up", "lookup.code": "Dossier code",
-    "lookup.go": "Look up", "lookup.none": "No dossier has this code",
+    "lookup.go": "Look up", "lookup.scan": "Scan the QR code on a receipt",
+    "lookup.unreadable": "No QR code could be read in this picture", "lookup.none": "No dossier has this code",
     "lookup.busy": "Too many look-ups: please try again in a few minutes",
     "lookup.failed": "That did not work. Please try again.", "lookup.status": "Status",
     "lookup.procedure": "Procedure", "lookup.submitted": "Submitted", "lookup.received": "Received",
@@ -23,7 +29,11 @@ const STRINGS = {
     "supplement.title": "Supplement dossier {code}", "supplement.missing": "Asked for",
     "supplement.due": "Due by {day}", "supplement.note": "Your supplement",
     "supplement.send": "Send the supplement", "supplement.done": "Supplement sent. Thank you.",
-    "supplement.gone": "This link is not valid any more: the request was answered or it expired." },
+    "supplement.gone": "This link is not valid any more: the request was answered or it expired.",
+    "result.title": "Result", "result.signed": "A result exists, signed on {when}",
+    "result.check": "Check the copy you hold (the file does not leave your device)",
+    "result.match": "It matches: this is the result the office issued.",
+    "result.mismatch": "It does not match: not the issued result, or it was changed." },
 };
 
 export function mount(ctx, params, _state) {
@@ -59,6 +69,30 @@ export function mount(ctx, params, _state) {
     for (const e of s.events) moves.append(el("li", `${when(e.at)} · ${t(`action.${e.action}`)}`));
     list.id = "lookup-result";
     out.replaceChildren(list, moves);
+    if (s.result_sha256) out.append(result(s));
+  }
+
+  // A copy of the signed result is checked by its SHA-256, computed here: the file is never
+  // sent anywhere (a PDF reader checks its signature too).
+  function result(s) {
+    const section = el("section", undefined, "lookup-result-copy");
+    section.append(el("h3", t("result.title")), el("p", t("result.signed", { when: when(s.result_signed_at) })));
+    const input = el("input");
+    input.type = "file";
+    input.accept = "application/pdf";
+    input.id = "result-copy";
+    const said = el("p", "", "form-message");
+    said.id = "result-verdict";
+    said.setAttribute("role", "status");
+    input.addEventListener("change", async () => {
+      const file = input.files?.[0];
+      if (!file) return;
+      const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      said.textContent = t(hex === s.result_sha256 ? "result.match" : "result.mismatch");
+    });
+    section.append(labelled(t("result.check"), input), said);
+    return section;
   }
 
   async function lookUp(code) {
@@ -73,17 +107,23 @@ export function mount(ctx, params, _state) {
     }
   }
 
+  // A control with its label, in the form's field box.
+  function labelled(text, control) {
+    const field = el("div", undefined, "field");
+    const label = el("label", text);
+    label.htmlFor = control.id;
+    field.append(label, control);
+    return field;
+  }
+
   function askCode() {
     const form = el("form");
-    const field = el("div", undefined, "field");
-    const label = el("label", t("lookup.code"));
     const input = el("input");
     input.type = "text";
     input.id = "lookup-code";
     input.autocapitalize = "characters";
     input.value = params.code ?? "";
-    label.htmlFor = input.id;
-    field.append(label, input);
+    const field = labelled(t("lookup.code"), input);
     const go = el("button", t("lookup.go"));
     go.type = "submit";
     form.append(field, go);
@@ -94,7 +134,35 @@ export function mount(ctx, params, _state) {
       if (code) lookUp(code);
     });
     box.insertBefore(form, note);
+    if ("BarcodeDetector" in window) box.insertBefore(scanner(input), note);
     if (params.code) lookUp(params.code);
+  }
+
+  // Where the browser reads QR codes (Chrome on Android does): a photo of the receipt's code,
+  // which holds the status page's address, and from it the dossier's code.
+  function scanner(input) {
+    const label = el("label", t("lookup.scan"), "button-like");
+    const camera = el("input");
+    camera.type = "file";
+    camera.accept = "image/*";
+    camera.capture = "environment";
+    camera.hidden = true;
+    label.append(camera);
+    camera.addEventListener("change", async () => {
+      const file = camera.files?.[0];
+      if (!file) return;
+      try {
+        const found = await new window.BarcodeDetector({ formats: ["qr_code"] })
+          .detect(await createImageBitmap(file));
+        const text = found[0]?.rawValue ?? "";
+        const code = decodeURIComponent(text.match(/#\/lookup\/([^/?#]+)/)?.[1] ?? "");
+        if (!code) throw new Error("no code");
+        input.value = code;
+        history.replaceState(null, "", `#/lookup/${encodeURIComponent(code)}`);
+        lookUp(code);
+      } catch { note.textContent = t("lookup.unreadable"); }
+    });
+    return label;
   }
 
   async function answer(code) {
@@ -107,12 +175,9 @@ export function mount(ctx, params, _state) {
     const items = el("ul");
     for (const line of r.missing) items.append(el("li", line));
     const form = el("form");
-    const field = el("div", undefined, "field");
-    const label = el("label", t("supplement.note"));
     const text = el("textarea");
     text.id = "supplement-note";
-    label.htmlFor = text.id;
-    field.append(label, text);
+    const field = labelled(t("supplement.note"), text);
     const send = el("button", t("supplement.send"));
     send.type = "submit";
     form.append(field, send);

@@ -1,0 +1,1 @@
+"""Fees paid online: payments on the workflow engine, the gateways, their notices."""
