@@ -393,17 +393,17 @@ def verify(pdf: bytes, trust_roots: Iterable[asn1_x509.Certificate]) -> Signatur
     """Validate the PDF's last signature offline (nothing fetched) against `trust_roots`."""
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
-        signatures = reader.embedded_regular_signatures
     except (PdfError, ValueError) as exc:
         raise InvalidInputError("the file is not a readable PDF", "file") from exc
-    if not signatures:
-        return UNSIGNED
-    embedded = signatures[-1]
     context = ValidationContext(trust_roots=list(trust_roots), allow_fetching=False)
     try:
+        signatures = reader.embedded_regular_signatures
+        if not signatures:
+            return UNSIGNED
+        embedded = signatures[-1]
         status = validate_pdf_signature(embedded, context)
     except (SignatureValidationError, PdfError, ValueError):
-        # A signature too damaged to evaluate is simply not a valid one.
+        # A signature too damaged to read or evaluate is simply not a valid one.
         return UNSIGNED
     cert = status.signing_cert
     whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE

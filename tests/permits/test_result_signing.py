@@ -135,6 +135,15 @@ def test_one_changed_byte_in_the_page_breaks_the_signature(settings: Settings,
     assert verify(signed, trust_roots(settings)).valid
 
 
+def test_a_damaged_signature_is_not_valid(settings: Settings, signed: bytes) -> None:
+    cms = byte_range(signed)[1] + 41  # a hex digit early in the signature's CMS structure
+    damaged = bytearray(signed)
+    damaged[cms] = ord("f") if damaged[cms] != ord("f") else ord("e")
+    check = verify(bytes(damaged), trust_roots(settings))
+    assert not check.valid
+    assert not check.intact
+
+
 def drawn_on(signed: bytes) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(signed))
     box = writer.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 72 72 200 40 re f"))
