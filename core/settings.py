@@ -5,6 +5,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,11 +54,37 @@ class Settings(BaseSettings):
     # gateway, its notices signed with this key (default: derived from the server key).
     payment_provider: Literal["sandbox"] = "sandbox"
     payment_sandbox_secret: SecretStr | None = Field(default=None, min_length=32)
+    # Results are signed: by a development identity made once under signing_dir (its root CA
+    # trusted by nobody else), or, where a URL is set, by the official remote signing service
+    # (CSC API: it signs a hash with the credential it keeps, we never hold the key).
+    signing_dir: Path | None = Field(default=None, description="Default: var_dir/signing")
+    signing_name: str = Field(default="UBND phường Tân Thuận (môi trường phát triển)",
+                              min_length=1, max_length=64,
+                              description="The development signer's name (its CN)")
+    signing_service_url: str | None = Field(default=None, description="CSC API base URL")
+    signing_service_token: SecretStr | None = None
+    signing_credential_id: str | None = Field(default=None, min_length=1, max_length=200)
+    # The roots a result's signature must chain to (PEM bundle); without it, the development CA.
+    signing_trust_roots: Path | None = Field(default=None, description="PEM file of root CAs")
 
     @model_validator(mode="after")
     def _stalled_after_heartbeats(self) -> Self:
         if self.job_stalled_s <= self.job_heartbeat_s:
             raise ValueError("CIVICMAP_JOB_STALLED_S must be longer than JOB_HEARTBEAT_S")
+        return self
+
+    @model_validator(mode="after")
+    def _signing_service_complete(self) -> Self:
+        if self.signing_service_url is None:
+            return self
+        if self.signing_service_token is None or self.signing_credential_id is None:
+            raise ValueError("CIVICMAP_SIGNING_SERVICE_URL needs CIVICMAP_SIGNING_SERVICE_TOKEN "
+                             "and CIVICMAP_SIGNING_CREDENTIAL_ID")
+        url = urlsplit(self.signing_service_url)
+        # The bearer token travels with every request: plain HTTP only to this machine.
+        local = url.hostname in ("127.0.0.1", "::1", "localhost")
+        if url.scheme != "https" and not (url.scheme == "http" and local):
+            raise ValueError("CIVICMAP_SIGNING_SERVICE_URL must be an https:// URL")
         return self
 
     @field_validator("database_url")
@@ -100,6 +127,11 @@ class Settings(BaseSettings):
     def file_dir(self) -> Path:
         """Folder of dossiers' documents, named by their content hash."""
         return self.files_dir or self.var_dir / "files"
+
+    @property
+    def signing_identity_dir(self) -> Path:
+        """Folder of the development signing identity (root CA, signer, its key)."""
+        return self.signing_dir or self.var_dir / "signing"
 
     @property
     def sample_dir(self) -> Path:
