@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(default=None, min_length=32)
     agency_code: str = Field(default="000.00.01.H29", pattern=r"^[0-9A-Z.]{3,24}$",
                              description="Prefix of dossier codes (mã đơn vị)")
+    # The papers (forms 01-04, results) embed Noto Serif from here, so nothing is fetched and
+    # every Vietnamese letter has a glyph.
+    fonts_dir: Path = Field(default=Path("/usr/share/fonts/truetype/noto"),
+                            description="Holds NotoSerif-Regular.ttf and NotoSerif-Bold.ttf")
 
     @model_validator(mode="after")
     def _stalled_after_heartbeats(self) -> Self:
