@@ -30,6 +30,7 @@ from layers.routes import router as parcels_router
 from permits.calendar.routes import router as calendar_router
 from permits.clock import warm as warm_clock
 from permits.documents.routes import router as documents_router
+from permits.papers.routes import router as papers_router
 from permits.precheck.routes import router as precheck_router
 from permits.procedures.routes import router as procedures_router
 from permits.routes import router as dossiers_router
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(dossiers_router)
     app.include_router(supplements_router)
     app.include_router(documents_router, max_body_size=app.document_max_bytes)
+    app.include_router(papers_router)
     app.include_router(calendar_router)  # public reads and administrators' edits, per route
     app.include_router(procedures_router)  # likewise
     app.include_router(precheck_router)  # public, its action named at the route
