@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     signing_credential_id: str | None = Field(default=None, min_length=1, max_length=200)
     # The roots a result's signature must chain to (PEM bundle); without it, the development CA.
     signing_trust_roots: Path | None = Field(default=None, description="PEM file of root CAs")
+    # The papers (forms 01-04, results) embed Noto Serif from here, so nothing is fetched and
+    # every Vietnamese letter has a glyph.
+    fonts_dir: Path = Field(default=Path("/usr/share/fonts/truetype/noto"),
+                            description="Holds NotoSerif-Regular.ttf and NotoSerif-Bold.ttf")
 
     @model_validator(mode="after")
     def _stalled_after_heartbeats(self) -> Self:
