@@ -254,10 +254,11 @@ def _checked(cur: psycopg.Cursor[Any], workflow: Workflow, row_id: int, action: 
 
 
 def preflight(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id: int,
-              action: str, actor: Actor, *, if_match: str | None = None) -> None:
+              action: str, actor: Actor, *, if_match: str | None = None,
+              note: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
     """Every check `fire` makes, without the move: before work the move would crown."""
     with driver(conn).cursor(row_factory=dict_row) as cur:
-        _checked(cur, workflow, row_id, action, actor, if_match, None, None)
+        _checked(cur, workflow, row_id, action, actor, if_match, note, detail)
 
 
 def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id: int,

@@ -35,6 +35,7 @@ from permits.payments.routes import router as payments_router
 from permits.payments.sandbox import router as sandbox_router
 from permits.precheck.routes import router as precheck_router
 from permits.procedures.routes import router as procedures_router
+from permits.results.routes import router as results_router
 from permits.routes import router as dossiers_router
 from permits.routes import supplements as supplements_router
 from permits.workflow import today
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if settings.payment_provider == "sandbox":  # the gateway's stand-in, never beside a real one
         app.include_router(sandbox_router)
     app.include_router(papers_router)
+    app.include_router(results_router)
     app.include_router(calendar_router)  # public reads and administrators' edits, per route
     app.include_router(procedures_router)  # likewise
     app.include_router(precheck_router)  # public, its action named at the route

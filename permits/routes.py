@@ -15,6 +15,7 @@ from core.deps import ConnectionDep, IfMatch, side_transaction
 from core.idempotency import IdempotencyDep
 from permits.precheck.schemas import PrecheckPublic
 from permits.repository import DossierRepository
+from permits.results.service import LazyResultMaker
 from permits.schemas import (
     DossierAction,
     DossierCreate,
@@ -42,7 +43,9 @@ DossierId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 async def _service(conn: ConnectionDep, request: Request) -> DossierService:
-    return DossierService(DossierRepository(conn), request.app.state.settings.agency_code)
+    settings = request.app.state.settings
+    return DossierService(DossierRepository(conn), settings.agency_code,
+                          results=LazyResultMaker(conn, settings))
 
 
 Service = Annotated[DossierService, Depends(_service)]

@@ -8,6 +8,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.errors import ConflictError
 from core.notify import queue_message
 from core.workflow import Context, Transition, Visibility, Workflow
 from permits.documents.repository import missing_documents
@@ -230,6 +231,18 @@ def _open_supplement_link(ctx: Context) -> None:
                       f"Bổ sung tại {origin}/#/supplement/{code}")
 
 
+def _record_result(ctx: Context) -> None:
+    """The signed result, made before the move (its file in the store), recorded with it."""
+    made = ctx.carry.get("result")
+    if made is None:
+        raise ConflictError("a result is issued only once it is made and signed", "result_no")
+    ctx.conn.execute(
+        "INSERT INTO dossier_result (dossier_id, event_id, result_no, sha256, size_bytes, "
+        "signer) VALUES (%s, %s, %s, %s, %s, %s)",
+        (ctx.row["id"], ctx.event_id, ctx.detail["result_no"], made.sha256, made.size,
+         made.signer))
+
+
 def _close_supplement_link(ctx: Context) -> None:
     """The request is answered: its code opens nothing any more."""
     ctx.conn.execute("UPDATE dossier_access SET used_at = now() "
@@ -277,7 +290,8 @@ DOSSIER = Workflow(
         _public(S.SUPPLEMENT_REQUESTED, "refuse", S.REFUSED, DECIDE,
                 guards=("reasons_given",),
                 effects=("close_supplement_link", "tell_the_applicant", "refund_fee")),
-        _public(S.APPROVED, "issue_result", S.RESULT_READY, HANDLE, guards=("result_named",)),
+        _public(S.APPROVED, "issue_result", S.RESULT_READY, HANDLE, guards=("result_named",),
+                effects=("record_result", "tell_the_applicant")),
         _public(S.RESULT_READY, "return_result", S.RESULT_RETURNED, HANDLE),
         _public(S.REFUSED, "return_result", S.RESULT_RETURNED, HANDLE),
         # Past its return date a dossier stops until the office apologises with a new date
@@ -293,5 +307,6 @@ DOSSIER = Workflow(
             "past_due": _past_due, "fee_paid": _fee_paid},
     effects={"stamp_submission": _stamp_submission, "tell_the_applicant": _tell_the_applicant,
              "open_supplement_link": _open_supplement_link,
-             "close_supplement_link": _close_supplement_link, "refund_fee": _refund_fee},
+             "close_supplement_link": _close_supplement_link, "refund_fee": _refund_fee,
+             "record_result": _record_result},
 )

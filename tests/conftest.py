@@ -81,12 +81,18 @@ def files_dir(tmp_path: Path) -> Path:
     return tmp_path / "files"
 
 
+@pytest.fixture(scope="session")
+def signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's development signing identity (made on first use; not the project's)."""
+    return tmp_path_factory.mktemp("signing") / "identity"
+
+
 @pytest.fixture
-def client(engine: Engine, conn: Connection, uploads_dir: Path,
-           files_dir: Path) -> Iterator[TestClient]:
+def client(engine: Engine, conn: Connection, uploads_dir: Path, files_dir: Path,
+           signing_dir: Path) -> Iterator[TestClient]:
     # No shared tile cache in HTTP tests: its rows would outlive the test.
-    app = create_app(Settings(tile_cache_size=0, uploads_dir=uploads_dir, files_dir=files_dir),
-                     engine=engine)
+    app = create_app(Settings(tile_cache_size=0, uploads_dir=uploads_dir, files_dir=files_dir,
+                              signing_dir=signing_dir), engine=engine)
     app.dependency_overrides[get_connection] = lambda: conn
     app.state.side_transaction = lambda: nullcontext(conn)
     with TestClient(app) as test_client:
@@ -97,7 +103,7 @@ LIVE_ENV: dict[str, str] = {}  # the live server's environment, for its workers
 
 
 @pytest.fixture(scope="session")
-def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path,
+def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path, signing_dir: Path,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -106,7 +112,7 @@ def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path,
     # that queue them; a browser test that uploads asks for `live_worker`.
     env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
                CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
-               CIVICMAP_UPLOADS_DIR=str(uploads_dir),
+               CIVICMAP_UPLOADS_DIR=str(uploads_dir), CIVICMAP_SIGNING_DIR=str(signing_dir),
                CIVICMAP_FILES_DIR=str(tmp_path_factory.mktemp("files")))
     LIVE_ENV.clear()
     LIVE_ENV.update(env)

@@ -239,7 +239,8 @@ def test_a_dossier_from_draft_to_withdrawn(client: TestClient, conn: Connection,
     assert public.status_code == 200
     assert set(public.json()) == {"code", "procedure_name_vi", "procedure_name_en", "status",
                                   "submitted_at", "updated_at", "received_at", "due_on",
-                                  "returned_at", "events"}
+                                  "returned_at", "result_sha256", "result_signed_at", "events"}
+    assert public.json()["result_sha256"] is None  # no result yet
     # Each public move: what and when, never who or why.
     assert [set(e) for e in public.json()["events"]] == [{"action", "to_status", "at"}]
     assert "Nguyễn" not in public.text

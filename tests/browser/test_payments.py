@@ -12,22 +12,31 @@ from tests.accounts.world import BUSINESS, ECONOMY, attach_all, complete_answers
 from tests.browser.test_dossiers import WORLD_WARDS, _as, _person
 
 
-def test_the_fee_is_paid_through_the_gateway_and_back(page: Page, live_server: str,
-                                                        engine: Engine) -> None:
-    token, phone = _person(engine, "Phạm Thị Bán Hàng", None)
+def business_draft(engine: Engine, phone: str, name: str, nth: int = 0,
+                   **answers: str) -> tuple[int, str]:
+    """A household-business draft of the person with that phone, complete and with its
+    documents, on a parcel outside the API tests' wards: (its id, its ward)."""
     with engine.begin() as conn:
         parcel, ward = conn.exec_driver_sql(
             "SELECT p.parcel_key, w.code FROM parcel p JOIN admin_unit w "
-            "ON w.id = p.current_ward_id WHERE w.code <> ALL(%(w)s) ORDER BY p.id DESC LIMIT 1",
-            {"w": WORLD_WARDS}).one()
+            "ON w.id = p.current_ward_id WHERE w.code <> ALL(%(w)s) ORDER BY p.id DESC "
+            "LIMIT 1 OFFSET %(n)s", {"w": WORLD_WARDS, "n": nth}).one()
         owner = conn.exec_driver_sql("SELECT id FROM person WHERE phone = %(p)s",
                                      {"p": "+84" + phone[1:]}).scalar_one()
         dossier = create(conn, DOSSIER, "create", SYSTEM, {
             "owner_id": owner, "procedure_id": BUSINESS, "department": ECONOMY,
             "ward_code": ward, "parcel_key": parcel,
-            "applicant": {"full_name": "Phạm Thị Bán Hàng", "phone": phone},
-            "answers": complete_answers(conn, BUSINESS)}).row_id
+            "applicant": {"full_name": name, "phone": phone},
+            "answers": {**complete_answers(conn, BUSINESS), **answers}}).row_id
         attach_all(conn, dossier)
+    return int(dossier), str(ward)
+
+
+def test_the_fee_is_paid_through_the_gateway_and_back(page: Page, live_server: str,
+                                                        engine: Engine) -> None:
+    token, phone = _person(engine, "Phạm Thị Bán Hàng", None)
+    dossier, _ = business_draft(engine, phone, "Phạm Thị Bán Hàng")
+    with engine.begin() as conn:
         fire(conn, DOSSIER, dossier, "submit", SYSTEM,
              values={"code": f"000.00.01.H29-261202-{9000 + dossier % 1000:04d}"})
     _as(page, live_server, token, f"#/dossiers/{dossier}")

@@ -37,6 +37,7 @@ from core.workflow import (
 from layers.catalogue.workflow import JOB, VERSION
 from permits.payments.providers import new_reference
 from permits.payments.workflow import PAYMENT
+from permits.results.service import ResultFile
 from permits.workflow import DOSSIER
 from tests.accounts.world import attach_all, complete_answers
 
@@ -105,6 +106,12 @@ def _detail(workflow: Workflow, action: str) -> dict[str, Any]:
     return FORM_FACTS.get(action, {}) if workflow is DOSSIER else {}
 
 
+def _carry(workflow: Workflow, action: str) -> dict[str, Any]:
+    # A result is made (signed, in the store) before the move that issues it records it.
+    made = ResultFile(sha256="0" * 64, size=1, signer="Thử")
+    return {"result": made} if workflow is DOSSIER and action == "issue_result" else {}
+
+
 def _row_in(conn: Connection, workflow: Workflow, state: str) -> int:
     """A row of the workflow standing in `state` (set as the engine would, for the test)."""
     values = _values_of(conn, workflow)
@@ -135,11 +142,11 @@ def test_every_allowed_move_succeeds_and_every_other_pair_is_refused(
             with pytest.raises(ConflictError, match=f"cannot be {action}"):
                 fire(conn, workflow, row_id, action, SYSTEM,
                      values=_values(workflow, action, row_id),
-                     detail=_detail(workflow, action))
+                     detail=_detail(workflow, action), carry=_carry(workflow, action))
         else:
             fired = fire(conn, workflow, row_id, action, SYSTEM,
                          values=_values(workflow, action, row_id),
-                         detail=_detail(workflow, action))
+                         detail=_detail(workflow, action), carry=_carry(workflow, action))
             assert (fired.source, fired.target, fired.version) == (state, move.target, 2)
             status = conn.exec_driver_sql(
                 f"SELECT status FROM {workflow.table} WHERE id = %(i)s", {"i": row_id}

@@ -36,14 +36,14 @@ def world(conn: Connection) -> World:
     return build(conn)
 
 
-def _submitted(client: TestClient, world: World, conn: Connection,
-               **answers: Any) -> dict[str, Any]:
+def _submitted(client: TestClient, world: World, conn: Connection, procedure: str = PERMIT,
+               ward: str = MY_WARD, **answers: Any) -> dict[str, Any]:
     citizen = world.actors["citizen"].headers()
     draft = client.post("/api/dossiers", headers=citizen, json={
-        "procedure_id": PERMIT, "parcel_key": world.parcels[MY_WARD],
+        "procedure_id": procedure, "parcel_key": world.parcels[ward],
         "applicant": {"full_name": "Trần Thị Bích", "phone": "0907111222",
                       "id_number": "079188000111", "address": "12 Đường Số 7"},
-        "answers": {**complete_answers(conn, PERMIT), **answers}})
+        "answers": {**complete_answers(conn, procedure), **answers}})
     assert draft.status_code == 201, draft.text
     attach_all(conn, draft.json()["id"])
     done = client.post(f"/api/dossiers/{draft.json()['id']}/submit", headers={

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,19 @@ from permits.papers.template import (
     template,
 )
 from permits.repository import DossierRepository
+from permits.results.service import ResultFile
 from permits.service import DossierService
 from permits.workflow import DOSSIER, FORM_TITLES
 from tests.accounts.world import (
     BUSINESS,
     MY_WARD,
     OTHER_WARD,
-    PERMIT,
     World,
-    attach_all,
     build,
-    complete_answers,
+    paid,
 )
+from tests.permits.test_dossier_life import Desk, _submitted
 
-APPLICANT = {"full_name": "Trần Thị Bích", "phone": "0907111222", "id_number": "079188000111",
-             "address": "12 Đường Số 7"}
 PERSONAL = ("Trần", "Bích", "0907111222", "079188000111", "Đường Số 7", "+84")
 MM = 72 / 25.4  # points in a millimetre
 ORIGIN = "http://testserver"  # the TestClient's origin: the status page's links start with it
@@ -55,35 +52,6 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "permits" / "papers" / "templa
 @pytest.fixture
 def world(conn: Connection) -> World:
     return build(conn)
-
-
-def _submitted(client: TestClient, world: World, conn: Connection, procedure: str = PERMIT,
-               ward: str = MY_WARD, **answers: Any) -> dict[str, Any]:
-    citizen = world.actors["citizen"].headers()
-    draft = client.post("/api/dossiers", headers=citizen, json={
-        "procedure_id": procedure, "parcel_key": world.parcels[ward], "applicant": APPLICANT,
-        "answers": {**complete_answers(conn, procedure), **answers}})
-    assert draft.status_code == 201, draft.text
-    attach_all(conn, draft.json()["id"])
-    done = client.post(f"/api/dossiers/{draft.json()['id']}/submit", headers={
-        **citizen, "If-Match": draft.headers["etag"], "Idempotency-Key": secrets.token_hex(16)})
-    assert done.status_code == 200, done.text
-    return {"id": done.json()["id"], "code": done.json()["code"], "etag": done.headers["etag"]}
-
-
-class Desk:
-    """One person acting on one dossier, carrying its ETag from answer to answer."""
-
-    def __init__(self, client: TestClient, world: World, dossier: dict[str, Any]) -> None:
-        self.client, self.world, self.dossier = client, world, dossier
-
-    def act(self, who: str, action: str, **form: Any) -> dict[str, Any]:
-        headers = {**self.world.actors[who].headers(), "If-Match": self.dossier["etag"]}
-        answer = self.client.post(f"/api/dossiers/{self.dossier['id']}/actions",
-                                  headers=headers, json={"action": action, **form})
-        assert answer.status_code == 200, answer.text
-        self.dossier["etag"] = answer.headers["etag"]
-        return dict(answer.json())
 
 
 def _paper(client: TestClient, world: World, dossier: dict[str, Any], form: str,
@@ -134,7 +102,7 @@ def _checked_qr(reader: PdfReader, code: str) -> None:
 def test_the_receipt_names_the_applicant_the_documents_and_the_return_date(
         client: TestClient, world: World, conn: Connection) -> None:
     dossier = _submitted(client, world, conn)
-    received = Desk(client, world, dossier).act("officer", "receive")
+    received = Desk(client, world, dossier).act("officer", "receive").json()
     pdf = _paper(client, world, dossier, "01")
     reader, text = _read(pdf, "A5")
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
@@ -278,12 +246,14 @@ def test_the_results_carry_the_answers_on_a4(client: TestClient, world: World,
     permit = _submitted(client, world, conn, floors=4, height_m=15.5, footprint_m2=72,
                         floor_area_m2=288)
     repo = DossierRepository(conn)
+    paid(conn, business["id"])  # a fully online procedure's fee, before its receipt
     for dossier, number in ((business, "41A8012345"), (permit, "125/GPXD")):
         for move in ("receive", "start", "approve"):
             fire(conn, DOSSIER, dossier["id"], move, SYSTEM)
         with pytest.raises(NotFoundError, match="no number yet"):
             result_paper(conn, repo.get(dossier["id"]), "x")
-        fire(conn, DOSSIER, dossier["id"], "issue_result", SYSTEM, detail={"result_no": number})
+        fire(conn, DOSSIER, dossier["id"], "issue_result", SYSTEM, detail={"result_no": number},
+             carry={"result": ResultFile("0" * 64, 1, "Thử")})  # the paper alone is tested
     url = status_url(ORIGIN, business["code"])
     reader, text = _read(result_paper(conn, repo.get(business["id"]), url), "A4")
     assert "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH" in text

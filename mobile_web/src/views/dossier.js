@@ -62,6 +62,10 @@ const STRINGS = {
     "payment.refunding": "Đang hoàn tiền",
     "payment.refunded": "Đã hoàn tiền",
     "fee.unpaid": "Chưa thanh toán",
+    "paper.download": "Tải phiếu (PDF)",
+    "result.title": "Kết quả",
+    "result.download": "Tải kết quả (PDF có chữ ký số)",
+    "result.hint": "Mở bằng trình đọc PDF để kiểm tra chữ ký số; ai giữ bản sao có thể đối chiếu tại trang tra cứu hồ sơ.",
   },
   en: {
     ...DOSSIER_WORDS.en,
@@ -118,6 +122,10 @@ const STRINGS = {
     "payment.refunding": "Being refunded",
     "payment.refunded": "Refunded",
     "fee.unpaid": "Not paid",
+    "paper.download": "Download (PDF)",
+    "result.title": "Result",
+    "result.download": "Download the result (digitally signed PDF)",
+    "result.hint": "A PDF reader checks its digital signature; whoever holds a copy can check it on the dossier's look-up page.",
   },
 };
 // Applicants' own moves have routes of their own; the rest go through /actions.
@@ -361,6 +369,10 @@ export function mount(ctx, { id, query = {} }) {
       page.append(items);
     }
     if (f.note) page.append(el("p", f.note));
+    const download = el("a", t("paper.download"));
+    download.href = `${path}/papers/${f.form}`;
+    download.setAttribute("download", "");
+    page.append(download);
     return page;
   }
 
@@ -387,6 +399,15 @@ export function mount(ctx, { id, query = {} }) {
       const moves = el("section", undefined, "dossier-moves");
       moves.append(el("h3", t("dossier.moves")), ...staffMoves.map((a) => move(a, d, note, reload)));
       box.append(moves);
+    }
+    // A result was issued (a refused dossier's "result" is its Form 03, above).
+    if (events.some((e) => e.action === "issue_result")) {
+      const result = el("section", undefined, "dossier-result");
+      const link = el("a", t("result.download"));
+      link.href = `${path}/result`;
+      link.setAttribute("download", "");
+      result.append(el("h3", t("result.title")), link, el("p", t("result.hint"), "muted"));
+      box.append(result);
     }
     if (forms.length) box.append(el("h3", t("dossier.forms")), ...forms.map(formPage));
     if (events.length) box.append(el("h3", t("dossier.history")), history(events));
