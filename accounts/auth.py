@@ -81,6 +81,16 @@ def authorize(action: str) -> Callable[..., Any]:
     return guarded
 
 
+def caller(request: Request, conn: Any) -> Principal:
+    """Who calls a public route that also serves signed-in people (a report sent from an
+    account): the session's or token's person, else nobody. A cookie write checks CSRF."""
+    if "authorization" not in request.headers and COOKIE not in request.cookies:
+        return NOBODY
+    principal = _principal(conn, request)
+    _check_csrf(principal, request)
+    return principal
+
+
 def may(request: Request, action: str) -> bool:
     """Whether the caller of a public route may also do `action` (staff extras on public
     pages); no credentials, or credentials that do not hold, mean no, never an error."""

@@ -47,6 +47,8 @@ POLICY: tuple[Rule, ...] = (
     Rule(ANONYMOUS, "account.enter", EVERY),
     # A fee gateway's notices: believed for their signature, not for who sends them.
     Rule(ANONYMOUS, "payment.notify", EVERY),
+    # Feedback: anyone reports (confirmed by a code, or from an account).
+    Rule(ANONYMOUS, "feedback.report", EVERY),
     # One's own account: profile, password, export, deletion, sign-out.
     Rule(PERSON, "account.self", OWN),
     # Citizens: their own dossiers and drafts.

@@ -28,6 +28,8 @@ SIGN_IN_ADDRESS = Rule("sign-in-address", 50, 900)
 CODE_SEND = Rule("code-send", 3, 600)
 # Dossier codes are sequential: look-ups by code per address, enough for a family's dossiers.
 DOSSIER_LOOKUP = Rule("dossier-lookup", 60, 600)
+# Feedback reports per address: a flood of fake reports stays out, a street's neighbours do not.
+FEEDBACK_SEND = Rule("feedback-send", 20, 3600)
 # Anonymous writes (sign-up) per address.
 ANONYMOUS_WRITE = Rule("anonymous-write", 20, 3600)
 

@@ -55,8 +55,11 @@ def district_style(base_url: str, source: dict[str, Any], land_use_colours: dict
              "paint": {"line-color": "#D62828", "line-width": 3,
                        "line-opacity": ["case", ["boolean", ["feature-state", "selected"],
                                                  False], 1, 0]}},
+            # Hidden until asked for (the layers panel's box starts unchecked): a layer the app
+            # hid at load had MapLibre lay the whole source's tiles out again before its first
+            # idle map.
             {"id": "wards-old", "type": "line", "source": "district",
-             "source-layer": "wards_old",
+             "source-layer": "wards_old", "layout": {"visibility": "none"},
              "paint": {"line-color": "#9E9E9E", "line-width": 1, "line-dasharray": [1, 2]}},
             {"id": "wards", "type": "line", "source": "district", "source-layer": "wards",
              "paint": {"line-color": "#37474F", "line-width": 2}},

@@ -51,7 +51,7 @@ SAMPLES: dict[str, str] = {
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
-    "access_code": "a" * 24, "form": "01",
+    "access_code": "a" * 24, "form": "01", "report_id": "1",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -68,7 +68,9 @@ LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oi
                    r"|/versions/\{number\}/publish$|^/api/supplements/"
                    r"|/papers/\{form\}$|/result$"
                    # A gateway's notices are believed for their signature: the matrix has none.
-                   r"|^/api/payments/")
+                   r"|^/api/payments/"
+                   # A report by its number: the world has none confirmed (its own test does).
+                   r"|^/api/feedback/\{report_id\}")
 # The state a dossier must be in for the route to succeed on one's own.
 STATE = {("PATCH", "/api/dossiers/{dossier_id}"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/submit"): "draft",
@@ -121,6 +123,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/procedures/{procedure_id}"): lambda w, r: {"fee_vnd": 80_000},
     ("POST", "/api/dossiers/{dossier_id}/actions"): lambda w, r: {"action": "receive"},
     ("POST", "/api/dossiers/{dossier_id}/payments"): lambda w, r: {},
+    ("POST", "/api/feedback"): lambda w, r: {
+        "category": "roads", "description": "Ổ gà", "lon": LON, "lat": LAT,
+        "phone": "0912000111"},
+    ("POST", "/api/feedback/{report_id}/confirm"): lambda w, r: {"code": "123456"},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},
     ("POST", "/api/dossiers/{dossier_id}/supplement"): lambda w, r: {"note": "Đã bổ sung"},
     ("POST", "/api/supplements/{access_code}"): lambda w, r: {"note": "Đã bổ sung"},

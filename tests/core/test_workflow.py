@@ -35,13 +35,14 @@ from core.workflow import (
     fire,
 )
 from layers.catalogue.workflow import JOB, VERSION
+from permits.feedback.workflow import FEEDBACK
 from permits.payments.providers import new_reference
 from permits.payments.workflow import PAYMENT
 from permits.results.service import ResultFile
 from permits.workflow import DOSSIER
 from tests.accounts.world import attach_all, complete_answers
 
-WORKFLOWS = (DOSSIER, VERSION, JOB, PAYMENT)
+WORKFLOWS = (DOSSIER, VERSION, JOB, PAYMENT, FEEDBACK)
 PLANNER = Actor(None, authorize=lambda action, row: None, staff=True)
 CITIZEN = Actor(None, authorize=lambda action, row: None, staff=False)
 
@@ -77,10 +78,16 @@ def _payment_values(conn: Connection) -> dict[str, Any]:
             "amount_vnd": 75_000}
 
 
+def _feedback_values(conn: Connection) -> dict[str, Any]:
+    return {"category": "roads", "description": "Ổ gà", "department": "urban-management",
+            "geom": "SRID=4326;POINT(106.72 10.73)", "reporter_phone": "+84930000123"}
+
+
 def _values_of(conn: Connection, workflow: Workflow) -> dict[str, Any]:
     """A new row's columns, for each workflow."""
     return {DOSSIER.name: _dossier_values, VERSION.name: _version_values,
-            JOB.name: _job_values, PAYMENT.name: _payment_values}[workflow.name](conn)
+            JOB.name: _job_values, PAYMENT.name: _payment_values,
+            FEEDBACK.name: _feedback_values}[workflow.name](conn)
 
 
 def _code(row_id: int) -> str:
@@ -102,8 +109,17 @@ FORM_FACTS: dict[str, dict[str, Any]] = {
 }
 
 
+# What each guarded move of a feedback report needs said.
+FEEDBACK_FACTS: dict[str, dict[str, Any]] = {
+    "ask": {"question": "Ở số nhà nào?"}, "reply": {"reply": "Trước số 12"},
+    "answer": {"answer": "Đã giao đội duy tu"}, "close": {"closing": "fixed"},
+    "reopen": {"reason": "Vẫn còn ổ gà"},
+}
+
+
 def _detail(workflow: Workflow, action: str) -> dict[str, Any]:
-    return FORM_FACTS.get(action, {}) if workflow is DOSSIER else {}
+    facts = {DOSSIER.name: FORM_FACTS, FEEDBACK.name: FEEDBACK_FACTS}.get(workflow.name, {})
+    return facts.get(action, {})
 
 
 def _carry(workflow: Workflow, action: str) -> dict[str, Any]:
@@ -124,6 +140,8 @@ def _row_in(conn: Connection, workflow: Workflow, state: str) -> int:
     # A dossier past its draft has its code, and a return date (passed: it can lapse).
     code = ", code = %(c)s, due_on = current_date - 1" \
         if workflow is DOSSIER and state != "draft" else ""
+    if workflow is FEEDBACK and state == "closed":  # closed a day ago: it may be reopened
+        code = ", closed_at = now() - interval '1 day', closing = 'fixed'"
     conn.exec_driver_sql(f"UPDATE {workflow.table} SET status = %(st)s{code} WHERE id = %(i)s",
                          {"st": state, "i": row_id, "c": _code(row_id)})
     conn.exec_driver_sql("SELECT set_config(%(s)s, '', true)", {"s": ENGINE_SETTING})

@@ -1,0 +1,105 @@
+"""HTTP routes of citizen feedback: categories, sending and confirming a report, and what the
+public sees of reports (the map's list)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from accounts.auth import authorize, caller
+from accounts.policy import Principal
+from accounts.ratelimit import CODE_SEND, FEEDBACK_SEND, RateLimiter
+from core.deps import ConnectionDep, side_transaction
+from core.idempotency import IdempotencyDep
+from core.notify import OutboxNotifier
+from permits.feedback.repository import FeedbackRepository
+from permits.feedback.schemas import (
+    CategoryPublic,
+    ConfirmIn,
+    ReportEvent,
+    ReportIn,
+    ReportPublic,
+    ReportSent,
+)
+from permits.feedback.service import FeedbackService, Reporter
+from permits.workflow import today
+
+router = APIRouter(prefix="/api/feedback", tags=["feedback"])
+Anyone = Annotated[Principal, Depends(authorize("feedback.report"))]
+Reader = Annotated[Principal, Depends(authorize("public.read"))]
+ReportId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+async def _service(conn: ConnectionDep, request: Request) -> FeedbackService:
+    return FeedbackService(FeedbackRepository(conn), OutboxNotifier(conn),
+                           request.app.state.server_key)
+
+
+Service = Annotated[FeedbackService, Depends(_service)]
+
+
+def _public(row: Any, events: Sequence[Any] = ()) -> ReportPublic:
+    late = row.due_on is not None and row.status != "closed" and row.due_on < today()
+    return ReportPublic.model_validate({**row._mapping, "late": late, "events": [
+        ReportEvent.model_validate(e, from_attributes=True) for e in events]})
+
+
+@router.get("/categories", response_model=list[CategoryPublic],
+            summary="The categories (1022's), each with its department and response time")
+def categories(_: Reader, service: Service) -> list[CategoryPublic]:
+    """What a report can be about."""
+    return [CategoryPublic.model_validate(c, from_attributes=True)
+            for c in service.repo.categories()]
+
+
+@router.post("", status_code=201, response_model=ReportSent,
+             summary="Send a report (Idempotency-Key); anonymous ones wait for their code")
+def send(body: ReportIn, _: Anyone, service: Service, idem: IdempotencyDep,
+         request: Request, conn: ConnectionDep) -> Response:
+    """The department always sees who reported; the public sees the name only when allowed."""
+    address = request.client.host if request.client else ""
+    with side_transaction(request.app) as side:
+        limits = RateLimiter(side)
+        limits.check(FEEDBACK_SEND, address)
+        if body.phone or body.email:
+            limits.check(CODE_SEND, body.phone or body.email or "")
+        limits.hit(FEEDBACK_SEND, address)
+        if body.phone or body.email:
+            limits.hit(CODE_SEND, body.phone or body.email or "")
+
+    def made() -> Response:
+        row, needs_code = service.send(
+            caller(request, conn), body.category, body.description, body.lon, body.lat,
+            Reporter(body.name, body.phone, body.email, body.show_name), body.parcel_key)
+        sent = ReportSent(id=row.id, status=row.status, needs_code=needs_code)
+        return JSONResponse(sent.model_dump(mode="json"), status_code=201)
+    return idem.answer(made)
+
+
+@router.post("/{report_id}/confirm", response_model=ReportPublic,
+             summary="Give back the one-time code: the report is received, and public")
+def confirm(report_id: ReportId, body: ConfirmIn, _: Anyone, service: Service) -> ReportPublic:
+    """A wrong code changes nothing; an expired one asks for a new report."""
+    service.confirm(report_id, body.code)
+    return _public(*service.public(report_id))
+
+
+@router.get("", response_model=list[ReportPublic], summary="Reports anyone may see")
+def reports(_: Reader, service: Service,
+            bbox: Annotated[str | None, Query(pattern=r"^-?[\d.]+(,-?[\d.]+){3}$")] = None,
+            category: Annotated[str | None, Query(max_length=40)] = None,
+            open_only: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+            offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> list[ReportPublic]:
+    """Confirmed reports, newest first (bbox: west,south,east,north)."""
+    box = tuple(float(v) for v in bbox.split(",")) if bbox else None
+    return [_public(r) for r in service.repo.public_list(
+        box, category, open_only, limit, offset)]  # type: ignore[arg-type]
+
+
+@router.get("/{report_id}", response_model=ReportPublic, summary="One report, as anyone sees it")
+def report(report_id: ReportId, _: Reader, service: Service) -> ReportPublic:
+    """With its public moves and the department's answers."""
+    return _public(*service.public(report_id))

@@ -1,0 +1,90 @@
+"""What the feedback routes take and answer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from permits.feedback.workflow import Closing, ReportStatus
+
+STRICT = ConfigDict(extra="forbid")
+
+
+class ReportIn(BaseModel):
+    """A report: what, where, and how the reporter is reached (unless signed in)."""
+
+    model_config = STRICT
+
+    category: str = Field(max_length=40)
+    description: str = Field(min_length=3, max_length=4000)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    parcel_key: str | None = Field(default=None, pattern=r"^\d{12}$")
+    name: str | None = Field(default=None, max_length=120)
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=320)
+    show_name: bool = Field(default=False, description="The public may see the name "
+                            "(the department always sees who reported)")
+
+
+class ConfirmIn(BaseModel):
+    """The one-time code sent to the reporter's phone or e-mail."""
+
+    model_config = STRICT
+
+    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+
+
+class CategoryPublic(BaseModel):
+    """A category, the department it goes to, and how long that has to answer."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    department: str
+    response_days: int
+    about_parcel: bool
+
+
+class ReportEvent(BaseModel):
+    """One public move of a report (the department's answers with their text)."""
+
+    action: str
+    to_status: ReportStatus
+    at: datetime
+    note: str | None = None
+
+
+class ReportPublic(BaseModel):
+    """What anyone sees of a report: no contact ever; a name only if the reporter allowed it."""
+
+    id: int
+    category: str
+    category_vi: str
+    category_en: str
+    status: ReportStatus
+    description: str | None = Field(description="None when moderation hid it")
+    hidden: bool
+    lon: float
+    lat: float
+    parcel_key: str | None
+    ward_code: str | None
+    created_at: datetime
+    updated_at: datetime
+    due_on: date | None
+    late: bool = Field(description="Past its deadline in working days, and not closed")
+    closing: Closing | None
+    referred_to: str | None
+    duplicate_of: int | None
+    closed_at: datetime | None
+    reporter_name: str | None
+    events: list[ReportEvent] = Field(default_factory=list)
+
+
+class ReportSent(BaseModel):
+    """A report sent: confirmed at once (signed in), or waiting for its code."""
+
+    id: int
+    status: ReportStatus
+    needs_code: bool

@@ -1,0 +1,131 @@
+"""Citizen feedback, first part: a report from the map, confirmed by a one-time code (or sent
+from an account), routed to its category's department with a deadline in working days, and
+public only once confirmed, never with the reporter's contact, with a name only if allowed."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+
+from core.workdays import WorkingCalendar
+from permits.workflow import today
+from tests.accounts.world import World, build
+
+LON, LAT = 106.7195, 10.7335  # inside the district (the map's centre)
+
+
+@pytest.fixture
+def world(conn: Connection) -> World:
+    return build(conn)
+
+
+def _send(client: TestClient, expect: int = 201, headers: dict[str, str] | None = None,
+          key: str | None = None, **body: Any) -> Any:
+    payload = {"category": "roads", "description": "Ổ gà lớn giữa đường", "lon": LON,
+               "lat": LAT, "name": "Lý Thị Phản Ánh", "phone": "0912345678", **body}
+    answer = client.post("/api/feedback", json=payload, headers={
+        **(headers or {}), "Idempotency-Key": key or secrets.token_hex(16)})
+    assert answer.status_code == expect, answer.text
+    return answer.json()
+
+
+def _code(conn: Connection, report_id: int) -> str:
+    body = conn.exec_driver_sql(
+        "SELECT body FROM outbox_message WHERE body LIKE %(b)s ORDER BY id DESC LIMIT 1",
+        {"b": f"Mã xác nhận phản ánh số {report_id}:%"}).scalar_one()
+    found = re.search(r": (\d{6}) ", body)
+    assert found, body
+    return found[1]
+
+
+def test_categories_route_to_departments_with_deadlines(client: TestClient) -> None:
+    categories = {c["code"]: c for c in client.get("/api/feedback/categories").json()}
+    assert len(categories) == 13
+    assert categories["drainage-flooding"]["department"] == "urban-management"
+    assert categories["construction-without-permit"]["about_parcel"] is True
+    assert all(1 <= c["response_days"] <= 90 for c in categories.values())
+
+
+def test_an_anonymous_report_is_public_only_once_confirmed_and_never_with_a_contact(
+        client: TestClient, conn: Connection) -> None:
+    sent = _send(client)
+    assert sent["needs_code"] is True
+    assert sent["status"] == "unconfirmed"
+    report = f"/api/feedback/{sent['id']}"
+    assert client.get(report).status_code == 404
+    assert sent["id"] not in [r["id"] for r in client.get("/api/feedback").json()]
+    code = _code(conn, sent["id"])
+    wrong = "000000" if code != "000000" else "111111"
+    refused = client.post(f"{report}/confirm", json={"code": wrong})
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "code"
+    confirmed = client.post(f"{report}/confirm", json={"code": code})
+    assert confirmed.status_code == 200, confirmed.text
+    public = confirmed.json()
+    assert public["status"] == "received"
+    assert public["reporter_name"] is None  # not allowed to be shown
+    # The deadline: the category's working days, counted on the department's calendar.
+    days = client.get("/api/feedback/categories").json()
+    response_days = next(c["response_days"] for c in days if c["code"] == "roads")
+    start = today()
+    calendar = WorkingCalendar.for_years(start.year, start.year + 1)
+    assert public["due_on"] == calendar.add_working_days(start, response_days).isoformat()
+    assert public["late"] is False
+    # Listed, and nothing of the reporter anywhere public.
+    listed = client.get("/api/feedback", params={"bbox": f"{LON - .01},{LAT - .01},"
+                                                        f"{LON + .01},{LAT + .01}"})
+    assert sent["id"] in [r["id"] for r in listed.json()]
+    for text in (client.get(report).text, listed.text):
+        for secret in ("Lý Thị Phản Ánh", "0912345678", "+84912345678"):
+            assert secret not in text
+    # The code is spent.
+    assert client.post(f"{report}/confirm", json={"code": code}).status_code == 404
+
+
+def test_a_name_is_shown_only_when_allowed_and_a_phone_never(
+        client: TestClient, conn: Connection) -> None:
+    sent = _send(client, show_name=True)
+    client.post(f"/api/feedback/{sent['id']}/confirm", json={"code": _code(conn, sent["id"])})
+    public = client.get(f"/api/feedback/{sent['id']}")
+    assert public.json()["reporter_name"] == "Lý Thị Phản Ánh"
+    assert "0912345678" not in public.text
+    assert "+84912345678" not in public.text
+
+
+def test_a_signed_in_citizen_needs_no_code(client: TestClient, conn: Connection,
+                                          world: World) -> None:
+    citizen = world.actors["citizen"]
+    sent = _send(client, headers=citizen.headers(), phone=None)
+    assert (sent["status"], sent["needs_code"]) == ("received", False)
+    reporter = conn.exec_driver_sql("SELECT reporter_id FROM feedback_report WHERE id = %(i)s",
+                                    {"i": sent["id"]}).scalar_one()
+    assert reporter == citizen.person_id
+    # A session's cookie without its CSRF token sends nothing in that person's name.
+    forged = {"Cookie": citizen.headers()["Cookie"]}
+    assert _send(client, 403, headers=forged, phone=None)["field"] == "X-CSRF-Token"
+
+
+def test_bad_reports_are_refused_naming_the_field_and_nothing_is_written(
+        client: TestClient, conn: Connection) -> None:
+    before = conn.exec_driver_sql("SELECT count(*) FROM feedback_report").scalar_one()
+    assert _send(client, 422, category="ufo")["field"] == "category"
+    assert _send(client, 422, lon=105.0, lat=21.0)["field"] == "lat"  # Hà Nội
+    assert _send(client, 422, category="construction-without-permit")["field"] == "parcel_key"
+    assert _send(client, 422, phone=None)["field"] == "phone"
+    assert _send(client, 422, phone="12345")["field"] == "phone"
+    assert _send(client, 422, description="")["detail"][0]["loc"] == ["body", "description"]
+    assert conn.exec_driver_sql("SELECT count(*) FROM feedback_report").scalar_one() == before
+
+
+def test_the_same_key_sends_one_report(client: TestClient, conn: Connection) -> None:
+    key = secrets.token_hex(16)
+    first = _send(client, key=key)
+    again = _send(client, key=key)
+    assert again["id"] == first["id"]
+    assert conn.exec_driver_sql("SELECT count(*) FROM feedback_report WHERE id >= %(i)s",
+                                {"i": first["id"]}).scalar_one() == 1
