@@ -56,13 +56,16 @@ POLICY: tuple[Rule, ...] = (
     Rule("citizen", "dossier.read", OWN),
     Rule("citizen", "dossier.edit", OWN),
     Rule("citizen", "dossier.apply", OWN),
+    Rule("citizen", "feedback.follow", OWN),  # answer the officer's question, reopen
     # Officers: submitted dossiers of their department in the wards they serve: receive them,
     # process them, ask for supplements, return results.
     Rule("officer", "dossier.read", WARDS),
     Rule("officer", "dossier.handle", WARDS),
+    Rule("officer", "feedback.handle", WARDS),
     # Leaders: their department's submitted dossiers; they handle them and decide.
     Rule("leader", "dossier.read", DEPT),
     Rule("leader", "dossier.handle", DEPT),
+    Rule("leader", "feedback.handle", DEPT),
     Rule("leader", "dossier.decide", DEPT),
     # Planners: layer work only.
     Rule("planner", "layer.write", EVERY),

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 # What anyone may see of a report: never its reporter's contact; the name only when allowed.
 PUBLIC_COLUMNS = (
-    "r.id, r.category, c.name_vi AS category_vi, c.name_en AS category_en, r.status, "
+    "r.id, r.version, r.category, c.name_vi AS category_vi, c.name_en AS category_en, r.status, "
     "CASE WHEN r.hidden_reason IS NULL THEN r.description END AS description, "
     "r.hidden_reason IS NOT NULL AS hidden, ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat, "
     "r.parcel_key, r.ward_code, r.created_at, r.updated_at, r.due_on, r.closing, "

@@ -12,24 +12,28 @@ from fastapi.responses import JSONResponse
 from accounts.auth import authorize, caller
 from accounts.policy import Principal
 from accounts.ratelimit import CODE_SEND, FEEDBACK_SEND, RateLimiter
-from core.deps import ConnectionDep, side_transaction
+from core.deps import ConnectionDep, IfMatch, side_transaction
 from core.idempotency import IdempotencyDep
 from core.notify import OutboxNotifier
 from permits.feedback.repository import FeedbackRepository
 from permits.feedback.schemas import (
     CategoryPublic,
     ConfirmIn,
+    ReportAction,
     ReportEvent,
     ReportIn,
     ReportPublic,
     ReportSent,
 )
 from permits.feedback.service import FeedbackService, Reporter
+from permits.feedback.workflow import FEEDBACK
 from permits.workflow import today
 
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
 Anyone = Annotated[Principal, Depends(authorize("feedback.report"))]
 Reader = Annotated[Principal, Depends(authorize("public.read"))]
+# Each move's own policy action decides (the engine asks it): a signed-in person is enough here.
+Someone = Annotated[Principal, Depends(authorize("account.self"))]
 ReportId = Annotated[int, Path(ge=1, le=2**62)]
 
 
@@ -99,7 +103,25 @@ def reports(_: Reader, service: Service,
         box, category, open_only, limit, offset)]  # type: ignore[arg-type]
 
 
+def _answer(service: FeedbackService, report_id: int) -> Response:
+    view = _public(*service.public(report_id))
+    return JSONResponse(view.model_dump(mode="json"),
+                        headers={"ETag": FEEDBACK.etag(view.id, view.version)})
+
+
 @router.get("/{report_id}", response_model=ReportPublic, summary="One report, as anyone sees it")
-def report(report_id: ReportId, _: Reader, service: Service) -> ReportPublic:
-    """With its public moves and the department's answers."""
-    return _public(*service.public(report_id))
+def report(report_id: ReportId, _: Reader, service: Service) -> Response:
+    """With its public moves and the department's answers, and its ETag."""
+    return _answer(service, report_id)
+
+
+@router.post("/{report_id}/actions", response_model=ReportPublic,
+             summary="Move a report: the department's moves (If-Match), the reporter's own",
+             responses={409: {"description": "Not from its status, or a guard refused"},
+                        412: {"description": "If-Match is stale"}})
+def act(report_id: ReportId, body: ReportAction, principal: Someone, service: Service,
+        if_match: IfMatch = None) -> Response:
+    """assign, start, ask, answer, close (with its reason) for officers; reply, reopen for the
+    reporter (within 30 days of the closing)."""
+    service.act(principal, report_id, body.action, if_match, body.note, body.facts())
+    return _answer(service, report_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +61,7 @@ class ReportPublic(BaseModel):
     """What anyone sees of a report: no contact ever; a name only if the reporter allowed it."""
 
     id: int
+    version: int = Field(description="Send its ETag back as If-Match to move the report")
     category: str
     category_vi: str
     category_en: str
@@ -80,6 +82,34 @@ class ReportPublic(BaseModel):
     closed_at: datetime | None
     reporter_name: str | None
     events: list[ReportEvent] = Field(default_factory=list)
+
+
+Move = Literal["assign", "start", "ask", "answer", "close", "reply", "reopen"]
+
+
+class ReportAction(BaseModel):
+    """One move of a report's table, with what it needs said."""
+
+    model_config = STRICT
+
+    action: Move
+    note: str | None = Field(default=None, max_length=4000,
+                             description="The answer, the question, the reply, the reason")
+    closing: Closing | None = None
+    referred_to: str | None = Field(default=None, max_length=300,
+                                    description="not_competent: the body it goes to")
+    duplicate_of: int | None = Field(default=None, ge=1, le=2**62)
+    assignee_id: int | None = Field(default=None, ge=1, le=2**62)
+
+    def facts(self) -> dict[str, Any]:
+        """What the move's guards read (the note is the text of each)."""
+        said = {"ask": "question", "reply": "reply", "answer": "answer", "reopen": "reason"}
+        facts: dict[str, Any] = {"closing": self.closing, "referred_to": self.referred_to,
+                                 "duplicate_of": self.duplicate_of,
+                                 "assignee_id": self.assignee_id}
+        if self.action in said:
+            facts[said[self.action]] = self.note
+        return facts
 
 
 class ReportSent(BaseModel):

@@ -7,11 +7,12 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from accounts.policy import Principal
+from accounts.policy import Principal, Subject, workflow_actor
 from core.errors import InvalidInputError, NotFoundError
 from core.notify import Notifier
 from core.workflow import NOW, Actor, create, fire
@@ -35,6 +36,14 @@ class Reporter:
     phone: str | None = None
     email: str | None = None
     show_name: bool = False
+
+
+def _subject(row: Mapping[str, Any]) -> Subject | None:
+    """What the policy needs of a report: its reporter, department and ward."""
+    if "status" not in row:  # a creation: the action alone
+        return None
+    return Subject(owner_id=row["reporter_id"], department=row["department"],
+                   ward=row["ward_code"])
 
 
 def _normalised_phone(phone: str) -> str:
@@ -117,6 +126,29 @@ class FeedbackService:
         if not hmac.compare_digest(self._code_hash(report_id, code.strip()), row.confirm_hash):
             raise InvalidInputError("the code is not the one sent", "code")
         self._confirm(report_id, self.repo.category(row.category))
+        return self.repo.get(report_id)
+
+    def act(self, principal: Principal, report_id: int, action: str,
+            if_match: str | None, note: str | None, facts: dict[str, Any]) -> Any:
+        """One move of the table, through the engine: the department's (assign, start, ask,
+        answer, close) and the reporter's (reply, reopen)."""
+        row = self.repo.get(report_id)
+        if row is None or row.status in (ReportStatus.UNCONFIRMED, ReportStatus.EXPIRED):
+            raise NotFoundError("no such report", "report_id")
+        values: dict[str, Any] = {"updated_at": NOW}
+        if action == "close":
+            values.update(closed_at=NOW, closing=facts.get("closing"),
+                          referred_to=facts.get("referred_to"),
+                          duplicate_of=facts.get("duplicate_of"))
+            if facts.get("duplicate_of") is not None:
+                original = self.repo.public(int(facts["duplicate_of"]))
+                if original is None or original.id == report_id:
+                    raise InvalidInputError("no other report has this number", "duplicate_of")
+        elif action == "reopen":
+            values.update(closed_at=None, closing=None, referred_to=None, duplicate_of=None)
+        fire(self.repo.conn, FEEDBACK, report_id, action, workflow_actor(principal, _subject),
+             if_match=if_match, note=note,
+             detail={k: v for k, v in facts.items() if v not in (None, "")}, values=values)
         return self.repo.get(report_id)
 
     def public(self, report_id: int) -> tuple[Any, list[Any]]:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from core.workdays import WorkingCalendar
 from permits.workflow import today
-from tests.accounts.world import World, build
+from tests.accounts.world import MY_WARD, World, build
 
 LON, LAT = 106.7195, 10.7335  # inside the district (the map's centre)
 
@@ -129,3 +129,80 @@ def test_the_same_key_sends_one_report(client: TestClient, conn: Connection) -> 
     assert again["id"] == first["id"]
     assert conn.exec_driver_sql("SELECT count(*) FROM feedback_report WHERE id >= %(i)s",
                                 {"i": first["id"]}).scalar_one() == 1
+
+
+def _in_ward(conn: Connection, ward: str) -> tuple[float, float]:
+    x, y = conn.exec_driver_sql(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_unit "
+        "WHERE level = 'ward' AND valid_to IS NULL AND code = %(w)s) s", {"w": ward}).one()
+    return float(x), float(y)
+
+
+class Desk:
+    """One person moving one report, carrying its ETag."""
+
+    def __init__(self, client: TestClient, world: World, report_id: int) -> None:
+        self.client, self.world, self.url = client, world, f"/api/feedback/{report_id}"
+
+    def act(self, who: str, action: str, expect: int = 200, **body: Any) -> Any:
+        etag = self.client.get(self.url).headers["etag"]
+        answer = self.client.post(f"{self.url}/actions", json={"action": action, **body},
+                                  headers={**self.world.actors[who].headers(), "If-Match": etag})
+        assert answer.status_code == expect, answer.text
+        return answer.json()
+
+
+def test_asked_answered_closed_honestly_and_reopened(client: TestClient, conn: Connection,
+                                                     world: World) -> None:
+    lon, lat = _in_ward(conn, MY_WARD)
+    sent = _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon,
+                 lat=lat, category="manholes")
+    desk = Desk(client, world, sent["id"])
+    desk.act("officer2", "start", 403)  # another department, another ward
+    assert desk.act("officer", "start")["status"] == "in_progress"
+    desk.act("officer", "ask", 409)  # a question needs its text
+    desk.act("officer", "ask", note="Nắp cống ở trước số nhà nào?")
+    desk.act("citizen2", "reply", 404, note="Không phải của tôi")
+    assert desk.act("citizen", "reply", note="Trước số 12")["status"] == "in_progress"
+    answered = desk.act("officer", "answer", note="Đã giao đội duy tu thay nắp cống")
+    assert answered["status"] == "answered"
+    assert answered["events"][-1]["note"] == "Đã giao đội duy tu thay nắp cống"
+    # Honest closings: each says what it needs.
+    assert desk.act("officer", "close", 409)["guards"][0]["guard"] == "closing_given"
+    refused = desk.act("officer", "close", 409, closing="not_competent")
+    assert "referred" in refused["guards"][0]["reason"]
+    assert desk.act("officer", "close", 422, closing="duplicate",
+                    duplicate_of=sent["id"])["field"] == "duplicate_of"
+    closed = desk.act("officer", "close", closing="not_competent",
+                      referred_to="Công ty Thoát nước Đô thị", note="Thuộc công ty thoát nước")
+    assert (closed["status"], closed["closing"], closed["referred_to"]) == \
+        ("closed", "not_competent", "Công ty Thoát nước Đô thị")
+    assert closed["closed_at"]
+    # Not fixed: the reporter reopens it with a reason, within 30 days.
+    desk.act("citizen", "reopen", 409)
+    reopened = desk.act("citizen", "reopen", note="Nắp cống vẫn vỡ")
+    assert (reopened["status"], reopened["closing"], reopened["closed_at"]) == \
+        ("in_progress", None, None)
+    # A stale version is refused.
+    stale = client.post(f"/api/feedback/{sent['id']}/actions", json={"action": "answer",
+                        "note": "x"}, headers={**world.actors["officer"].headers(),
+                                               "If-Match": '"feedback-1-v1"'})
+    assert stale.status_code == 412
+    # What the reporter said stays between them and the department.
+    public = client.get(f"/api/feedback/{sent['id']}").text
+    assert "Trước số 12" not in public
+    assert "Nắp cống ở trước số nhà nào?" not in public
+
+
+def test_reopening_waits_no_longer_than_30_days(client: TestClient, conn: Connection,
+                                                world: World) -> None:
+    lon, lat = _in_ward(conn, MY_WARD)
+    sent = _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon,
+                 lat=lat)
+    desk = Desk(client, world, sent["id"])
+    desk.act("officer", "start")
+    desk.act("officer", "close", closing="fixed", note="Đã vá")
+    conn.exec_driver_sql("UPDATE feedback_report SET closed_at = now() - interval '31 days' "
+                         "WHERE id = %(i)s", {"i": sent["id"]})
+    late = desk.act("citizen", "reopen", 409, note="Lại hỏng")
+    assert late["guards"][0]["guard"] == "reopen_window"
