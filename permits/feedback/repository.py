@@ -74,6 +74,21 @@ class FeedbackRepository:
             {"cat": category, "open": open_only, "n": limit, "o": offset,
              **dict(zip(("x0", "y0", "x1", "y1"), bbox or (None,) * 4, strict=True))}))
 
+    def nearby(self, lon: float, lat: float, category: str, metres: float,
+               closed_days: int) -> list[Any]:
+        """Confirmed reports of the category within `metres`, open or closed in the last
+        `closed_days` days, the nearest first: "is it one of these?"."""
+        return list(self.conn.exec_driver_sql(
+            f"SELECT {PUBLIC_COLUMNS}, ST_Distance(r.geom::geography, here.g::geography) "
+            "AS distance_m FROM feedback_report r JOIN feedback_category c "
+            "ON c.code = r.category, (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326) "
+            "AS g) here WHERE r.category = %(cat)s "
+            "AND r.status NOT IN ('unconfirmed', 'expired') "
+            "AND (r.status <> 'closed' OR r.closed_at > now() - make_interval(days => %(d)s)) "
+            "AND ST_DWithin(r.geom::geography, here.g::geography, %(m)s) "
+            "ORDER BY distance_m, r.id LIMIT 20",
+            {"x": lon, "y": lat, "cat": category, "m": metres, "d": closed_days}))
+
     def public_events(self, report_id: int) -> list[Any]:
         """A report's public moves, oldest first, with the department's public answers."""
         return list(self.conn.exec_driver_sql(

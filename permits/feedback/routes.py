@@ -35,6 +35,7 @@ Reader = Annotated[Principal, Depends(authorize("public.read"))]
 # Each move's own policy action decides (the engine asks it): a signed-in person is enough here.
 Someone = Annotated[Principal, Depends(authorize("account.self"))]
 ReportId = Annotated[int, Path(ge=1, le=2**62)]
+NEARBY_M, NEARBY_CLOSED_DAYS = 50, 30
 
 
 async def _service(conn: ConnectionDep, request: Request) -> FeedbackService:
@@ -89,6 +90,17 @@ def confirm(report_id: ReportId, body: ConfirmIn, _: Anyone, service: Service) -
     """A wrong code changes nothing; an expired one asks for a new report."""
     service.confirm(report_id, body.code)
     return _public(*service.public(report_id))
+
+
+@router.get("/nearby", response_model=list[ReportPublic],
+            summary="Before sending: reports of the same kind within 50 m (open, or closed in "
+            "the last 30 days)")
+def nearby(_: Reader, service: Service, category: Annotated[str, Query(max_length=40)],
+           lon: Annotated[float, Query(ge=-180, le=180)],
+           lat: Annotated[float, Query(ge=-90, le=90)]) -> list[ReportPublic]:
+    """The nearest first: the reporter may add their voice instead of a duplicate."""
+    return [_public(r) for r in service.repo.nearby(lon, lat, category, NEARBY_M,
+                                                    NEARBY_CLOSED_DAYS)]
 
 
 @router.get("", response_model=list[ReportPublic], summary="Reports anyone may see")

@@ -206,3 +206,30 @@ def test_reopening_waits_no_longer_than_30_days(client: TestClient, conn: Connec
                          "WHERE id = %(i)s", {"i": sent["id"]})
     late = desk.act("citizen", "reopen", 409, note="Lại hỏng")
     assert late["guards"][0]["guard"] == "reopen_window"
+
+
+def test_before_sending_nearby_reports_of_the_kind_are_offered(
+        client: TestClient, conn: Connection, world: World) -> None:
+    citizen = world.actors["citizen"].headers()
+    lon, lat = _in_ward(conn, MY_WARD)
+    metre = 1 / 111_320  # a metre of latitude, in degrees
+    near = _send(client, headers=citizen, phone=None, lon=lon, lat=lat + 30 * metre)
+    far = _send(client, headers=citizen, phone=None, lon=lon, lat=lat + 80 * metre)
+    other_kind = _send(client, headers=citizen, phone=None, lon=lon, lat=lat,
+                       category="trees")
+    closed_long_ago = _send(client, headers=citizen, phone=None, lon=lon, lat=lat + 10 * metre)
+    closed_lately = _send(client, headers=citizen, phone=None, lon=lon, lat=lat + 20 * metre)
+    unconfirmed = _send(client, lon=lon, lat=lat)
+    for report, days in ((closed_long_ago, 31), (closed_lately, 3)):
+        desk = Desk(client, world, report["id"])
+        desk.act("officer", "start")
+        desk.act("officer", "close", closing="fixed", note="Đã vá")
+        conn.exec_driver_sql("UPDATE feedback_report SET closed_at = now() - "
+                             "make_interval(days => %(d)s) WHERE id = %(i)s",
+                             {"d": days, "i": report["id"]})
+    offered = client.get("/api/feedback/nearby", params={"category": "roads", "lon": lon,
+                                                          "lat": lat}).json()
+    ids = [r["id"] for r in offered]
+    assert ids == [closed_lately["id"], near["id"]]  # the nearest first
+    for left_out in (far, other_kind, closed_long_ago, unconfirmed):
+        assert left_out["id"] not in ids
