@@ -60,6 +60,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "/api/auth/oidc/{provider}/callback": {"code": "c", "state": "s"},
     "/api/calendar/working-days": {"from": "2026-02-13", "to": "2026-02-25"},
     "/api/calendar/add": {"start": "2026-02-13", "days": "3"},
+    "/api/feedback/nearby": {"category": "roads", "lon": str(LON), "lat": str(LAT)},
 }
 # Routes whose own answer depends on something the matrix does not set up (a raster in the
 # catalogue, a valid one-time code, an identity provider, a form written by a move the world's
@@ -127,6 +128,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "category": "roads", "description": "Ổ gà", "lon": LON, "lat": LAT,
         "phone": "0912000111"},
     ("POST", "/api/feedback/{report_id}/confirm"): lambda w, r: {"code": "123456"},
+    ("POST", "/api/feedback/{report_id}/actions"): lambda w, r: {"action": "start"},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},
     ("POST", "/api/dossiers/{dossier_id}/supplement"): lambda w, r: {"note": "Đã bổ sung"},
     ("POST", "/api/supplements/{access_code}"): lambda w, r: {"note": "Đã bổ sung"},
