@@ -3,10 +3,11 @@ public sees of reports (the map's list)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from accounts.auth import authorize, caller
@@ -15,10 +16,13 @@ from accounts.ratelimit import CODE_SEND, FEEDBACK_SEND, RateLimiter
 from core.deps import ConnectionDep, IfMatch, side_transaction
 from core.idempotency import IdempotencyDep
 from core.notify import OutboxNotifier
+from permits.documents.storage import FileStore
+from permits.feedback.photos import PhotoService
 from permits.feedback.repository import FeedbackRepository
 from permits.feedback.schemas import (
     CategoryPublic,
     ConfirmIn,
+    PhotoPublic,
     ReportAction,
     ReportEvent,
     ReportIn,
@@ -76,12 +80,29 @@ def send(body: ReportIn, _: Anyone, service: Service, idem: IdempotencyDep,
             limits.hit(CODE_SEND, body.phone or body.email or "")
 
     def made() -> Response:
+        token = secrets.token_urlsafe(24)
         row, needs_code = service.send(
             caller(request, conn), body.category, body.description, body.lon, body.lat,
-            Reporter(body.name, body.phone, body.email, body.show_name), body.parcel_key)
-        sent = ReportSent(id=row.id, status=row.status, needs_code=needs_code)
+            Reporter(body.name, body.phone, body.email, body.show_name), body.parcel_key, token)
+        sent = ReportSent(id=row.id, status=row.status, needs_code=needs_code,
+                          upload_token=token if needs_code else None)
         return JSONResponse(sent.model_dump(mode="json"), status_code=201)
     return idem.answer(made)
+
+
+@router.post("/{report_id}/photos", status_code=201, response_model=PhotoPublic,
+             summary="Add a photo to my report (JPEG or PNG; its EXIF is removed)",
+             responses={404: {"description": "Not a report of yours"},
+                        409: {"description": "Five photos already, or the report is closed"},
+                        413: {"description": "Larger than 10 MB"}})
+def photo(report_id: ReportId, _: Anyone, conn: ConnectionDep, request: Request,
+          file: Annotated[UploadFile, File(description="JPEG or PNG")],
+          token: Annotated[str | None, Header(alias="X-Report-Token", max_length=64)] = None
+          ) -> PhotoPublic:
+    """From the reporter's account, or with the report's upload token."""
+    store = FileStore(request.app.state.settings.file_dir)
+    row = PhotoService(conn, store).add(caller(request, conn), report_id, token, file.file)
+    return PhotoPublic.model_validate(row, from_attributes=True)
 
 
 @router.post("/{report_id}/confirm", response_model=ReportPublic,

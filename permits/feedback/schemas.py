@@ -118,3 +118,15 @@ class ReportSent(BaseModel):
     id: int
     status: ReportStatus
     needs_code: bool
+    upload_token: str | None = Field(default=None, description="Anonymous reporters: send "
+                                     "it as X-Report-Token with the report's photos")
+
+
+class PhotoPublic(BaseModel):
+    """A photo kept for a report (written again without its EXIF)."""
+
+    id: int
+    sha256: str
+    content_type: str
+    size_bytes: int
+    created_at: datetime

@@ -17,6 +17,7 @@ from core.errors import InvalidInputError, NotFoundError
 from core.notify import Notifier
 from core.workflow import NOW, Actor, create, fire
 from permits.clock import Clock
+from permits.feedback.photos import token_hash
 from permits.feedback.repository import FeedbackRepository
 from permits.feedback.workflow import FEEDBACK, ReportStatus
 from permits.workflow import today
@@ -66,8 +67,10 @@ class FeedbackService:
         return hmac.new(self.key, f"feedback:{report_id}:{code}".encode(), "sha256").hexdigest()
 
     def send(self, principal: Principal, category: str, description: str, lon: float,
-             lat: float, reporter: Reporter, parcel_key: str | None = None) -> tuple[Any, bool]:
-        """The report and whether it waits for its one-time code (anonymous reporters)."""
+             lat: float, reporter: Reporter, parcel_key: str | None = None,
+             token: str | None = None) -> tuple[Any, bool]:
+        """The report and whether it waits for its one-time code (anonymous reporters, who
+        add its photos with `token`)."""
         found = self.repo.category(category)
         if found is None:
             raise InvalidInputError(f"no category {category!r}", "category")
@@ -98,12 +101,14 @@ class FeedbackService:
         if signed_in:
             self._confirm(made.row_id, found)
             return self.repo.get(made.row_id), False
+        token = token or secrets.token_urlsafe(24)
         code = f"{secrets.randbelow(10**6):06d}"
         self.repo.conn.exec_driver_sql(
-            "UPDATE feedback_report SET confirm_hash = %(h)s, confirm_expires_at = %(e)s "
-            "WHERE id = %(i)s",
+            "UPDATE feedback_report SET confirm_hash = %(h)s, confirm_expires_at = %(e)s, "
+            "upload_token_hash = %(u)s WHERE id = %(i)s",
             {"h": self._code_hash(made.row_id, code), "i": made.row_id,
-             "e": datetime.now(UTC) + timedelta(minutes=CODE_MINUTES)})
+             "e": datetime.now(UTC) + timedelta(minutes=CODE_MINUTES),
+             "u": token_hash(token)})
         channel, to = (("sms", values["reporter_phone"]) if "reporter_phone" in values
                        else ("email", values["reporter_email"]))
         self.notifier.send(channel, to, f"Mã xác nhận phản ánh số {made.row_id}: {code} "

@@ -24,13 +24,14 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from io import BytesIO
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
@@ -56,6 +57,7 @@ from pyhanko_certvalidator.registry import CertificateStore, SimpleCertificateSt
 from core.errors import InvalidInputError, UnavailableError
 from core.settings import Settings
 
+T = TypeVar("T")
 CA_NAME = "civicmap development CA — not for official use"
 CA_FILE = "ca.pem"
 SIGNER_FILE = "signer.pem"
@@ -229,8 +231,24 @@ def _common_name(cert: asn1_x509.Certificate) -> str:
     return str(native.get("common_name") or native.get("organization_name") or "")
 
 
+def _off_any_loop(work: Callable[[], T]) -> T:
+    """Run pyHanko's blocking calls where no event loop runs: they start one of their own
+    (asyncio.run), which a thread already running one (an async route, Playwright's sync
+    API) refuses; there they go to a thread of their own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(1, thread_name_prefix="pyhanko") as other:
+        return other.submit(work).result()
+
+
 def _sign_with(signer: signers.Signer, pdf: bytes, *, reason: str, location: str) -> bytes:
     """A PAdES signature in a new invisible field, appended as an incremental update."""
+    return _off_any_loop(lambda: _signed(signer, pdf, reason=reason, location=location))
+
+
+def _signed(signer: signers.Signer, pdf: bytes, *, reason: str, location: str) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     # A result signed again (a countersignature) gets a field of its own.
     taken = sum(1 for _ in fields.enumerate_sig_fields(writer))
@@ -424,7 +442,7 @@ def verify(pdf: bytes, trust_roots: Iterable[asn1_x509.Certificate]) -> Signatur
         if not signatures:
             return UNSIGNED
         embedded = signatures[-1]
-        status = validate_pdf_signature(embedded, context)
+        status = _off_any_loop(lambda: validate_pdf_signature(embedded, context))
     except (SignatureValidationError, PdfError, ValueError):
         # A signature too damaged to read or evaluate is simply not a valid one.
         return UNSIGNED

@@ -29,7 +29,7 @@ from tests.accounts.world import (
     build,
     in_scope,
 )
-from tests.permits.document_files import attach, pdf
+from tests.permits.document_files import attach, pdf, png
 
 ROLES = ("anonymous", "citizen", "officer", "leader", "planner", "administrator",
          "officer_token")
@@ -129,6 +129,8 @@ BODIES: dict[tuple[str, str], Body] = {
         "phone": "0912000111"},
     ("POST", "/api/feedback/{report_id}/confirm"): lambda w, r: {"code": "123456"},
     ("POST", "/api/feedback/{report_id}/actions"): lambda w, r: {"action": "start"},
+    ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {
+        "file": ("anh.png", png(), "image/png")}},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},
     ("POST", "/api/dossiers/{dossier_id}/supplement"): lambda w, r: {"note": "Đã bổ sung"},
     ("POST", "/api/supplements/{access_code}"): lambda w, r: {"note": "Đã bổ sung"},

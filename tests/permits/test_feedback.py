@@ -4,17 +4,21 @@ public only once confirmed, never with the reporter's contact, with a name only 
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import Connection
 
 from core.workdays import WorkingCalendar
 from permits.workflow import today
 from tests.accounts.world import MY_WARD, World, build
+from tests.permits.document_files import jpeg
 
 LON, LAT = 106.7195, 10.7335  # inside the district (the map's centre)
 
@@ -233,3 +237,41 @@ def test_before_sending_nearby_reports_of_the_kind_are_offered(
     assert ids == [closed_lately["id"], near["id"]]  # the nearest first
     for left_out in (far, other_kind, closed_long_ago, unconfirmed):
         assert left_out["id"] not in ids
+
+
+def test_photos_lose_their_exif_and_only_the_reporter_adds_them(
+        client: TestClient, conn: Connection, files_dir: Path) -> None:
+    sent = _send(client)
+    url = f"/api/feedback/{sent['id']}/photos"
+    token = {"X-Report-Token": sent["upload_token"]}
+    original = jpeg(gps=True)
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # it has a place
+    assert client.post(url, files={"file": ("a.jpg", original, "image/jpeg")}).status_code \
+        == 404  # no token, not signed in: not theirs
+    assert client.post(url, files={"file": ("a.jpg", original, "image/jpeg")},
+                       headers={"X-Report-Token": "x" * 32}).status_code == 404
+    added = client.post(url, files={"file": ("a.jpg", original, "image/jpeg")}, headers=token)
+    assert added.status_code == 201, added.text
+    kept = files_dir / "sha256" / added.json()["sha256"][:2] / added.json()["sha256"][2:4] / \
+        added.json()["sha256"]
+    stored = Image.open(kept)
+    assert dict(stored.getexif()) == {}
+    assert stored.size == (20, 40)  # upright: the photo was taken on its side
+    # The same photo again is the same row; a PDF is no photo; five at most.
+    again = client.post(url, files={"file": ("b.jpg", original, "image/jpeg")}, headers=token)
+    assert again.json()["id"] == added.json()["id"]
+    refused = client.post(url, files={"file": ("a.jpg", b"%PDF-1.4 x", "image/jpeg")},
+                          headers=token)
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "file"
+    for shade in range(4):
+        other = io.BytesIO()
+        Image.new("RGB", (8, 8), (shade * 40, 0, 0)).save(other, "PNG")
+        assert client.post(url, files={"file": ("p.png", other.getvalue(), "image/png")},
+                           headers=token).status_code == 201
+    sixth = io.BytesIO()
+    Image.new("RGB", (8, 8), (0, 0, 255)).save(sixth, "PNG")
+    assert client.post(url, files={"file": ("p.png", sixth.getvalue(), "image/png")},
+                       headers=token).status_code == 409
+    assert conn.exec_driver_sql("SELECT count(*) FROM feedback_photo WHERE report_id = %(r)s",
+                                {"r": sent["id"]}).scalar_one() == 5
