@@ -104,3 +104,26 @@ FEEDBACK = Workflow(
             "reopen_reason": _said("reason", "say why it is not fixed"),
             "reopen_window": _within_reopen_window},
 )
+
+
+class FloodStatus(enum.StrEnum):
+    """Where a flood event stands: one day's flood reports in one flooded area."""
+
+    OPEN = "open"
+    CLOSED = "closed"  # the water is gone: everyone who reported it hears so
+
+
+FLOOD = Workflow(
+    name="flood",
+    states=FloodStatus,
+    table="feedback_flood",
+    events="feedback_flood_event",
+    event_key="flood_id",
+    transitions=(
+        # The platform groups a day's flood reports; the department closes the event.
+        Transition(None, "open", FloodStatus.OPEN, None, (), (), Visibility.PUBLIC),
+        Transition(FloodStatus.OPEN, "grow", FloodStatus.OPEN, None, (), (), Visibility.STAFF),
+        Transition(FloodStatus.OPEN, "close", FloodStatus.CLOSED, HANDLE, (), (),
+                   Visibility.PUBLIC),
+    ),
+)

@@ -35,14 +35,14 @@ from core.workflow import (
     fire,
 )
 from layers.catalogue.workflow import JOB, VERSION
-from permits.feedback.workflow import FEEDBACK
+from permits.feedback.workflow import FEEDBACK, FLOOD
 from permits.payments.providers import new_reference
 from permits.payments.workflow import PAYMENT
 from permits.results.service import ResultFile
 from permits.workflow import DOSSIER
 from tests.accounts.world import attach_all, complete_answers
 
-WORKFLOWS = (DOSSIER, VERSION, JOB, PAYMENT, FEEDBACK)
+WORKFLOWS = (DOSSIER, VERSION, JOB, PAYMENT, FEEDBACK, FLOOD)
 PLANNER = Actor(None, authorize=lambda action, row: None, staff=True)
 CITIZEN = Actor(None, authorize=lambda action, row: None, staff=False)
 
@@ -83,11 +83,15 @@ def _feedback_values(conn: Connection) -> dict[str, Any]:
             "geom": "SRID=4326;POINT(106.72 10.73)", "reporter_phone": "+84930000123"}
 
 
+def _flood_values(conn: Connection) -> dict[str, Any]:
+    return {"day": date.today(), "geom": "SRID=4326;POINT(106.72 10.73)"}
+
+
 def _values_of(conn: Connection, workflow: Workflow) -> dict[str, Any]:
     """A new row's columns, for each workflow."""
     return {DOSSIER.name: _dossier_values, VERSION.name: _version_values,
             JOB.name: _job_values, PAYMENT.name: _payment_values,
-            FEEDBACK.name: _feedback_values}[workflow.name](conn)
+            FEEDBACK.name: _feedback_values, FLOOD.name: _flood_values}[workflow.name](conn)
 
 
 def _code(row_id: int) -> str:
