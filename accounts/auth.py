@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -79,6 +79,22 @@ def authorize(action: str) -> Callable[..., Any]:
 
     setattr(guarded, POLICY_ACTION, action)
     return guarded
+
+
+def authorize_or_holder(action: str, header: str) -> Callable[..., Any]:
+    """`authorize(action)`, except that a caller without credentials who sends `header` (a
+    secret the service checks on the object, such as a report's token) passes as nobody."""
+    guarded = authorize(action)
+
+    def either(request: Request, conn: ConnectionDep) -> Principal:
+        if header.lower() in request.headers and "authorization" not in request.headers \
+                and COOKIE not in request.cookies:
+            request.state.principal = NOBODY
+            return NOBODY
+        return cast(Principal, guarded(request, conn))
+
+    setattr(either, POLICY_ACTION, action)
+    return either
 
 
 def caller(request: Request, conn: Any) -> Principal:

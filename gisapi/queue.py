@@ -17,6 +17,7 @@ from core.settings import Settings
 from layers.catalogue import tasks as catalogue_tasks
 from permits import tasks as dossier_tasks
 from permits.documents import tasks as document_tasks
+from permits.feedback import tasks as feedback_tasks
 from permits.payments import tasks as payment_tasks
 
 
@@ -26,7 +27,8 @@ def blueprints() -> dict[str, Blueprint]:
             outbox_tasks.NAMESPACE: outbox_tasks.blueprint(),
             dossier_tasks.NAMESPACE: dossier_tasks.blueprint(),
             document_tasks.NAMESPACE: document_tasks.blueprint(),
-            payment_tasks.NAMESPACE: payment_tasks.blueprint()}
+            payment_tasks.NAMESPACE: payment_tasks.blueprint(),
+            feedback_tasks.NAMESPACE: feedback_tasks.blueprint()}
 
 
 def platform_queue(url: str, concurrency: int,

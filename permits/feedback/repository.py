@@ -12,8 +12,23 @@ PUBLIC_COLUMNS = (
     "CASE WHEN r.hidden_reason IS NULL THEN r.description END AS description, "
     "r.hidden_reason IS NOT NULL AS hidden, ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat, "
     "r.parcel_key, r.ward_code, r.created_at, r.updated_at, r.due_on, r.closing, "
-    "r.referred_to, r.duplicate_of, r.closed_at, "
-    "CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name")
+    "r.referred_to, r.duplicate_of, r.closed_at, r.joined, r.rating, r.assignee_id, "
+    "r.flood_id, CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name, "
+    # Me-toos and merged duplicates: the voices behind a report.
+    "(SELECT count(*) FROM feedback_report v WHERE v.duplicate_of = r.id "
+    "AND v.status = 'closed') AS voices, "
+    # Construction without a permit: whether the parcel has one (a construction permit
+    # approved, ready or returned); the public may know that much.
+    "CASE WHEN r.parcel_key IS NOT NULL THEN EXISTS (SELECT 1 FROM dossier d "
+    "WHERE d.parcel_key = r.parcel_key AND d.procedure_id IN (SELECT id FROM procedure "
+    "WHERE id LIKE 'construction-permit%%') "
+    "AND d.status IN ('approved', 'result_ready', 'result_returned')) END AS parcel_permit")
+CONFIRMED = "r.status NOT IN ('unconfirmed', 'expired')"
+# A flood event as anyone sees it: its area (150 m around its reports' places), its count.
+FLOOD_COLUMNS = (
+    "f.id, f.version, f.status, f.day, f.ward_code, f.closed_at, "
+    "ST_AsGeoJSON(ST_Buffer(f.geom::geography, 150)::geometry, 6)::json AS geometry, "
+    "(SELECT count(*) FROM feedback_report r WHERE r.flood_id = f.id) AS reports")
 
 
 class FeedbackRepository:
@@ -67,7 +82,7 @@ class FeedbackRepository:
         return list(self.conn.exec_driver_sql(
             f"SELECT {PUBLIC_COLUMNS} FROM feedback_report r JOIN feedback_category c "
             "ON c.code = r.category WHERE r.status NOT IN ('unconfirmed', 'expired') "
-            "AND (%(cat)s::text IS NULL OR r.category = %(cat)s) "
+            "AND NOT r.joined AND (%(cat)s::text IS NULL OR r.category = %(cat)s) "
             "AND (NOT %(open)s OR r.status <> 'closed') "
             "AND (%(x0)s::float8 IS NULL OR r.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, "
             "%(x1)s, %(y1)s, 4326)) ORDER BY r.id DESC LIMIT %(n)s OFFSET %(o)s",
@@ -83,7 +98,7 @@ class FeedbackRepository:
             "AS distance_m FROM feedback_report r JOIN feedback_category c "
             "ON c.code = r.category, (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326) "
             "AS g) here WHERE r.category = %(cat)s "
-            "AND r.status NOT IN ('unconfirmed', 'expired') "
+            "AND r.status NOT IN ('unconfirmed', 'expired') AND NOT r.joined "
             "AND (r.status <> 'closed' OR r.closed_at > now() - make_interval(days => %(d)s)) "
             "AND ST_DWithin(r.geom::geography, here.g::geography, %(m)s) "
             "ORDER BY distance_m, r.id LIMIT 20",
@@ -95,3 +110,78 @@ class FeedbackRepository:
             "SELECT id, action, to_status, at, CASE WHEN action IN ('answer', 'close') "
             "THEN note END AS note FROM feedback_event WHERE report_id = %(r)s "
             "AND visibility = 'public' ORDER BY id", {"r": report_id}))
+
+    def mine(self, person_id: int, limit: int, offset: int) -> list[Any]:
+        """A citizen's own reports (what anyone sees of them), newest first."""
+        return list(self.conn.exec_driver_sql(
+            f"SELECT {PUBLIC_COLUMNS} FROM feedback_report r JOIN feedback_category c "
+            f"ON c.code = r.category WHERE r.reporter_id = %(p)s AND {CONFIRMED} "
+            "ORDER BY r.id DESC LIMIT %(n)s OFFSET %(o)s",
+            {"p": person_id, "n": limit, "o": offset}))
+
+    def staff_events(self, report_id: int) -> list[Any]:
+        """Every move of a report, oldest first, with who made it and what it said."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT e.id, e.action, e.from_status, e.to_status, e.at, e.note, e.visibility, "
+            "e.detail, e.actor_id, p.display_name AS actor_name FROM feedback_event e "
+            "LEFT JOIN person p ON p.id = e.actor_id WHERE e.report_id = %(r)s ORDER BY e.id",
+            {"r": report_id}))
+
+    def voices(self, report_id: int) -> list[Any]:
+        """The reports joined or merged into this one, with their reporters."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT r.id, r.joined, r.created_at, r.reporter_id, r.reporter_name, "
+            "r.reporter_phone, r.reporter_email FROM feedback_report r "
+            "WHERE r.duplicate_of = %(r)s AND r.status = 'closed' ORDER BY r.id",
+            {"r": report_id}))
+
+    def parcel_dossiers(self, parcel_key: str) -> list[Any]:
+        """The parcel's dossiers, newest first, for the officer judging construction without
+        a permit: what was asked, where it stands, when."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT d.id, d.code, d.procedure_id, p.name_vi AS procedure_vi, d.status, "
+            "d.submitted_at, d.due_on, d.answers->>'floors' AS floors FROM dossier d "
+            "JOIN procedure p ON p.id = d.procedure_id WHERE d.parcel_key = %(k)s "
+            "AND d.status <> 'draft' ORDER BY d.id DESC LIMIT 50", {"k": parcel_key}))
+
+    def flood_near(self, lon: float, lat: float, day: Any, metres: float) -> Any:
+        """The open flood event of the day whose area is within `metres`, locked, or None."""
+        return self.conn.exec_driver_sql(
+            "SELECT id, version FROM feedback_flood WHERE status = 'open' AND day = %(d)s "
+            "AND ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)"
+            "::geography, %(m)s) ORDER BY id LIMIT 1 FOR UPDATE",
+            {"d": day, "x": lon, "y": lat, "m": metres}).first()
+
+    def flood_grown(self, flood_id: int, lon: float, lat: float) -> str:
+        """The event's area with one more report's place: the hull of them all (EWKT)."""
+        return str(self.conn.exec_driver_sql(
+            "SELECT ST_AsEWKT(ST_ConvexHull(ST_Collect(geom, ST_SetSRID(ST_MakePoint("
+            "%(x)s, %(y)s), 4326)))) FROM feedback_flood WHERE id = %(i)s",
+            {"i": flood_id, "x": lon, "y": lat}).scalar_one())
+
+    def set_flood(self, report_id: int, flood_id: int) -> None:
+        """The report belongs to the flood event (not a status: a grouping)."""
+        self.conn.exec_driver_sql("UPDATE feedback_report SET flood_id = %(f)s WHERE id = %(r)s",
+                                  {"f": flood_id, "r": report_id})
+
+    def floods(self, day: Any) -> list[Any]:
+        """The day's flood events, each with its area (150 m around its reports' places) and
+        how many reports it groups."""
+        return list(self.conn.exec_driver_sql(
+            f"SELECT {FLOOD_COLUMNS} FROM feedback_flood f WHERE f.day = %(d)s ORDER BY f.id",
+            {"d": day}))
+
+    def flood(self, flood_id: int) -> Any:
+        """One flood event, or None."""
+        return self.conn.exec_driver_sql(
+            f"SELECT {FLOOD_COLUMNS} FROM feedback_flood f WHERE f.id = %(i)s",
+            {"i": flood_id}).first()
+
+    def contacts_to_remove(self, days: int, limit: int) -> list[int]:
+        """Reports closed (or expired) more than `days` days ago whose reporter's contact is
+        still kept."""
+        return [int(r[0]) for r in self.conn.exec_driver_sql(
+            "SELECT id FROM feedback_report WHERE contact_removed_at IS NULL AND ("
+            "(status = 'closed' AND closed_at < now() - make_interval(days => %(d)s)) OR "
+            "(status = 'expired' AND created_at < now() - make_interval(days => %(d)s))) "
+            "ORDER BY id LIMIT %(n)s", {"d": days, "n": limit})]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from accounts.auth import authorize, caller
+from accounts.auth import authorize, authorize_or_holder, caller
 from accounts.policy import Principal
 from accounts.ratelimit import CODE_SEND, FEEDBACK_SEND, RateLimiter
 from core.deps import ConnectionDep, IfMatch, side_transaction
@@ -22,15 +23,18 @@ from permits.feedback.repository import FeedbackRepository
 from permits.feedback.schemas import (
     CategoryPublic,
     ConfirmIn,
+    FloodAction,
+    FloodPublic,
     PhotoPublic,
     ReportAction,
     ReportEvent,
     ReportIn,
     ReportPublic,
     ReportSent,
+    ReportStaff,
 )
 from permits.feedback.service import FeedbackService, Reporter
-from permits.feedback.workflow import FEEDBACK
+from permits.feedback.workflow import FEEDBACK, FLOOD
 from permits.workflow import today
 
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
@@ -38,7 +42,10 @@ Anyone = Annotated[Principal, Depends(authorize("feedback.report"))]
 Reader = Annotated[Principal, Depends(authorize("public.read"))]
 # Each move's own policy action decides (the engine asks it): a signed-in person is enough here.
 Someone = Annotated[Principal, Depends(authorize("account.self"))]
+# The same, or an anonymous reporter holding their report's token (the service checks it).
+Mover = Annotated[Principal, Depends(authorize_or_holder("account.self", "X-Report-Token"))]
 ReportId = Annotated[int, Path(ge=1, le=2**62)]
+ReportToken = Annotated[str | None, Header(alias="X-Report-Token", max_length=64)]
 NEARBY_M, NEARBY_CLOSED_DAYS = 50, 30
 
 
@@ -83,7 +90,8 @@ def send(body: ReportIn, _: Anyone, service: Service, idem: IdempotencyDep,
         token = secrets.token_urlsafe(24)
         row, needs_code = service.send(
             caller(request, conn), body.category, body.description, body.lon, body.lat,
-            Reporter(body.name, body.phone, body.email, body.show_name), body.parcel_key, token)
+            Reporter(body.name, body.phone, body.email, body.show_name), body.parcel_key, token,
+            body.joins)
         sent = ReportSent(id=row.id, status=row.status, needs_code=needs_code,
                           upload_token=token if needs_code else None)
         return JSONResponse(sent.model_dump(mode="json"), status_code=201)
@@ -97,8 +105,7 @@ def send(body: ReportIn, _: Anyone, service: Service, idem: IdempotencyDep,
                         413: {"description": "Larger than 10 MB"}})
 def photo(report_id: ReportId, _: Anyone, conn: ConnectionDep, request: Request,
           file: Annotated[UploadFile, File(description="JPEG or PNG")],
-          token: Annotated[str | None, Header(alias="X-Report-Token", max_length=64)] = None
-          ) -> PhotoPublic:
+          token: ReportToken = None) -> PhotoPublic:
     """From the reporter's account, or with the report's upload token."""
     store = FileStore(request.app.state.settings.file_dir)
     row = PhotoService(conn, store).add(caller(request, conn), report_id, token, file.file)
@@ -122,6 +129,38 @@ def nearby(_: Reader, service: Service, category: Annotated[str, Query(max_lengt
     """The nearest first: the reporter may add their voice instead of a duplicate."""
     return [_public(r) for r in service.repo.nearby(lon, lat, category, NEARBY_M,
                                                     NEARBY_CLOSED_DAYS)]
+
+
+@router.get("/mine", response_model=list[ReportPublic], summary="My reports, newest first")
+def mine(principal: Someone, service: Service,
+         limit: Annotated[int, Query(ge=1, le=200)] = 50,
+         offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> list[ReportPublic]:
+    """The signed-in citizen's own reports (as anyone sees them)."""
+    assert principal.person_id is not None
+    return [_public(r) for r in service.repo.mine(principal.person_id, limit, offset)]
+
+
+@router.get("/floods", response_model=list[FloodPublic],
+            summary="A day's flood events: its flood reports grouped by area")
+def floods(_: Reader, service: Service,
+           day: Annotated[date | None, Query(description="Default: today")] = None
+           ) -> list[FloodPublic]:
+    """Each with its area and how many reports it groups."""
+    return [FloodPublic.model_validate(f, from_attributes=True)
+            for f in service.repo.floods(day or today())]
+
+
+@router.post("/floods/{flood_id}/actions", response_model=FloodPublic,
+             summary="Close a flood event (If-Match): everyone who reported it hears so",
+             responses={409: {"description": "Already closed"},
+                        412: {"description": "If-Match is stale"}})
+def flood_act(flood_id: ReportId, body: FloodAction, principal: Someone, service: Service,
+              if_match: IfMatch = None) -> Response:
+    """The department's officers of its ward."""
+    row = service.close_flood(principal, flood_id, if_match, body.note)
+    view = FloodPublic.model_validate(row, from_attributes=True)
+    return JSONResponse(view.model_dump(mode="json"),
+                        headers={"ETag": FLOOD.etag(view.id, view.version)})
 
 
 @router.get("", response_model=list[ReportPublic], summary="Reports anyone may see")
@@ -152,9 +191,28 @@ def report(report_id: ReportId, _: Reader, service: Service) -> Response:
              summary="Move a report: the department's moves (If-Match), the reporter's own",
              responses={409: {"description": "Not from its status, or a guard refused"},
                         412: {"description": "If-Match is stale"}})
-def act(report_id: ReportId, body: ReportAction, principal: Someone, service: Service,
-        if_match: IfMatch = None) -> Response:
-    """assign, start, ask, answer, close (with its reason) for officers; reply, reopen for the
-    reporter (within 30 days of the closing)."""
-    service.act(principal, report_id, body.action, if_match, body.note, body.facts())
+def act(report_id: ReportId, body: ReportAction, principal: Mover, service: Service,
+        if_match: IfMatch = None, token: ReportToken = None) -> Response:
+    """assign, start, ask, answer, close (with its reason), hide, show for officers; reply,
+    reopen (within 30 days of the closing), rate for the reporter: signed in, or with the
+    X-Report-Token the report's answer gave."""
+    service.act(principal, report_id, body.action, if_match, body.note, body.facts(), token)
     return _answer(service, report_id)
+
+
+@router.get("/{report_id}/staff", response_model=ReportStaff,
+            summary="What the department sees of a report: its reporter, every move")
+def staff(report_id: ReportId, principal: Someone, service: Service) -> Response:
+    """Officers of its department in its ward, leaders of its department."""
+    seen = service.staff(principal, report_id)
+    row, buildable = seen["row"], seen["buildable"]
+    floors = buildable.floors_max if buildable is not None else None
+    view = ReportStaff.model_validate({
+        **row._mapping, "public": _public(seen["report"]) if seen["report"] else None,
+        "events": [e._mapping for e in seen["events"]],
+        "voices": [v._mapping for v in seen["voices"]],
+        "parcel_dossiers": [d._mapping for d in seen["parcel_dossiers"]],
+        "floors_max": int(floors.value) if floors is not None else None})
+    return JSONResponse(view.model_dump(mode="json"),
+                        headers={"ETag": FEEDBACK.etag(row.id, row.version),
+                                 "Cache-Control": "private, no-store"})

@@ -18,7 +18,8 @@ class ReportIn(BaseModel):
     model_config = STRICT
 
     category: str = Field(max_length=40)
-    description: str = Field(min_length=3, max_length=4000)
+    description: str | None = Field(default=None, max_length=4000,
+                                    description="Needed unless the report joins another")
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     parcel_key: str | None = Field(default=None, pattern=r"^\d{12}$")
@@ -27,6 +28,8 @@ class ReportIn(BaseModel):
     email: str | None = Field(default=None, max_length=320)
     show_name: bool = Field(default=False, description="The public may see the name "
                             "(the department always sees who reported)")
+    joins: int | None = Field(default=None, ge=1, le=2**62, description='A "me too": the '
+                              "open report of the same category this adds a voice to")
 
 
 class ConfirmIn(BaseModel):
@@ -81,10 +84,17 @@ class ReportPublic(BaseModel):
     duplicate_of: int | None
     closed_at: datetime | None
     reporter_name: str | None
+    joined: bool = Field(description='A "me too" on the report it duplicates')
+    voices: int = Field(description="Me-toos and merged duplicates of this report")
+    rating: int | None = Field(description="The reporter's rating of the closing, 1 to 5")
+    flood_id: int | None = Field(description="The flood event it belongs to")
+    parcel_permit: bool | None = Field(description="On a parcel: whether the parcel has a "
+                                       "construction permit")
     events: list[ReportEvent] = Field(default_factory=list)
 
 
-Move = Literal["assign", "start", "ask", "answer", "close", "reply", "reopen"]
+Move = Literal["assign", "start", "ask", "answer", "close", "reply", "reopen", "rate", "hide",
+               "show"]
 
 
 class ReportAction(BaseModel):
@@ -100,13 +110,15 @@ class ReportAction(BaseModel):
                                     description="not_competent: the body it goes to")
     duplicate_of: int | None = Field(default=None, ge=1, le=2**62)
     assignee_id: int | None = Field(default=None, ge=1, le=2**62)
+    rating: int | None = Field(default=None, ge=1, le=5, description="rate: 1 to 5")
 
     def facts(self) -> dict[str, Any]:
         """What the move's guards read (the note is the text of each)."""
-        said = {"ask": "question", "reply": "reply", "answer": "answer", "reopen": "reason"}
+        said = {"ask": "question", "reply": "reply", "answer": "answer", "reopen": "reason",
+                "hide": "reason"}
         facts: dict[str, Any] = {"closing": self.closing, "referred_to": self.referred_to,
                                  "duplicate_of": self.duplicate_of,
-                                 "assignee_id": self.assignee_id}
+                                 "assignee_id": self.assignee_id, "rating": self.rating}
         if self.action in said:
             facts[said[self.action]] = self.note
         return facts
@@ -130,3 +142,90 @@ class PhotoPublic(BaseModel):
     content_type: str
     size_bytes: int
     created_at: datetime
+
+
+class StaffEvent(BaseModel):
+    """Any move of a report, with who made it and who may read it."""
+
+    action: str
+    from_status: ReportStatus | None
+    to_status: ReportStatus
+    at: datetime
+    note: str | None
+    visibility: str
+    detail: dict[str, Any]
+    actor_id: int | None
+    actor_name: str | None
+
+
+class Voice(BaseModel):
+    """A report joined ("me too") or merged into this one, and who sent it."""
+
+    id: int
+    joined: bool
+    created_at: datetime
+    reporter_id: int | None
+    reporter_name: str | None
+    reporter_phone: str | None
+    reporter_email: str | None
+
+
+class ParcelDossier(BaseModel):
+    """A dossier of the reported parcel: what was asked for, where it stands."""
+
+    id: int
+    code: str | None
+    procedure_id: str
+    procedure_vi: str
+    status: str
+    submitted_at: datetime | None
+    due_on: date | None
+    floors: str | None = Field(description="Floors the dossier asks for")
+
+
+class ReportStaff(BaseModel):
+    """What the department sees: the reporter, the hidden text, every move, the voices, and
+    for a parcel its dossiers and the floors its zoning allows."""
+
+    id: int
+    status: ReportStatus
+    version: int
+    category: str
+    department: str
+    description: str
+    hidden_reason: str | None
+    reporter_id: int | None
+    reporter_name: str | None
+    reporter_phone: str | None
+    reporter_email: str | None
+    show_name: bool
+    contact_removed_at: datetime | None
+    assignee_id: int | None
+    media_url: str | None
+    public: ReportPublic | None
+    events: list[StaffEvent]
+    voices: list[Voice]
+    parcel_dossiers: list[ParcelDossier]
+    floors_max: int | None = Field(description="The zoning's most floors on the parcel")
+
+
+class FloodPublic(BaseModel):
+    """A flood event: one day's flood reports in one area (150 m around their places)."""
+
+    id: int
+    version: int
+    status: Literal["open", "closed"]
+    day: date
+    ward_code: str | None
+    closed_at: datetime | None
+    geometry: dict[str, Any]
+    reports: int
+
+
+class FloodAction(BaseModel):
+    """Closing a flood event, with a word for everyone who reported it."""
+
+    model_config = STRICT
+
+    action: Literal["close"]
+    note: str | None = Field(default=None, max_length=1000)

@@ -13,13 +13,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from accounts.policy import Principal, Subject, workflow_actor
-from core.errors import InvalidInputError, NotFoundError
+from accounts.repository import audit
+from core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from core.notify import Notifier
-from core.workflow import NOW, Actor, create, fire
+from core.workflow import NOW, SYSTEM, Actor, create, fire
+from layers.service import buildable_by_key
 from permits.clock import Clock
 from permits.feedback.photos import token_hash
 from permits.feedback.repository import FeedbackRepository
-from permits.feedback.workflow import FEEDBACK, ReportStatus
+from permits.feedback.workflow import FEEDBACK, FLOOD, FOLLOW, HANDLE, ReportStatus
 from permits.workflow import today
 
 CODE_MINUTES = 30
@@ -27,6 +29,15 @@ PHONE = re.compile(r"^(?:\+84|0)\d{9,10}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 # Whoever holds the code: the code is the authority (it went only to the reporter's phone).
 BY_CODE = Actor(None, authorize=lambda action, row: None)
+# Flood reports of one day whose places lie within this of a flood event's join it.
+FLOOD_CATEGORY, FLOOD_METRES = "drainage-flooding", 500
+CONTACT_KEPT_DAYS = 365  # after a report's closing, then its reporter's contact is removed
+
+
+def _follower_only(action: str, row: Mapping[str, Any]) -> None:
+    """An anonymous reporter holding their report's token: only the reporter's own moves."""
+    if action != FOLLOW:
+        raise ForbiddenError("only the department can do this", "action")
 
 
 @dataclass(frozen=True)
@@ -66,14 +77,37 @@ class FeedbackService:
     def _code_hash(self, report_id: int, code: str) -> str:
         return hmac.new(self.key, f"feedback:{report_id}:{code}".encode(), "sha256").hexdigest()
 
-    def send(self, principal: Principal, category: str, description: str, lon: float,
+    def _joined(self, joins: int, category: str) -> Any:
+        """The report a "me too" adds its voice to: open, of the same kind; a duplicate's
+        voice goes to the report it duplicates."""
+        original = self.repo.public(joins)
+        for _ in range(8):
+            if original is None or original.closing != "duplicate":
+                break
+            original = self.repo.public(original.duplicate_of)
+        if original is None:
+            raise InvalidInputError(f"no report {joins}", "joins")
+        if original.category != category:
+            raise InvalidInputError(f"report {joins} is about {original.category_vi}, not "
+                                    "this category", "joins")
+        if original.status == ReportStatus.CLOSED:
+            raise ConflictError(f"report {original.id} is closed: send a report of your own "
+                                "(its reporter may reopen it)", "joins")
+        return original
+
+    def send(self, principal: Principal, category: str, description: str | None, lon: float,
              lat: float, reporter: Reporter, parcel_key: str | None = None,
-             token: str | None = None) -> tuple[Any, bool]:
+             token: str | None = None, joins: int | None = None) -> tuple[Any, bool]:
         """The report and whether it waits for its one-time code (anonymous reporters, who
-        add its photos with `token`)."""
+        add its photos with `token`); with `joins`, a "me too" on that report."""
         found = self.repo.category(category)
         if found is None:
             raise InvalidInputError(f"no category {category!r}", "category")
+        original = self._joined(joins, category) if joins is not None else None
+        if original is None and len((description or "").strip()) < 3:
+            raise InvalidInputError("describe the problem in a few words", "description")
+        if original is not None and original.parcel_key and not parcel_key:
+            parcel_key = original.parcel_key
         ward = self.repo.ward_at(lon, lat)
         if ward is None:
             raise InvalidInputError("the place is outside the district", "lat")
@@ -83,10 +117,13 @@ class FeedbackService:
         if parcel_key and not self.repo.parcel_exists(parcel_key):
             raise InvalidInputError(f"no parcel {parcel_key!r}", "parcel_key")
         values: dict[str, Any] = {
-            "category": category, "description": description.strip(), "parcel_key": parcel_key,
+            "category": category, "description": (description or "").strip(),
+            "parcel_key": parcel_key,
             "ward_code": ward, "department": found.department, "show_name": reporter.show_name,
             "reporter_name": (reporter.name or "").strip() or None,
             "geom": f"SRID=4326;POINT({lon} {lat})"}
+        if original is not None:
+            values.update(joined=True, duplicate_of=original.id)
         signed_in = principal.person_id is not None
         if signed_in:
             values["reporter_id"] = principal.person_id
@@ -99,7 +136,7 @@ class FeedbackService:
                                     "confirms the report goes there", "phone")
         made = create(self.repo.conn, FEEDBACK, "send", BY_CODE, values)
         if signed_in:
-            self._confirm(made.row_id, found)
+            self._confirm(made.row_id, found, made.row)
             return self.repo.get(made.row_id), False
         token = token or secrets.token_urlsafe(24)
         code = f"{secrets.randbelow(10**6):06d}"
@@ -115,11 +152,40 @@ class FeedbackService:
                                         f"(hiệu lực {CODE_MINUTES} phút)")
         return self.repo.get(made.row_id), True
 
-    def _confirm(self, report_id: int, category: Any) -> None:
+    def _confirm(self, report_id: int, category: Any, row: Mapping[str, Any]) -> None:
+        if row["joined"]:  # a voice: closed at once as the duplicate it names
+            fire(self.repo.conn, FEEDBACK, report_id, "join", BY_CODE,
+                 detail={"duplicate_of": row["duplicate_of"]},
+                 values={"confirmed_at": NOW, "closed_at": NOW, "closing": "duplicate",
+                         "confirm_hash": None, "updated_at": NOW})
+            return
         due = self.clock.due(today(), category.response_days, "working", category.department)
         fire(self.repo.conn, FEEDBACK, report_id, "confirm", BY_CODE,
              values={"confirmed_at": NOW, "due_on": due, "confirm_hash": None,
                      "updated_at": NOW})
+        if category.code == FLOOD_CATEGORY:
+            self._flooded(report_id, row)
+
+    def _flooded(self, report_id: int, row: Mapping[str, Any]) -> None:
+        """A flood report joins the day's flood event it lies near, or opens one."""
+        conn, day = self.repo.conn, today()
+        # One grouping at a time per day: two reports of one street make one event.
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('feedback-flood'), "
+                             "%(d)s)", {"d": day.toordinal()})
+        lon, lat = self.repo.conn.exec_driver_sql(
+            "SELECT ST_X(geom), ST_Y(geom) FROM feedback_report WHERE id = %(i)s",
+            {"i": report_id}).one()
+        near = self.repo.flood_near(lon, lat, day, FLOOD_METRES)
+        if near is None:
+            flood_id = create(conn, FLOOD, "open", SYSTEM, {
+                "day": day, "geom": f"SRID=4326;POINT({lon} {lat})",
+                "ward_code": row["ward_code"]}).row_id
+        else:
+            flood_id = int(near.id)
+            fire(conn, FLOOD, flood_id, "grow", SYSTEM, detail={"report_id": report_id},
+                 values={"geom": self.repo.flood_grown(flood_id, lon, lat),
+                         "updated_at": NOW})
+        self.repo.set_flood(report_id, flood_id)
 
     def confirm(self, report_id: int, code: str) -> Any:
         """The one-time code given back: the report is received, and public."""
@@ -130,18 +196,36 @@ class FeedbackService:
             raise InvalidInputError("the code has expired: send the report again", "code")
         if not hmac.compare_digest(self._code_hash(report_id, code.strip()), row.confirm_hash):
             raise InvalidInputError("the code is not the one sent", "code")
-        self._confirm(report_id, self.repo.category(row.category))
+        self._confirm(report_id, self.repo.category(row.category), row._mapping)
         return self.repo.get(report_id)
 
+    def _actor(self, principal: Principal, row: Any, token: str | None) -> Actor:
+        """The caller as the engine asks about them; an anonymous reporter is known by the
+        token their report's answer gave (only the reporter's moves)."""
+        if principal.person_id is None and token is not None and row.upload_token_hash \
+                and hmac.compare_digest(token_hash(token), row.upload_token_hash):
+            return Actor(None, authorize=_follower_only)
+        return workflow_actor(principal, _subject)
+
     def act(self, principal: Principal, report_id: int, action: str,
-            if_match: str | None, note: str | None, facts: dict[str, Any]) -> Any:
+            if_match: str | None, note: str | None, facts: dict[str, Any],
+            token: str | None = None) -> Any:
         """One move of the table, through the engine: the department's (assign, start, ask,
-        answer, close) and the reporter's (reply, reopen)."""
+        answer, close, hide, show) and the reporter's (reply, reopen, rate)."""
         row = self.repo.get(report_id)
         if row is None or row.status in (ReportStatus.UNCONFIRMED, ReportStatus.EXPIRED):
             raise NotFoundError("no such report", "report_id")
         values: dict[str, Any] = {"updated_at": NOW}
-        if action == "close":
+        if action == "assign" and facts.get("assignee_id") is not None:
+            values["assignee_id"] = self._assignee(row, int(facts["assignee_id"]))
+        elif action == "rate":
+            values["rating"] = facts.get("rating")
+        elif action == "hide":
+            values["hidden_reason"] = (note or "").strip() or None
+            facts["reason"] = note
+        elif action == "show":
+            values["hidden_reason"] = None
+        elif action == "close":
             values.update(closed_at=NOW, closing=facts.get("closing"),
                           referred_to=facts.get("referred_to"),
                           duplicate_of=facts.get("duplicate_of"))
@@ -151,10 +235,81 @@ class FeedbackService:
                     raise InvalidInputError("no other report has this number", "duplicate_of")
         elif action == "reopen":
             values.update(closed_at=None, closing=None, referred_to=None, duplicate_of=None)
-        fire(self.repo.conn, FEEDBACK, report_id, action, workflow_actor(principal, _subject),
+        actor = self._actor(principal, row, token)
+        fire(self.repo.conn, FEEDBACK, report_id, action, actor,
              if_match=if_match, note=note,
              detail={k: v for k, v in facts.items() if v not in (None, "")}, values=values)
+        if action in ("hide", "show"):  # moderation is audited beside its staff event
+            audit(self.repo.conn, f"feedback.{action}", principal.person_id,
+                  report_id=report_id)
         return self.repo.get(report_id)
+
+    def _assignee(self, row: Any, person_id: int) -> int:
+        """An officer or leader of the report's department."""
+        found = self.repo.conn.exec_driver_sql(
+            "SELECT 1 FROM role_grant WHERE person_id = %(p)s AND role IN ('officer', "
+            "'leader') AND department = %(d)s", {"p": person_id, "d": row.department}).first()
+        if found is None:
+            raise InvalidInputError(f"person {person_id} is not an officer of "
+                                    f"{row.department}", "assignee_id")
+        return person_id
+
+    def staff(self, principal: Principal, report_id: int) -> dict[str, Any]:
+        """Everything the department sees of a report: its reporter, every move, its voices,
+        and for construction without a permit the parcel's dossiers and what may be built."""
+        row = self.repo.get(report_id)
+        if row is None or row.status == ReportStatus.UNCONFIRMED:
+            raise NotFoundError("no such report", "report_id")
+        workflow_actor(principal, _subject).authorize(HANDLE, row._mapping)  # type: ignore[misc]
+        public = self.repo.public(report_id) if row.status != ReportStatus.EXPIRED else None
+        buildable = None
+        if row.parcel_key:
+            try:
+                buildable = buildable_by_key(self.repo.conn, row.parcel_key)
+            except NotFoundError:
+                buildable = None
+        return {
+            "report": public, "row": row, "events": self.repo.staff_events(report_id),
+            "voices": self.repo.voices(report_id),
+            "parcel_dossiers": self.repo.parcel_dossiers(row.parcel_key)
+            if row.parcel_key else [],
+            "buildable": buildable}
+
+    def close_flood(self, principal: Principal, flood_id: int, if_match: str | None,
+                    note: str | None) -> Any:
+        """The water is gone: the event closes and everyone who reported it hears so."""
+        flood = self.repo.flood(flood_id)
+        if flood is None:
+            raise NotFoundError("no such flood event", "flood_id")
+        def subject(row: Mapping[str, Any]) -> Subject:
+            return Subject(owner_id=None, department="urban-management",
+                           ward=row.get("ward_code"))
+        fire(self.repo.conn, FLOOD, flood_id, "close", workflow_actor(principal, subject),
+             if_match=if_match, note=note, values={"closed_at": NOW, "updated_at": NOW})
+        return self.repo.flood(flood_id)
+
+    def expire_unconfirmed(self, limit: int = 500) -> int:
+        """Reports whose code was never given back in time expire (never public). Returns how
+        many."""
+        ids = [int(r[0]) for r in self.repo.conn.exec_driver_sql(
+            "SELECT id FROM feedback_report WHERE status = 'unconfirmed' "
+            "AND confirm_expires_at < now() ORDER BY id LIMIT %(n)s", {"n": limit})]
+        for report_id in ids:
+            fire(self.repo.conn, FEEDBACK, report_id, "expire", SYSTEM,
+                 values={"confirm_hash": None, "updated_at": NOW})
+        return len(ids)
+
+    def remove_old_contacts(self, limit: int = 500) -> int:
+        """A year after closing (or expiring), the reporter's name, phone, e-mail and account
+        link leave the report; its events say so. Returns how many."""
+        ids = self.repo.contacts_to_remove(CONTACT_KEPT_DAYS, limit)
+        for report_id in ids:
+            fire(self.repo.conn, FEEDBACK, report_id, "remove_contact", SYSTEM,
+                 note="Thông tin liên hệ của người phản ánh đã được xoá sau một năm",
+                 values={"reporter_name": None, "reporter_phone": None,
+                         "reporter_email": None, "reporter_id": None, "show_name": False,
+                         "upload_token_hash": None, "contact_removed_at": NOW})
+        return len(ids)
 
     def public(self, report_id: int) -> tuple[Any, list[Any]]:
         """What anyone sees of a report, and its public moves."""

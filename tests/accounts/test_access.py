@@ -51,7 +51,7 @@ SAMPLES: dict[str, str] = {
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
-    "access_code": "a" * 24, "form": "01", "report_id": "1",
+    "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -71,7 +71,7 @@ LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oi
                    # A gateway's notices are believed for their signature: the matrix has none.
                    r"|^/api/payments/"
                    # A report by its number: the world has none confirmed (its own test does).
-                   r"|^/api/feedback/\{report_id\}")
+                   r"|^/api/feedback/\{report_id\}|^/api/feedback/floods/\{flood_id\}")
 # The state a dossier must be in for the route to succeed on one's own.
 STATE = {("PATCH", "/api/dossiers/{dossier_id}"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/submit"): "draft",
@@ -129,6 +129,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "phone": "0912000111"},
     ("POST", "/api/feedback/{report_id}/confirm"): lambda w, r: {"code": "123456"},
     ("POST", "/api/feedback/{report_id}/actions"): lambda w, r: {"action": "start"},
+    ("POST", "/api/feedback/floods/{flood_id}/actions"): lambda w, r: {"action": "close"},
     ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {
         "file": ("anh.png", png(), "image/png")}},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},

@@ -117,7 +117,8 @@ FORM_FACTS: dict[str, dict[str, Any]] = {
 FEEDBACK_FACTS: dict[str, dict[str, Any]] = {
     "ask": {"question": "Ở số nhà nào?"}, "reply": {"reply": "Trước số 12"},
     "answer": {"answer": "Đã giao đội duy tu"}, "close": {"closing": "fixed"},
-    "reopen": {"reason": "Vẫn còn ổ gà"},
+    "reopen": {"reason": "Vẫn còn ổ gà"}, "rate": {"rating": 4},
+    "hide": {"reason": "Có số điện thoại của người khác"},
 }
 
 

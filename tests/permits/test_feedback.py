@@ -122,7 +122,9 @@ def test_bad_reports_are_refused_naming_the_field_and_nothing_is_written(
     assert _send(client, 422, category="construction-without-permit")["field"] == "parcel_key"
     assert _send(client, 422, phone=None)["field"] == "phone"
     assert _send(client, 422, phone="12345")["field"] == "phone"
-    assert _send(client, 422, description="")["detail"][0]["loc"] == ["body", "description"]
+    assert _send(client, 422, description="", phone="0912000999")["field"] == "description"
+    assert _send(client, 422, description="x" * 4001)["detail"][0]["loc"] == \
+        ["body", "description"]
     assert conn.exec_driver_sql("SELECT count(*) FROM feedback_report").scalar_one() == before
 
 
