@@ -81,6 +81,8 @@ POLICY: tuple[Rule, ...] = (
     Rule("administrator", "calendar.edit", EVERY),
     # Administrators: the procedure catalogue (reading it is public.read).
     Rule("administrator", "procedure.edit", EVERY),
+    # Administrators: feedback categories' departments and response times (data, not code).
+    Rule("administrator", "feedback.categories", EVERY),
 )
 ACTIONS = tuple(dict.fromkeys(rule.action for rule in POLICY))
 

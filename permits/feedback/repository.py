@@ -37,17 +37,26 @@ class FeedbackRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def category(self, code: str) -> Any:
+    def category(self, code: str, lock: bool = False) -> Any:
         """One category with its department and response time, or None."""
         return self.conn.exec_driver_sql(
-            "SELECT code, name_vi, name_en, department, response_days, about_parcel "
-            "FROM feedback_category WHERE code = %(c)s", {"c": code}).first()
+            "SELECT code, name_vi, name_en, department, response_days, about_parcel, version "
+            "FROM feedback_category WHERE code = %(c)s" + (" FOR UPDATE" if lock else ""),
+            {"c": code}).first()
 
     def categories(self) -> list[Any]:
         """Every category, in the 1022 system's order of the seed."""
         return list(self.conn.exec_driver_sql(
-            "SELECT code, name_vi, name_en, department, response_days, about_parcel "
+            "SELECT code, name_vi, name_en, department, response_days, about_parcel, version "
             "FROM feedback_category ORDER BY name_vi"))
+
+    def update_category(self, code: str, department: str, response_days: int) -> None:
+        """A category's new department and response time (its version bumped); the
+        department and time are then verified, not guessed."""
+        self.conn.exec_driver_sql(
+            "UPDATE feedback_category SET department = %(d)s, response_days = %(r)s, "
+            "version = version + 1, unverified = '[]' WHERE code = %(c)s",
+            {"d": department, "r": response_days, "c": code})
 
     def ward_at(self, lon: float, lat: float) -> str | None:
         """The current ward the point lies in, or None outside the district."""

@@ -22,6 +22,7 @@ from permits.feedback.photos import PhotoService
 from permits.feedback.repository import FeedbackRepository
 from permits.feedback.schemas import (
     CategoryPublic,
+    CategoryUpdate,
     ConfirmIn,
     FloodAction,
     FloodPublic,
@@ -33,7 +34,7 @@ from permits.feedback.schemas import (
     ReportSent,
     ReportStaff,
 )
-from permits.feedback.service import FeedbackService, Reporter
+from permits.feedback.service import FeedbackService, Reporter, category_etag
 from permits.feedback.workflow import FEEDBACK, FLOOD
 from permits.workflow import today
 
@@ -42,6 +43,7 @@ Anyone = Annotated[Principal, Depends(authorize("feedback.report"))]
 Reader = Annotated[Principal, Depends(authorize("public.read"))]
 # Each move's own policy action decides (the engine asks it): a signed-in person is enough here.
 Someone = Annotated[Principal, Depends(authorize("account.self"))]
+Editor = Annotated[Principal, Depends(authorize("feedback.categories"))]
 # The same, or an anonymous reporter holding their report's token (the service checks it).
 Mover = Annotated[Principal, Depends(authorize_or_holder("account.self", "X-Report-Token"))]
 ReportId = Annotated[int, Path(ge=1, le=2**62)]
@@ -69,6 +71,21 @@ def categories(_: Reader, service: Service) -> list[CategoryPublic]:
     """What a report can be about."""
     return [CategoryPublic.model_validate(c, from_attributes=True)
             for c in service.repo.categories()]
+
+
+@router.patch("/categories/{category}", response_model=CategoryPublic,
+              summary="Change where a category goes and its response time (If-Match)",
+              responses={412: {"description": "If-Match is stale"},
+                         428: {"description": "If-Match is missing"}})
+def edit_category(category: Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,39}$")],
+                  body: CategoryUpdate, principal: Editor, service: Service,
+                  if_match: IfMatch = None) -> Response:
+    """Reports sent from now on follow the change; those already sent keep their deadline."""
+    row = service.edit_category(category, if_match, body.department, body.response_days,
+                                principal.person_id)
+    view = CategoryPublic.model_validate(row, from_attributes=True)
+    return JSONResponse(view.model_dump(mode="json"),
+                        headers={"ETag": category_etag(view.code, view.version)})
 
 
 @router.post("", status_code=201, response_model=ReportSent,

@@ -49,6 +49,17 @@ class CategoryPublic(BaseModel):
     department: str
     response_days: int
     about_parcel: bool
+    version: int
+
+
+class CategoryUpdate(BaseModel):
+    """An administrator's change to a category: where it goes, how long that has."""
+
+    model_config = STRICT
+
+    department: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{1,63}$")
+    response_days: int | None = Field(default=None, ge=1, le=90,
+                                      description="Working days to answer")
 
 
 class ReportEvent(BaseModel):

@@ -16,7 +16,7 @@ from accounts.policy import Principal, Subject, workflow_actor
 from accounts.repository import audit
 from core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from core.notify import Notifier
-from core.workflow import NOW, SYSTEM, Actor, create, fire
+from core.workflow import NOW, SYSTEM, Actor, check_version, create, fire
 from layers.service import buildable_by_key
 from permits.clock import Clock
 from permits.feedback.photos import token_hash
@@ -32,6 +32,11 @@ BY_CODE = Actor(None, authorize=lambda action, row: None)
 # Flood reports of one day whose places lie within this of a flood event's join it.
 FLOOD_CATEGORY, FLOOD_METRES = "drainage-flooding", 500
 CONTACT_KEPT_DAYS = 365  # after a report's closing, then its reporter's contact is removed
+
+
+def category_etag(code: str, version: int) -> str:
+    """The ETag of a category at a version."""
+    return f'"feedback-category-{code}-v{version}"'
 
 
 def _follower_only(action: str, row: Mapping[str, Any]) -> None:
@@ -76,6 +81,27 @@ class FeedbackService:
 
     def _code_hash(self, report_id: int, code: str) -> str:
         return hmac.new(self.key, f"feedback:{report_id}:{code}".encode(), "sha256").hexdigest()
+
+    def edit_category(self, code: str, if_match: str | None, department: str | None,
+                      response_days: int | None, person_id: int | None) -> Any:
+        """An administrator's change to where a category goes and how long it has (reports
+        sent from now on), against the version read; audited with before and after."""
+        row = self.repo.category(code, lock=True)
+        if row is None:
+            raise NotFoundError(f"no category {code!r}", "code")
+        check_version(category_etag(code, row.version), if_match, required=True)
+        known = self.repo.conn.exec_driver_sql(
+            "SELECT 1 FROM role_grant WHERE department = %(d)s UNION SELECT 1 FROM "
+            "feedback_category WHERE department = %(d)s LIMIT 1", {"d": department}).first()
+        if department is not None and known is None:
+            raise InvalidInputError(f"no department {department!r}", "department")
+        after = (department or row.department, response_days or row.response_days)
+        if after != (row.department, row.response_days):
+            self.repo.update_category(code, *after)
+            audit(self.repo.conn, "feedback.category", person_id, category=code,
+                  department=[row.department, after[0]],
+                  response_days=[row.response_days, after[1]])
+        return self.repo.category(code)
 
     def _joined(self, joins: int, category: str) -> Any:
         """The report a "me too" adds its voice to: open, of the same kind; a duplicate's

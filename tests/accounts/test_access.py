@@ -51,7 +51,7 @@ SAMPLES: dict[str, str] = {
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
-    "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
+    "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1", "category": "buses",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -130,6 +130,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/feedback/{report_id}/confirm"): lambda w, r: {"code": "123456"},
     ("POST", "/api/feedback/{report_id}/actions"): lambda w, r: {"action": "start"},
     ("POST", "/api/feedback/floods/{flood_id}/actions"): lambda w, r: {"action": "close"},
+    ("PATCH", "/api/feedback/categories/{category}"): lambda w, r: {"response_days": 9},
     ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {
         "file": ("anh.png", png(), "image/png")}},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},
@@ -141,6 +142,7 @@ BODIES: dict[tuple[str, str], Body] = {
 # Headers a route needs to succeed (a change names the version it changes).
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("PATCH", "/api/procedures/{procedure_id}"): {"If-Match": "*"},
+    ("PATCH", "/api/feedback/categories/{category}"): {"If-Match": "*"},
     ("POST", "/api/dossiers/{dossier_id}/actions"): {"If-Match": "*"},
 }
 

@@ -13,8 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
 from core.notify import OutboxNotifier
+from core.workdays import WorkingCalendar
 from permits.feedback.repository import FeedbackRepository
 from permits.feedback.service import FeedbackService
+from permits.workflow import today
 from tests.accounts.world import MY_WARD, World, build
 from tests.permits.test_feedback import Desk, _code, _in_ward, _send
 
@@ -333,3 +335,34 @@ def test_an_unconfirmed_report_expires_with_its_code(client: TestClient,
     assert conn.exec_driver_sql("SELECT status FROM feedback_report WHERE id = %(i)s",
                                 {"i": sent["id"]}).scalar_one() == "expired"
     assert client.get(f"/api/feedback/{sent['id']}").status_code == 404
+
+
+def test_administrators_set_where_a_category_goes_and_its_time(
+        client: TestClient, conn: Connection, world: World, here: tuple[float, float]) -> None:
+    admin = world.actors["administrator"].headers()
+    url = "/api/feedback/categories/roads"
+    version = next(c["version"] for c in client.get("/api/feedback/categories").json()
+                   if c["code"] == "roads")
+    etag = f'"feedback-category-roads-v{version}"'
+    assert client.patch(url, json={"response_days": 2}, headers={
+        **world.actors["officer"].headers(), "If-Match": etag}).status_code == 403
+    assert client.patch(url, json={"response_days": 2}, headers=admin).status_code == 428
+    assert client.patch(url, json={"response_days": 2}, headers={
+        **admin, "If-Match": '"feedback-category-roads-v99"'}).status_code == 412
+    bad = client.patch(url, json={"department": "no-such-office"},
+                       headers={**admin, "If-Match": etag})
+    assert (bad.status_code, bad.json()["field"]) == (422, "department")
+    assert client.patch(url, json={"response_days": 91}, headers={
+        **admin, "If-Match": etag}).status_code == 422
+    changed = client.patch(url, json={"response_days": 2}, headers={**admin, "If-Match": etag})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["response_days"] == 2
+    assert changed.headers["etag"] == f'"feedback-category-roads-v{version + 1}"'
+    lon, lat = here
+    sent = _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon,
+                 lat=lat)
+    public = client.get(f"/api/feedback/{sent['id']}").json()
+    calendar = WorkingCalendar.for_years(today().year, today().year + 1)
+    assert public["due_on"] == calendar.add_working_days(today(), 2).isoformat()
+    assert conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE kind = "
+                                "'feedback.category'").scalar_one() == 1
