@@ -30,6 +30,8 @@ CODE_SEND = Rule("code-send", 3, 600)
 DOSSIER_LOOKUP = Rule("dossier-lookup", 60, 600)
 # Feedback reports per address: a flood of fake reports stays out, a street's neighbours do not.
 FEEDBACK_SEND = Rule("feedback-send", 20, 3600)
+# …and per device (the app's random id): one phone cannot flood from a street's shared Wi-Fi.
+FEEDBACK_DEVICE = Rule("feedback-device", 10, 3600)
 # Anonymous writes (sign-up) per address.
 ANONYMOUS_WRITE = Rule("anonymous-write", 20, 3600)
 

@@ -3,17 +3,19 @@ public sees of reports (the map's list)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from accounts.auth import authorize, authorize_or_holder, caller
 from accounts.policy import Principal
-from accounts.ratelimit import CODE_SEND, FEEDBACK_SEND, RateLimiter
+from accounts.ratelimit import CODE_SEND, FEEDBACK_DEVICE, FEEDBACK_SEND, RateLimiter
 from core.deps import ConnectionDep, IfMatch, side_transaction
 from core.idempotency import IdempotencyDep
 from core.notify import OutboxNotifier
@@ -91,17 +93,24 @@ def edit_category(category: Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,39}$
 @router.post("", status_code=201, response_model=ReportSent,
              summary="Send a report (Idempotency-Key); anonymous ones wait for their code")
 def send(body: ReportIn, _: Anyone, service: Service, idem: IdempotencyDep,
-         request: Request, conn: ConnectionDep) -> Response:
-    """The department always sees who reported; the public sees the name only when allowed."""
+         request: Request, conn: ConnectionDep,
+         device: Annotated[str | None, Header(alias="X-Device-Id", max_length=64,
+                                              description="The app's random id")] = None
+         ) -> Response:
+    """The department always sees who reported; the public sees the name only when allowed.
+    Rate-limited per address, per device and per phone or e-mail."""
     address = request.client.host if request.client else ""
+    counted = [(FEEDBACK_SEND, address)]
+    if device:
+        counted.append((FEEDBACK_DEVICE, device))
+    if body.phone or body.email:
+        counted.append((CODE_SEND, body.phone or body.email or ""))
     with side_transaction(request.app) as side:
         limits = RateLimiter(side)
-        limits.check(FEEDBACK_SEND, address)
-        if body.phone or body.email:
-            limits.check(CODE_SEND, body.phone or body.email or "")
-        limits.hit(FEEDBACK_SEND, address)
-        if body.phone or body.email:
-            limits.hit(CODE_SEND, body.phone or body.email or "")
+        for rule, key in counted:
+            limits.check(rule, key)
+        for rule, key in counted:
+            limits.hit(rule, key)
 
     def made() -> Response:
         token = secrets.token_urlsafe(24)
@@ -178,6 +187,46 @@ def flood_act(flood_id: ReportId, body: FloodAction, principal: Someone, service
     view = FloodPublic.model_validate(row, from_attributes=True)
     return JSONResponse(view.model_dump(mode="json"),
                         headers={"ETag": FLOOD.etag(view.id, view.version)})
+
+
+EXPORTED = ("id", "category", "category_vi", "status", "closing", "referred_to",
+            "duplicate_of", "voices", "created_at", "due_on", "late", "closed_at", "ward_code",
+            "parcel_key", "lon", "lat", "reporter_name", "description")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run: text starting like a formula is quoted."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/export.{fmt}", summary="Reports anyone may see, as CSV or GeoJSON (open data)",
+            responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
+def export(fmt: Literal["csv", "geojson"], _: Reader, service: Service,
+           bbox: Annotated[str | None, Query(pattern=r"^-?[\d.]+(,-?[\d.]+){3}$")] = None,
+           category: Annotated[str | None, Query(max_length=40)] = None,
+           open_only: bool = False) -> Response:
+    """The same public columns as the list (no contact; a name only when allowed; a hidden
+    description empty), at most 10 000 reports, newest first."""
+    box = tuple(float(v) for v in bbox.split(",")) if bbox else None
+    rows = [_public(r).model_dump(mode="json") for r in service.repo.public_list(
+        box, category, open_only, 10_000, 0)]  # type: ignore[arg-type]
+    name = f"phan-anh-{today():%Y%m%d}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "geojson":
+        features = [{"type": "Feature", "id": r["id"],
+                     "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                     "properties": {k: r[k] for k in EXPORTED if k not in ("lon", "lat")}}
+                    for r in rows]
+        return JSONResponse({"type": "FeatureCollection", "features": features},
+                            media_type="application/geo+json", headers=disposition)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORTED)
+    writer.writerows([_cell(r[k]) for k in EXPORTED] for r in rows)
+    # A BOM, so that spreadsheets read the Vietnamese as UTF-8.
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers=disposition)
 
 
 @router.get("", response_model=list[ReportPublic], summary="Reports anyone may see")

@@ -366,3 +366,36 @@ def test_administrators_set_where_a_category_goes_and_its_time(
     assert public["due_on"] == calendar.add_working_days(today(), 2).isoformat()
     assert conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE kind = "
                                 "'feedback.category'").scalar_one() == 1
+
+
+def test_exports_keep_reporters_hidden_and_formulas_inert(
+        client: TestClient, conn: Connection, world: World, here: tuple[float, float]) -> None:
+    lon, lat = here
+    hidden_phone, shown_phone = _phone(), _phone()
+    hidden = _anonymous(client, conn, hidden_phone, lon=lon, lat=lat, name="Trần Ẩn Danh",
+                        email="an.danh@example.vn", description="=HYPERLINK(\"x\") ổ gà")
+    shown = _anonymous(client, conn, shown_phone, lon=lon, lat=lat, name="Lê Công Khai",
+                       show_name=True)
+    csv_text = client.get("/api/feedback/export.csv").text
+    geojson = client.get("/api/feedback/export.geojson")
+    assert geojson.headers["content-type"].startswith("application/geo+json")
+    features = {f["id"]: f for f in geojson.json()["features"]}
+    assert {hidden["id"], shown["id"]} <= set(features)
+    assert features[shown["id"]]["properties"]["reporter_name"] == "Lê Công Khai"
+    assert features[hidden["id"]]["properties"]["reporter_name"] is None
+    for text in (csv_text, geojson.text):
+        for secret in ("Trần Ẩn Danh", "an.danh@example.vn", hidden_phone[1:], shown_phone[1:]):
+            assert secret not in text
+    assert "Lê Công Khai" in csv_text
+    assert "'=HYPERLINK" in csv_text  # a spreadsheet shows it, does not run it
+    assert client.get("/api/feedback/export.xlsx").status_code == 422
+
+
+def test_one_device_cannot_flood_reports(client: TestClient, world: World,
+                                         here: tuple[float, float]) -> None:
+    lon, lat = here
+    device = {**world.actors["citizen"].headers(), "X-Device-Id": secrets.token_hex(8)}
+    for _ in range(10):
+        _send(client, headers=device, phone=None, lon=lon, lat=lat)
+    assert _send(client, 429, headers=device, phone=None, lon=lon, lat=lat)
+    _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon, lat=lat)
