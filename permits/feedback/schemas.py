@@ -105,7 +105,7 @@ class ReportPublic(BaseModel):
 
 
 Move = Literal["assign", "start", "ask", "answer", "close", "reply", "reopen", "rate", "hide",
-               "show"]
+               "show", "note"]
 
 
 class ReportAction(BaseModel):

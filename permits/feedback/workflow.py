@@ -169,6 +169,8 @@ FEEDBACK = Workflow(
         # with its reason, and shown again; the staff event is the audit.
         *(_move(s, "hide", s, HANDLE, ("hide_reason",), Visibility.STAFF) for s in SEEN),
         *(_move(s, "show", s, HANDLE, (), Visibility.STAFF) for s in SEEN),
+        # The department's internal note: for its officers alone, never the reporter's.
+        *(_move(s, "note", s, HANDLE, ("note_given",), Visibility.INTERNAL) for s in SEEN),
         # A year after closing (or expiring unconfirmed), the reporter's contact is removed
         # (a job on the queue).
         *(_move(s, "remove_contact", s, None, visibility=Visibility.STAFF)
@@ -181,7 +183,8 @@ FEEDBACK = Workflow(
             "reopen_reason": _said("reason", "say why it is not fixed"),
             "reopen_window": _within_reopen_window,
             "rating_given": _rating_given,
-            "hide_reason": _said("reason", "say why the description is hidden")},
+            "hide_reason": _said("reason", "say why the description is hidden"),
+            "note_given": _said("note", "write the note")},
     effects={"tell_the_reporters": _tell_the_reporters},
 )
 

@@ -51,7 +51,8 @@ SAMPLES: dict[str, str] = {
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
-    "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1", "category": "buses", "fmt": "csv",
+    "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
+    "category": "buses", "fmt": "csv",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},

@@ -118,7 +118,7 @@ FEEDBACK_FACTS: dict[str, dict[str, Any]] = {
     "ask": {"question": "Ở số nhà nào?"}, "reply": {"reply": "Trước số 12"},
     "answer": {"answer": "Đã giao đội duy tu"}, "close": {"closing": "fixed"},
     "reopen": {"reason": "Vẫn còn ổ gà"}, "rate": {"rating": 4},
-    "hide": {"reason": "Có số điện thoại của người khác"},
+    "hide": {"reason": "Có số điện thoại của người khác"}, "note": {"note": "Chờ đội duy tu"},
 }
 
 

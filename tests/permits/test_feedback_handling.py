@@ -180,6 +180,15 @@ def test_moderation_hides_a_description_with_its_reason_audited(
         "SELECT count(*) FROM audit_event WHERE kind = 'feedback.hide' "
         "AND detail->>'report_id' = %(i)s", {"i": str(sent["id"])}).scalar_one() == 1
     assert desk.act("officer", "show")["hidden"] is False
+    # An internal note stays inside the department.
+    desk.act("citizen", "note", 403, note="x")
+    desk.act("officer", "note", 409)
+    desk.act("officer", "note", note="Chủ nhà đã bị nhắc hai lần")
+    assert "Chủ nhà đã bị nhắc" not in client.get(f"/api/feedback/{sent['id']}").text
+    staff = client.get(f"/api/feedback/{sent['id']}/staff",
+                       headers=world.actors["officer"].headers()).json()
+    assert ("note", "internal", "Chủ nhà đã bị nhắc hai lần") in {
+        (e["action"], e["visibility"], e["note"]) for e in staff["events"]}
 
 
 def test_the_officer_sees_the_reporter_and_the_parcels_dossiers(
