@@ -34,7 +34,7 @@ class PhotoService:
 
     def _report(self, principal: Principal, report_id: int, token: str | None) -> Any:
         row = self.conn.exec_driver_sql(
-            "SELECT id, reporter_id, upload_token_hash, status FROM feedback_report "
+            "SELECT id, reporter_id, upload_token_hash, status, joined FROM feedback_report "
             "WHERE id = %(i)s FOR UPDATE", {"i": report_id}).first()
         mine = row is not None and (
             (principal.person_id is not None and row.reporter_id == principal.person_id)
@@ -42,7 +42,8 @@ class PhotoService:
                 and hmac.compare_digest(token_hash(token), row.upload_token_hash)))
         if row is None or not mine:
             raise NotFoundError("no report of yours has this number", "report_id")
-        if row.status in ("expired", "closed"):
+        # A "me too" is closed as it is joined: its photo still goes with it.
+        if row.status == "expired" or (row.status == "closed" and not row.joined):
             raise ConflictError(f"a report that is {row.status} takes no more photos", "status")
         return row
 

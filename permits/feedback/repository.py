@@ -20,8 +20,7 @@ PUBLIC_COLUMNS = (
     # Construction without a permit: whether the parcel has one (a construction permit
     # approved, ready or returned); the public may know that much.
     "CASE WHEN r.parcel_key IS NOT NULL THEN EXISTS (SELECT 1 FROM dossier d "
-    "WHERE d.parcel_key = r.parcel_key AND d.procedure_id IN (SELECT id FROM procedure "
-    "WHERE id LIKE 'construction-permit%%') "
+    "WHERE d.parcel_key = r.parcel_key AND d.procedure_id LIKE 'construction-permit%%' "
     "AND d.status IN ('approved', 'result_ready', 'result_returned')) END AS parcel_permit")
 CONFIRMED = "r.status NOT IN ('unconfirmed', 'expired')"
 # A flood event as anyone sees it: its area (150 m around its reports' places), its count.

@@ -18,6 +18,7 @@ from permits.feedback.repository import FeedbackRepository
 from permits.feedback.service import FeedbackService
 from permits.workflow import today
 from tests.accounts.world import MY_WARD, World, build
+from tests.permits.document_files import jpeg
 from tests.permits.test_feedback import Desk, _code, _in_ward, _send
 
 
@@ -63,6 +64,10 @@ def test_a_me_too_joins_the_original_and_hears_what_its_reporter_hears(
     phone = _phone()
     voice = _anonymous(client, conn, phone, joins=original["id"], description=None,
                        category="street-lighting", lon=lon + 0.0001, lat=lat)
+    photo = client.post(f"/api/feedback/{voice['id']}/photos",
+                        files={"file": ("anh.jpg", jpeg(), "image/jpeg")},
+                        headers={"X-Report-Token": voice["upload_token"]})
+    assert photo.status_code == 201, photo.text  # a me-too's optional photo
     joined = client.get(f"/api/feedback/{voice['id']}").json()
     assert (joined["status"], joined["closing"], joined["duplicate_of"], joined["joined"]) == \
         ("closed", "duplicate", original["id"], True)
