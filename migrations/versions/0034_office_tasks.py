@@ -1,5 +1,6 @@
 """The officers' mobile office: free tasks (a workflow of their own, with their append-only
-events), and the officer a dossier is assigned to.
+events), the officer a dossier is assigned to, the reminders already sent (each once per item
+and moment, whatever restarts or workers) and each person's in-app notices.
 
 Revision ID: 0034
 Revises: 0033
@@ -68,8 +69,33 @@ def upgrade() -> None:
     op.execute("CREATE TRIGGER office_task_status_by_engine BEFORE INSERT OR UPDATE OF "
                "status ON office_task FOR EACH ROW EXECUTE FUNCTION status_by_engine()")
 
+    op.create_table(
+        "office_reminder",
+        # The morning digest ('digest', the person, the day), an item entering its last
+        # working day ('due_soon') or its first overdue one ('overdue'), for one person.
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("item_kind", sa.String(16), primary_key=True),
+        sa.Column("item_id", sa.BigInteger, primary_key=True),
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id"), primary_key=True),
+        sa.Column("moment", sa.Date, primary_key=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.CheckConstraint("kind IN ('digest', 'due_soon', 'overdue')", name="known_kind"),
+    )
+    op.create_table(
+        "person_notice",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id"), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("link", sa.Text),  # the app's route of what it is about
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("read_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index("ix_person_notice_person", "person_notice", ["person_id", "id"])
+
 
 def downgrade() -> None:
+    op.drop_table("person_notice")
+    op.drop_table("office_reminder")
     op.drop_table("office_task_event")
     op.drop_table("office_task")
     op.drop_index("ix_dossier_assignee", "dossier")

@@ -43,3 +43,16 @@ class OfficeRepository:
         return list(self.conn.exec_driver_sql(
             "SELECT action, from_status, to_status, at, actor_id, note, detail "
             "FROM office_task_event WHERE task_id = %(t)s ORDER BY id", {"t": task_id}))
+
+    def notices(self, person_id: int, unread: bool) -> list[Any]:
+        """A person's last 100 notices, newest first."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT id, body, link, created_at, read_at FROM person_notice WHERE person_id = "
+            "%(p)s AND (NOT %(u)s OR read_at IS NULL) ORDER BY id DESC LIMIT 100",
+            {"p": person_id, "u": unread}))
+
+    def read_notices(self, person_id: int, up_to: int) -> None:
+        """A person's notices up to one are read."""
+        self.conn.exec_driver_sql(
+            "UPDATE person_notice SET read_at = now() WHERE person_id = %(p)s AND id <= %(i)s "
+            "AND read_at IS NULL", {"p": person_id, "i": up_to})

@@ -15,6 +15,8 @@ from permits.office.repository import OfficeRepository
 from permits.office.schemas import (
     Assigned,
     AssignmentIn,
+    Notice,
+    NoticesRead,
     QueueItem,
     TaskAction,
     TaskEvent,
@@ -47,6 +49,23 @@ def queue(principal: Worker, service: Service,
         **item.row._mapping, "etag": item.etag, "urgency": item.urgency,
         "working_days_left": item.working_days_left, "next_action": item.next_action})
         for item in service.queue(principal, limit)]
+
+
+@router.get("/notices", response_model=list[Notice],
+            summary="My notices (the app's list): reminders, assignments, newest first")
+def notices(principal: Worker, service: Service, unread: bool = False) -> list[Notice]:
+    """The last 100; `unread` for those not yet marked read."""
+    assert principal.person_id is not None
+    return [Notice.model_validate(r, from_attributes=True)
+            for r in service.repo.notices(principal.person_id, unread)]
+
+
+@router.post("/notices/read", status_code=204, summary="Mark my notices read (up to an id)")
+def read_notices(body: NoticesRead, principal: Worker, service: Service) -> Response:
+    """Every notice of mine up to `up_to` is read."""
+    assert principal.person_id is not None
+    service.repo.read_notices(principal.person_id, body.up_to)
+    return Response(status_code=204)
 
 
 @router.post("/assignments", response_model=Assigned,

@@ -107,3 +107,21 @@ class TaskAction(BaseModel):
 
     action: Literal["complete", "cancel", "reopen"]
     note: str | None = Field(default=None, max_length=1000)
+
+
+class Notice(BaseModel):
+    """One notice of the app's list."""
+
+    id: int
+    body: str
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NoticesRead(BaseModel):
+    """Notices read, up to one."""
+
+    model_config = STRICT
+
+    up_to: int = Field(ge=1, le=2**62)

@@ -78,19 +78,21 @@ class OfficeService:
         self.calendars = CalendarService(CalendarRepository(repository.conn))
         self._by_department: dict[str, WorkingCalendar] = {}
 
-    def _calendar(self, department: str) -> WorkingCalendar:
-        if department not in self._by_department:
+    def calendar(self, department: str | None) -> WorkingCalendar:
+        """The department's working days around this year (its closures included)."""
+        key = department or ""
+        if key not in self._by_department:
             year = today().year
-            self._by_department[department] = self.calendars.calendar(year - 1, year + 2,
-                                                                      department)
-        return self._by_department[department]
+            self._by_department[key] = self.calendars.calendar(year - 1, year + 2,
+                                                               department)
+        return self._by_department[key]
 
     def _left(self, due: date | None, department: str, day: date) -> int | None:
         """Working days from today to the deadline (negative: that many overdue)."""
         if due is None:
             return None
         try:
-            return self._calendar(department).working_days_between(day, due)
+            return self.calendar(department).working_days_between(day, due)
         except ValueError:  # beyond the calendar's years: only the sign matters
             return (due - day).days
 

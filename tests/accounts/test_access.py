@@ -139,6 +139,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "assignee_id": w.actors["officer"].person_id},
     ("POST", "/api/office/tasks"): lambda w, r: {"title": "Kiểm tra", "due_on": "2099-01-01"},
     ("POST", "/api/office/tasks/{task_id}/actions"): lambda w, r: {"action": "complete"},
+    ("POST", "/api/office/notices/read"): lambda w, r: {"up_to": 1},
     ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {
         "file": ("anh.png", png(), "image/png")}},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},

@@ -5,15 +5,18 @@ within their department (an event of the item; the officer hears of it); free ta
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from core.workdays import WorkingCalendar
 from core.workflow import SYSTEM, create, fire
+from permits.office.reminders import Reminders
 from permits.workflow import DOSSIER, today
 from tests.accounts.world import MY_WARD, PERMIT, URBAN, World, attach_all, build, complete_answers
 from tests.permits.test_feedback import _in_ward, _send
@@ -181,3 +184,74 @@ def test_free_tasks_are_given_done_and_refused_outside_the_rules(
     assert [e["action"] for e in done.json()["events"]] == ["create", "complete"]
     assert ("task", task["id"]) not in {(i["kind"], i["id"])
                                         for i in _queue(client, world, "officer")}
+
+
+def test_reminders_go_once_per_item_and_moment(client: TestClient, conn: Connection,
+                                               world: World) -> None:
+    day = today()
+    calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
+    overdue = _received(conn, world, day - timedelta(days=2))
+    tomorrow = calendar.add_working_days(day, 1)
+    soon = _received(conn, world, tomorrow)
+    later = _received(conn, world, calendar.add_working_days(day, 9))
+    reminders = Reminders(conn)
+    working = reminders.office.calendar(URBAN).is_working_day(day)
+    first = reminders.run(digest=True)
+    again = reminders.run(digest=True)
+    assert (again.digests, sum(again.alerts.values())) == (0, 0)  # never twice
+    officer, leader = world.actors["officer"], world.actors["leader"]
+    notices = {r.body for r in conn.exec_driver_sql(
+        "SELECT body FROM person_notice WHERE person_id = %(p)s", {"p": officer.person_id})}
+    codes = dict(conn.exec_driver_sql("SELECT id, code FROM dossier WHERE id = ANY(%(i)s)",
+                                      {"i": [overdue, soon, later]}).all())
+    assert f"Hồ sơ {codes[overdue]} đã quá hạn (hạn {day - timedelta(days=2):%d/%m/%Y})." \
+        in notices
+    assert f"Hồ sơ {codes[soon]} đến hạn ngày {tomorrow:%d/%m/%Y}." in notices
+    assert not any(codes[later] in n for n in notices)
+    assert first.alerts["overdue"] >= 1
+    assert first.alerts["due_soon"] >= 1
+    # Leaders get the digest, not every alert; the digest only on a working day.
+    leader_notices = [r[0] for r in conn.exec_driver_sql(
+        "SELECT body FROM person_notice WHERE person_id = %(p)s", {"p": leader.person_id})]
+    assert leader_notices == ([f"Việc ngày {day:%d/%m}: 1 quá hạn, 0 đến hạn hôm nay, 1 "
+                               "trong 2 ngày làm việc tới."] if working else [])
+    # Through the outbox too, and in the app's list.
+    assert conn.exec_driver_sql("SELECT count(*) FROM outbox_message WHERE recipient = %(r)s "
+                                "AND body LIKE %(b)s", {"r": officer.phone,
+                                "b": f"Hồ sơ {codes[overdue]} đã quá hạn%"}).scalar_one() == 1
+    listed = client.get("/api/office/notices?unread=true", headers=officer.headers()).json()
+    assert {n["body"] for n in listed} == notices
+    read = client.post("/api/office/notices/read", json={"up_to": listed[0]["id"]},
+                       headers=officer.headers())
+    assert read.status_code == 204
+    assert client.get("/api/office/notices?unread=true", headers=officer.headers()
+                      ).json() == []
+
+
+def test_two_workers_claim_one_reminder_once(engine: Engine) -> None:
+    phone = "+8493" + "".join(secrets.choice("0123456789") for _ in range(7))
+    with engine.begin() as setup:
+        person = setup.exec_driver_sql(
+            "INSERT INTO person (phone, display_name, password_hash) VALUES (%(p)s, 'Thử', "
+            "'x') RETURNING id", {"p": phone}).scalar_one()
+    claimed: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        with engine.begin() as own:
+            barrier.wait()
+            claimed.append(Reminders(own).once("overdue", "dossier", 1, person, today()))
+            time.sleep(0.2)  # the other waits on the first's uncommitted row
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(claimed) == [False, True]
+    finally:
+        with engine.begin() as cleanup:
+            cleanup.exec_driver_sql("DELETE FROM office_reminder WHERE person_id = %(p)s",
+                                    {"p": person})
+            cleanup.exec_driver_sql("DELETE FROM person WHERE id = %(p)s", {"p": person})
