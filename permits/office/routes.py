@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
@@ -10,7 +13,7 @@ from fastapi.responses import JSONResponse
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep, IfMatch
-from core.errors import NotFoundError
+from core.errors import InvalidInputError, NotFoundError
 from permits.office.repository import OfficeRepository
 from permits.office.schemas import (
     Assigned,
@@ -18,17 +21,21 @@ from permits.office.schemas import (
     Notice,
     NoticesRead,
     QueueItem,
+    Stats,
+    StatsRow,
     TaskAction,
     TaskEvent,
     TaskIn,
     TaskPublic,
 )
 from permits.office.service import OfficeService
+from permits.office.stats import STATS, figures, period
 from permits.office.workflow import TASK
 
 router = APIRouter(prefix="/api/office", tags=["office"])
 Worker = Annotated[Principal, Depends(authorize("office.work"))]
 Leader = Annotated[Principal, Depends(authorize("office.assign"))]
+Counting = Annotated[Principal, Depends(authorize(STATS))]
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
 
 
@@ -118,3 +125,38 @@ def act_on_task(task_id: TaskId, body: TaskAction, principal: Worker, service: S
     """Its officer completes it; its leader cancels or reopens it."""
     service.act_on_task(principal, task_id, body.action, if_match, body.note)
     return _task(service, task_id)
+
+
+@router.get("/stats", response_model=Stats,
+            summary="On-time figures of a period, from the events (JSON or CSV)",
+            responses={200: {"content": {"text/csv": {}}}})
+def stats(principal: Counting, conn: ConnectionDep,
+          period_: Annotated[str | None, Query(alias="period", max_length=7,
+                                               examples=["2026-H1", "2026-Q2", "2026-06"])
+                             ] = None,
+          first: Annotated[date | None, Query(alias="from")] = None,
+          last: Annotated[date | None, Query(alias="to")] = None,
+          group: Literal["field", "procedure", "ward", "officer", "department"] = "procedure",
+          fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json") -> Response:
+    """Received, handled, on time, late, overdue and the on-time rate, per group: a month, a
+    quarter, a half year or from/to."""
+    if period_ is not None:
+        first, last = period(period_)
+    if first is None or last is None:
+        raise InvalidInputError("give a period, or from and to", "period")
+    found = figures(conn, principal, first, last, group)
+    view = Stats(first=first, last=last, group=group, **{
+        kind: [StatsRow(**row.__dict__, rate=row.rate, said=row.said) for row in rows]
+        for kind, rows in found.items()})
+    if fmt == "json":
+        return JSONResponse(view.model_dump(mode="json"))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = list(StatsRow.model_fields)
+    writer.writerow(["kind", *columns])
+    for kind in ("dossiers", "feedback"):
+        for row in getattr(view, kind):
+            writer.writerow([kind, *(getattr(row, c) for c in columns)])
+    name = f"thong-ke-{first:%Y%m%d}-{last:%Y%m%d}.csv"
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

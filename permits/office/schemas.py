@@ -125,3 +125,30 @@ class NoticesRead(BaseModel):
     model_config = STRICT
 
     up_to: int = Field(ge=1, le=2**62)
+
+
+class StatsRow(BaseModel):
+    """One group's figures of a period, computed from the events."""
+
+    key: str | None = Field(description="The field, procedure, ward code, officer's id or "
+                            "department")
+    name: str | None
+    received: int
+    handled: int = Field(description="Decided (dossiers), answered or closed (feedback)")
+    on_time: int
+    late: int
+    overdue: int = Field(description="Not handled, past the return date")
+    supplement_days: int = Field(description="Working days the applicants owed supplements "
+                                 "(not counted against the office)")
+    rate: float | None = Field(description="on_time / handled")
+    said: str = Field(examples=["1538/1618 = 95 %"])
+
+
+class Stats(BaseModel):
+    """The on-time figures of a period."""
+
+    first: date
+    last: date
+    group: str
+    dossiers: list[StatsRow]
+    feedback: list[StatsRow]

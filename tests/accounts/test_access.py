@@ -62,6 +62,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "/api/calendar/working-days": {"from": "2026-02-13", "to": "2026-02-25"},
     "/api/calendar/add": {"start": "2026-02-13", "days": "3"},
     "/api/feedback/nearby": {"category": "roads", "lon": str(LON), "lat": str(LAT)},
+    "/api/office/stats": {"period": "2026-H1"},
 }
 # Routes whose own answer depends on something the matrix does not set up (a raster in the
 # catalogue, a valid one-time code, an identity provider, a form written by a move the world's
