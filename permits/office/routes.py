@@ -7,17 +7,21 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep, IfMatch
 from core.errors import InvalidInputError, NotFoundError
+from permits.office.documents import CsvSource, DocumentService
 from permits.office.repository import OfficeRepository
 from permits.office.schemas import (
     Assigned,
     AssignmentIn,
+    DocumentIn,
+    DocumentPublic,
+    DocumentsImported,
     Notice,
     NoticesRead,
     QueueItem,
@@ -160,3 +164,40 @@ def stats(principal: Counting, conn: ConnectionDep,
     name = f"thong-ke-{first:%Y%m%d}-{last:%Y%m%d}.csv"
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/documents", response_model=list[DocumentPublic],
+            summary="The register of official documents: search without diacritics")
+def documents(principal: Worker, service: Service,
+              q: Annotated[str | None, Query(max_length=200, examples=["quy hoach"])] = None,
+              year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+              direction: Literal["incoming", "outgoing"] | None = None,
+              limit: Annotated[int, Query(ge=1, le=200)] = 50,
+              offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> list[DocumentPublic]:
+    """The best match first when searched, else the newest; with what each is about."""
+    rows = DocumentService(service.repo).search(principal, q, year, direction, limit, offset)
+    return [DocumentPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/documents", status_code=201, response_model=DocumentPublic,
+             summary="Enter a document in my department's register")
+def add_document(body: DocumentIn, principal: Worker, service: Service) -> DocumentPublic:
+    """The dossiers and parcels its text names are linked to it."""
+    documents_ = DocumentService(service.repo)
+    document_id = documents_.add(principal, body.model_dump())
+    found = service.repo.documents(None, None, None, None, 1, 0, document_id)
+    return DocumentPublic.model_validate(found[0], from_attributes=True)
+
+
+@router.post("/documents/import", response_model=DocumentsImported,
+             summary="Import the register from the document system's CSV export")
+def import_documents(principal: Worker, service: Service,
+                     file: Annotated[UploadFile, File(description="UTF-8 CSV")]
+                     ) -> DocumentsImported:
+    """One bad line refuses the file, naming it, and nothing is written; entries already in
+    the register are skipped."""
+    data = file.file.read(20 * 1024**2 + 1)
+    if len(data) > 20 * 1024**2:
+        raise InvalidInputError("the CSV is larger than 20 MB", "file")
+    done = DocumentService(service.repo).load(principal, CsvSource(data))
+    return DocumentsImported(added=done.added, skipped=done.skipped, links=len(done.linked))

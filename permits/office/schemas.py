@@ -152,3 +152,54 @@ class Stats(BaseModel):
     group: str
     dossiers: list[StatsRow]
     feedback: list[StatsRow]
+
+
+class DocumentIn(BaseModel):
+    """A register entry: number, symbol, date, issuing body, summary, type, urgency."""
+
+    model_config = STRICT
+
+    direction: Literal["incoming", "outgoing"]
+    number: str = Field(min_length=1, max_length=40, description="Its number in the register")
+    symbol: str = Field(min_length=1, max_length=80, examples=["123/UBND-QLĐT"])
+    issued_on: date
+    issuer: str = Field(min_length=1, max_length=300)
+    summary: str = Field(min_length=1, max_length=2000, description="Trích yếu")
+    doc_type: str = Field(min_length=1, max_length=40, examples=["Công văn"])
+    urgency: Literal["normal", "urgent", "very_urgent", "flash"] = "normal"
+    body_text: str = Field(default="", max_length=200_000)
+
+
+class DocumentLink(BaseModel):
+    """What a document is about."""
+
+    kind: Literal["dossier", "parcel", "task"]
+    ref: str
+    found: bool = Field(description="Found in its text (else named by hand)")
+
+
+class DocumentPublic(BaseModel):
+    """A register entry, as the department sees it."""
+
+    id: int
+    direction: str
+    number: str
+    symbol: str
+    issued_on: date
+    issuer: str
+    summary: str
+    doc_type: str
+    urgency: str
+    department: str
+    handler_id: int | None
+    source: str
+    created_at: datetime
+    links: list[DocumentLink]
+
+
+class DocumentsImported(BaseModel):
+    """What an import did."""
+
+    added: int
+    skipped: int = Field(description="Already in the register")
+    links: int

@@ -141,6 +141,11 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/office/tasks"): lambda w, r: {"title": "Kiểm tra", "due_on": "2099-01-01"},
     ("POST", "/api/office/tasks/{task_id}/actions"): lambda w, r: {"action": "complete"},
     ("POST", "/api/office/notices/read"): lambda w, r: {"up_to": 1},
+    ("POST", "/api/office/documents"): lambda w, r: {
+        "direction": "incoming", "number": f"m-{r}", "symbol": "1/UBND",
+        "issued_on": "2026-01-05", "issuer": "UBND", "summary": "Về việc", "doc_type": "CV"},
+    ("POST", "/api/office/documents/import"): lambda w, r: {MULTIPART: {"file": (
+        "so.csv", b"direction,number,symbol,issued_on,issuer,summary,doc_type\n", "text/csv")}},
     ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {
         "file": ("anh.png", png(), "image/png")}},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},
