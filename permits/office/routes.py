@@ -33,7 +33,7 @@ from permits.office.schemas import (
     TaskPublic,
 )
 from permits.office.service import OfficeService
-from permits.office.stats import STATS, figures, period
+from permits.office.stats import STATS, XLSX, figures, period, xlsx
 from permits.office.workflow import TASK
 
 router = APIRouter(prefix="/api/office", tags=["office"])
@@ -141,7 +141,8 @@ def stats(principal: Counting, conn: ConnectionDep,
           first: Annotated[date | None, Query(alias="from")] = None,
           last: Annotated[date | None, Query(alias="to")] = None,
           group: Literal["field", "procedure", "ward", "officer", "department"] = "procedure",
-          fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json") -> Response:
+          fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json"
+          ) -> Response:
     """Received, handled, on time, late, overdue and the on-time rate, per group: a month, a
     quarter, a half year or from/to."""
     if period_ is not None:
@@ -154,16 +155,20 @@ def stats(principal: Counting, conn: ConnectionDep,
         for kind, rows in found.items()})
     if fmt == "json":
         return JSONResponse(view.model_dump(mode="json"))
+    columns = list(StatsRow.model_fields)
+    rows = [[kind, *(getattr(row, c) for c in columns)]
+            for kind in ("dossiers", "feedback") for row in getattr(view, kind)]
+    name = f"thong-ke-{first:%Y%m%d}-{last:%Y%m%d}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "xlsx":
+        return Response(xlsx(f"{first:%d/%m/%Y}–{last:%d/%m/%Y}", ["kind", *columns], rows),
+                        media_type=XLSX, headers=disposition)
     out = io.StringIO()
     writer = csv.writer(out)
-    columns = list(StatsRow.model_fields)
     writer.writerow(["kind", *columns])
-    for kind in ("dossiers", "feedback"):
-        for row in getattr(view, kind):
-            writer.writerow([kind, *(getattr(row, c) for c in columns)])
-    name = f"thong-ke-{first:%Y%m%d}-{last:%Y%m%d}.csv"
+    writer.writerows(rows)
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers=disposition)
 
 
 @router.get("/documents", response_model=list[DocumentPublic],

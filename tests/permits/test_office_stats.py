@@ -4,7 +4,9 @@ applicant's days do not count against the office), late, overdue, per group and 
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import date, timedelta
 from typing import Any
 
@@ -89,6 +91,14 @@ def test_on_time_is_counted_from_the_events(client: TestClient, conn: Connection
     csv_text = client.get(url + "&format=csv", headers=world.actors["leader"].headers()).text
     assert csv_text.startswith("\ufeffkind,key,name,received")
     assert "3/4 = 75 %" in csv_text
+    book = client.get(url + "&format=xlsx", headers=world.actors["leader"].headers())
+    assert book.headers["content-type"].startswith("application/vnd.openxmlformats")
+    with zipfile.ZipFile(io.BytesIO(book.content)) as sheet:
+        strings = sheet.read("xl/sharedStrings.xml").decode()
+        cells = sheet.read("xl/worksheets/sheet1.xml").decode()
+    assert "3/4 = 75 %" in strings
+    assert PERMIT in strings
+    assert "<v>0.75</v>" in cells  # the rate, a number a spreadsheet can sum
     bad = client.get("/api/office/stats?period=2026-H3",
                      headers=world.actors["leader"].headers())
     assert (bad.status_code, bad.json()["field"]) == (422, "period")
