@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine
 from core.workdays import WorkingCalendar
 from core.workflow import SYSTEM, create, fire
 from permits.office.reminders import Reminders
+from permits.office.schemas import QueueItem
 from permits.workflow import DOSSIER, today
 from tests.accounts.world import MY_WARD, PERMIT, URBAN, World, attach_all, build, complete_answers
 from tests.permits.test_feedback import _in_ward, _send
@@ -59,6 +60,8 @@ def test_the_queue_puts_the_overdue_first_then_today_soon_later(
     report = _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon,
                    lat=lat, category="manholes")
     items = _queue(client, world, "officer")
+    for item in items:  # the answer is written by hand: it keeps to its documented shape
+        assert QueueItem.model_validate(item).model_dump(mode="json") == item
     mine = [(i["kind"], i["id"]) for i in items]
     order = [("dossier", overdue), ("dossier", due_today), ("dossier", soon),
              ("dossier", later)]
