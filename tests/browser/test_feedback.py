@@ -245,3 +245,75 @@ def test_long_press_report_question_answer_closing_and_reopening(
         assert failures == []
     finally:
         context.close()
+
+
+def _parcel_with_its_middle_in_a_ward(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.exec_driver_sql(
+            "SELECT p.parcel_key FROM parcel p WHERE EXISTS (SELECT 1 FROM admin_unit w "
+            "WHERE w.level = 'ward' AND w.valid_to IS NULL AND ST_Intersects(w.geom, "
+            "ST_Centroid(ST_Envelope(p.geom)))) ORDER BY p.id OFFSET 40 LIMIT 1").scalar_one())
+
+
+def test_from_a_parcel_card_signed_in_then_a_me_too_instead_of_a_duplicate(
+        page: Page, live_server: str, engine: Engine, tmp_path: Path) -> None:
+    failures: list[str] = []
+    page.on("pageerror", lambda e: failures.append(str(e)))
+    token, _ = _person(engine, "Huỳnh Thị Công Dân", None)
+    key = _parcel_with_its_middle_in_a_ward(engine)
+    first, second = tmp_path / "mot.jpg", tmp_path / "hai.jpg"
+    first.write_bytes(jpeg(gps=False))
+    second.write_bytes(jpeg(gps=False, comment=b"another"))
+    description = f"Đang xây thêm tầng 5 không có giấy phép {secrets.token_hex(3)}"
+    _as(page, live_server, token, f"#/parcel/{key}")
+    page.locator("#sheet").get_by_role(
+        "link", name="Phản ánh xây dựng không phép tại thửa này").click()
+    form = page.locator("#feedback-new")
+    expect(page.locator("#feedback-place")).to_contain_text(f"Thửa đất: {key}", timeout=30_000)
+    expect(page.get_by_label("Loại phản ánh")).to_have_value("construction-without-permit")
+    expect(page.get_by_label("Họ và tên")).to_have_value("Huỳnh Thị Công Dân")  # the account's
+    expect(form.get_by_label("Số điện thoại hoặc email (để nhận mã xác nhận)")).to_have_count(0)
+    page.get_by_label("Nội dung phản ánh").fill(description)
+    page.locator("#feedback-gallery").set_input_files(first)
+    form.get_by_role("button", name="Gửi phản ánh").click()
+    _status(page, "Đã tiếp nhận")  # signed in: no code
+    original = _eventually(lambda: [r for r in _reports(engine, description) if r.photos],
+                           page)[0]
+    with engine.connect() as conn:
+        parcel_key, reporter = conn.exec_driver_sql(
+            "SELECT r.parcel_key, p.display_name FROM feedback_report r JOIN person p "
+            "ON p.id = r.reporter_id WHERE r.id = %(i)s", {"i": original.id}).one()
+    assert (parcel_key, reporter) == (key, "Huỳnh Thị Công Dân")
+    expect(page.locator("#feedback")).to_contain_text("giấy phép xây dựng")  # for the parcel
+
+    # The same place and kind again: the report just sent is offered, and joined.
+    page.goto(f"{live_server}/#/parcel/{key}")
+    page.locator("#sheet").get_by_role(
+        "link", name="Phản ánh xây dựng không phép tại thửa này").click()
+    expect(page.locator("#feedback-place")).to_contain_text(key, timeout=30_000)
+    expect(page.get_by_label("Loại phản ánh")).to_have_value("construction-without-permit")
+    page.locator("#feedback-camera").set_input_files(second)
+    form.get_by_role("button", name="Gửi phản ánh").click()
+    offered = form.locator(f".feedback-nearby [data-report='{original.id}']")
+    expect(form.locator(".feedback-nearby h3")).to_have_text("Có phải một trong số này?")
+    offered.get_by_role("button", name="Tôi cũng gặp").click()
+    expect(page.locator("#feedback")).to_contain_text(
+        f"Bạn đã cùng phản ánh với phản ánh số {original.id}", timeout=30_000)
+    joined_id = int(page.evaluate("location.hash").removeprefix("#/feedback/"))
+    with engine.connect() as conn:
+        joined = conn.exec_driver_sql(
+            "SELECT joined, duplicate_of, status, (SELECT count(*) FROM feedback_photo "
+            "WHERE report_id = r.id) AS photos FROM feedback_report r WHERE id = %(i)s",
+            {"i": joined_id}).one()
+    assert tuple(joined) == (True, original.id, "closed", 1)
+    assert len(_reports(engine, description)) == 1  # no duplicate of the original
+
+    page.goto(f"{live_server}/#/feedback/{original.id}")
+    expect(page.locator("#feedback-voices")).to_have_text("1 người cùng phản ánh",
+                                                          timeout=30_000)
+    page.goto(f"{live_server}/#/feedback/mine")
+    mine = page.locator("#feedback .feedback-mine")
+    expect(mine.locator(f"[data-report='{original.id}']")).to_contain_text("Đã tiếp nhận",
+                                                                           timeout=30_000)
+    expect(mine.locator(f"[data-report='{joined_id}']")).to_have_count(1)
+    assert failures == []

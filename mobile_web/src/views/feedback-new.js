@@ -430,7 +430,8 @@ export function mount(ctx, { query = {} }) {
   box.addEventListener("submit", async (event) => {
     event.preventDefault();
     note.textContent = "";
-    if (problems(false)) return;
+    // What a "me too" needs too (not a description): the nearby reports come first.
+    if (problems(true)) return;
     if (!checked && navigator.onLine) {
       send.disabled = true;
       const found = await ctx.api.get(`/api/feedback/nearby?category=${encodeURIComponent(
