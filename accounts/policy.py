@@ -62,11 +62,18 @@ POLICY: tuple[Rule, ...] = (
     Rule("officer", "dossier.read", WARDS),
     Rule("officer", "dossier.handle", WARDS),
     Rule("officer", "feedback.handle", WARDS),
+    # The mobile office: the queue and tasks of their department in their wards, and what
+    # they were given themselves.
+    Rule("officer", "office.work", WARDS),
+    Rule("officer", "office.work", OWN),
     # Leaders: their department's submitted dossiers; they handle them and decide.
     Rule("leader", "dossier.read", DEPT),
     Rule("leader", "dossier.handle", DEPT),
     Rule("leader", "feedback.handle", DEPT),
     Rule("leader", "dossier.decide", DEPT),
+    # Leaders give work (dossiers, reports, tasks) to the officers of their department.
+    Rule("leader", "office.work", DEPT),
+    Rule("leader", "office.assign", DEPT),
     # Planners: layer work only.
     Rule("planner", "layer.write", EVERY),
     # Layers published for staff only (OGC API): every staff role, and tokens so scoped.

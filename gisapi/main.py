@@ -32,6 +32,7 @@ from permits.clock import warm as warm_clock
 from permits.documents.routes import router as documents_router
 from permits.feedback.photos import PHOTO_MAX_MB
 from permits.feedback.routes import router as feedback_router
+from permits.office.routes import router as office_router
 from permits.papers.routes import router as papers_router
 from permits.payments.routes import router as payments_router
 from permits.payments.sandbox import router as sandbox_router
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(papers_router)
     app.include_router(results_router)
     app.include_router(feedback_router, max_body_size=PHOTO_MAX_MB * 1024**2 + MULTIPART_OVERHEAD)
+    app.include_router(office_router)
     app.include_router(calendar_router)  # public reads and administrators' edits, per route
     app.include_router(procedures_router)  # likewise
     app.include_router(precheck_router)  # public, its action named at the route

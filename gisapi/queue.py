@@ -18,6 +18,7 @@ from layers.catalogue import tasks as catalogue_tasks
 from permits import tasks as dossier_tasks
 from permits.documents import tasks as document_tasks
 from permits.feedback import tasks as feedback_tasks
+from permits.office import tasks as office_tasks
 from permits.payments import tasks as payment_tasks
 
 
@@ -28,7 +29,8 @@ def blueprints() -> dict[str, Blueprint]:
             dossier_tasks.NAMESPACE: dossier_tasks.blueprint(),
             document_tasks.NAMESPACE: document_tasks.blueprint(),
             payment_tasks.NAMESPACE: payment_tasks.blueprint(),
-            feedback_tasks.NAMESPACE: feedback_tasks.blueprint()}
+            feedback_tasks.NAMESPACE: feedback_tasks.blueprint(),
+            office_tasks.NAMESPACE: office_tasks.blueprint()}
 
 
 def platform_queue(url: str, concurrency: int,

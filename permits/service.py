@@ -179,8 +179,10 @@ class DossierService:
 
     def next_actions(self, principal: Principal, row: Any) -> Sequence[str]:
         """The moves from the dossier's state the principal may make (none for the platform's)."""
+        # Not an assignment: it moves the dossier nowhere (the office's queue offers it).
         return [move.action for move in DOSSIER.transitions
                 if move.source == row.status and move.allowed_by is not None
+                and move.target != move.source
                 and may(principal, move.allowed_by, subject(row))]
 
     def precheck(self, principal: Principal, dossier_id: int) -> PrecheckPublic:

@@ -8,6 +8,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from accounts.notify import tell_person
 from core.errors import ConflictError
 from core.notify import queue_message
 from core.workflow import Context, Transition, Visibility, Workflow
@@ -42,6 +43,8 @@ DECIDE = "dossier.decide"  # leaders: approve or refuse
 UNDECIDED = (S.AWAITING_RECEIPT, S.RECEIVED, S.IN_PROCESSING, S.SUPPLEMENT_REQUESTED,
              S.SUPPLEMENTED, S.OVERDUE)
 CLOCK_RUNS = (S.RECEIVED, S.IN_PROCESSING, S.SUPPLEMENTED)
+# Where a dossier is still the office's work: it can be given to an officer.
+ASSIGNABLE = (*UNDECIDED, S.APPROVED, S.RESULT_READY, S.REFUSED)
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # The forms of Circular 01/2018/TT-VPCP each move writes in its event's detail.
 FORMS = {"receive": "01", "request_supplement": "02", "refuse": "03", "decline": "03",
@@ -249,6 +252,16 @@ def _close_supplement_link(ctx: Context) -> None:
                      "WHERE dossier_id = %s AND used_at IS NULL", (ctx.row["id"],))
 
 
+def _tell_the_assignee(ctx: Context) -> None:
+    """The officer given the dossier hears of it, with its return date."""
+    assignee = ctx.row.get("assignee_id")
+    if assignee is not None:
+        due = f", hạn {_when(ctx.row.get('due_on'))}" if ctx.row.get("due_on") else ""
+        note = f". {ctx.note}" if ctx.note else ""
+        tell_person(ctx.conn, int(assignee), f"Hồ sơ {ctx.row['code']} được giao cho bạn"
+                                             f"{due}{note}")
+
+
 def _public(source: str | None, action: str, target: str, allowed_by: str | None,
             guards: tuple[str, ...] = (), effects: tuple[str, ...] = ("tell_the_applicant",)
             ) -> Transition:
@@ -298,6 +311,10 @@ DOSSIER = Workflow(
         # (Form 04); only the platform's daily sweep marks it.
         *(_public(s, "lapse", S.OVERDUE, None, guards=("past_due",)) for s in CLOCK_RUNS),
         _public(S.OVERDUE, "apologise", S.IN_PROCESSING, HANDLE, guards=("new_date_given",)),
+        # A leader gives the dossier to one of their officers (again: a reassignment); the
+        # officer hears of it; the applicant sees nothing of it.
+        *(Transition(s, "assign", s, "office.assign", (), ("tell_the_assignee",),
+                     Visibility.STAFF) for s in ASSIGNABLE),
     ),
     guards={"applicant_named": _applicant_named, "applicant_reachable": _applicant_reachable,
             "parcel_exists": _parcel_exists, "answers_complete": _answers_complete,
@@ -308,5 +325,5 @@ DOSSIER = Workflow(
     effects={"stamp_submission": _stamp_submission, "tell_the_applicant": _tell_the_applicant,
              "open_supplement_link": _open_supplement_link,
              "close_supplement_link": _close_supplement_link, "refund_fee": _refund_fee,
-             "record_result": _record_result},
+             "record_result": _record_result, "tell_the_assignee": _tell_the_assignee},
 )

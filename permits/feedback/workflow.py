@@ -10,6 +10,7 @@ from typing import Any
 
 from psycopg import sql
 
+from accounts.notify import tell_person
 from core.notify import queue_message
 from core.workflow import Context, Guard, Transition, Visibility, Workflow
 
@@ -131,6 +132,16 @@ def _tell_the_reporters(ctx: Context) -> None:
          own_only=action == "ask")
 
 
+def _tell_the_assignee(ctx: Context) -> None:
+    """The officer given the report hears of it, with its deadline."""
+    assignee = ctx.row.get("assignee_id")
+    if assignee is not None:
+        due = ctx.row.get("due_on")
+        when = f" (hạn {due:%d/%m/%Y})" if due else ""
+        tell_person(ctx.conn, int(assignee),
+                    f"Phản ánh số {ctx.row['id']} được giao cho bạn{when}")
+
+
 def _move(source: R | None, action: str, target: R, allowed_by: str | None,
           guards: tuple[str, ...] = (), visibility: Visibility = Visibility.PUBLIC
           ) -> Transition:
@@ -152,8 +163,11 @@ FEEDBACK = Workflow(
         # A "me too": its reporter's voice on the report it names, closed as its duplicate
         # once confirmed; its reporter hears what the original's reporters hear.
         _move(R.UNCONFIRMED, "join", R.CLOSED, REPORT, visibility=Visibility.STAFF),
-        *(_move(s, "assign", R.ASSIGNED, HANDLE, visibility=Visibility.STAFF)
-          for s in (R.RECEIVED, R.ASSIGNED)),
+        # Given to an officer (again: reassigned), who hears of it; begun work stays begun.
+        *(Transition(s, "assign", R.ASSIGNED, HANDLE, (), ("tell_the_assignee",),
+                     Visibility.STAFF) for s in (R.RECEIVED, R.ASSIGNED)),
+        *(Transition(s, "assign", s, HANDLE, (), ("tell_the_assignee",), Visibility.STAFF)
+          for s in (R.IN_PROGRESS, R.QUESTION, R.ANSWERED)),
         *(_move(s, "start", R.IN_PROGRESS, HANDLE) for s in (R.RECEIVED, R.ASSIGNED)),
         _move(R.IN_PROGRESS, "ask", R.QUESTION, HANDLE, ("question_given",),
               Visibility.APPLICANT),
@@ -185,7 +199,8 @@ FEEDBACK = Workflow(
             "rating_given": _rating_given,
             "hide_reason": _said("reason", "say why the description is hidden"),
             "note_given": _said("note", "write the note")},
-    effects={"tell_the_reporters": _tell_the_reporters},
+    effects={"tell_the_reporters": _tell_the_reporters,
+             "tell_the_assignee": _tell_the_assignee},
 )
 
 

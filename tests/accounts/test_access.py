@@ -52,7 +52,7 @@ SAMPLES: dict[str, str] = {
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
     "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
-    "category": "buses", "fmt": "csv",
+    "category": "buses", "fmt": "csv", "task_id": "1",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -72,7 +72,9 @@ LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oi
                    # A gateway's notices are believed for their signature: the matrix has none.
                    r"|^/api/payments/"
                    # A report by its number: the world has none confirmed (its own test does).
-                   r"|^/api/feedback/\{report_id\}|^/api/feedback/floods/\{flood_id\}")
+                   r"|^/api/feedback/\{report_id\}|^/api/feedback/floods/\{flood_id\}"
+                   # The world has no task, and an assignment names an item and its version.
+                   r"|^/api/office/tasks/\{task_id\}|^/api/office/assignments$")
 # The state a dossier must be in for the route to succeed on one's own.
 STATE = {("PATCH", "/api/dossiers/{dossier_id}"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/submit"): "draft",
@@ -132,6 +134,12 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/feedback/{report_id}/actions"): lambda w, r: {"action": "start"},
     ("POST", "/api/feedback/floods/{flood_id}/actions"): lambda w, r: {"action": "close"},
     ("PATCH", "/api/feedback/categories/{category}"): lambda w, r: {"response_days": 9},
+    ("POST", "/api/office/assignments"): lambda w, r: {
+        "kind": "dossier", "id": w.dossiers["c1_sub"].id,
+        "assignee_id": w.actors["officer"].person_id},
+    ("POST", "/api/office/tasks"): lambda w, r: {"title": "Kiểm tra", "due_on": "2099-01-01"},
+    ("POST", "/api/office/tasks/{task_id}/actions"): lambda w, r: {"action": "complete"},
+    ("POST", "/api/office/notices/read"): lambda w, r: {"up_to": 1},
     ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {
         "file": ("anh.png", png(), "image/png")}},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},

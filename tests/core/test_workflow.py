@@ -36,13 +36,14 @@ from core.workflow import (
 )
 from layers.catalogue.workflow import JOB, VERSION
 from permits.feedback.workflow import FEEDBACK, FLOOD
+from permits.office.workflow import TASK
 from permits.payments.providers import new_reference
 from permits.payments.workflow import PAYMENT
 from permits.results.service import ResultFile
 from permits.workflow import DOSSIER
 from tests.accounts.world import attach_all, complete_answers
 
-WORKFLOWS = (DOSSIER, VERSION, JOB, PAYMENT, FEEDBACK, FLOOD)
+WORKFLOWS = (DOSSIER, VERSION, JOB, PAYMENT, FEEDBACK, FLOOD, TASK)
 PLANNER = Actor(None, authorize=lambda action, row: None, staff=True)
 CITIZEN = Actor(None, authorize=lambda action, row: None, staff=False)
 
@@ -87,11 +88,16 @@ def _flood_values(conn: Connection) -> dict[str, Any]:
     return {"day": date.today(), "geom": "SRID=4326;POINT(106.72 10.73)"}
 
 
+def _task_values(conn: Connection) -> dict[str, Any]:
+    return {"title": "Kiểm tra", "department": "urban-management", "due_on": date.today()}
+
+
 def _values_of(conn: Connection, workflow: Workflow) -> dict[str, Any]:
     """A new row's columns, for each workflow."""
     return {DOSSIER.name: _dossier_values, VERSION.name: _version_values,
             JOB.name: _job_values, PAYMENT.name: _payment_values,
-            FEEDBACK.name: _feedback_values, FLOOD.name: _flood_values}[workflow.name](conn)
+            FEEDBACK.name: _feedback_values, FLOOD.name: _flood_values,
+            TASK.name: _task_values}[workflow.name](conn)
 
 
 def _code(row_id: int) -> str:

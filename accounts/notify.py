@@ -1,0 +1,23 @@
+"""Messages to a person by their account: to the phone it holds, else its e-mail, through the
+outbox in the caller's transaction (workflow effects)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from core.notify import queue_message
+
+
+def tell_person(conn: psycopg.Connection[Any], person_id: int, text: str) -> bool:
+    """Queue `text` for the person; False when their account reaches nowhere (deleted)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT phone, email FROM person WHERE id = %s AND deleted_at IS NULL",
+                    (person_id,))
+        found = cur.fetchone()
+    if found is None or not (found[0] or found[1]):
+        return False
+    phone, email = found
+    queue_message(conn, "sms" if phone else "email", phone or email, text)
+    return True

@@ -1,0 +1,102 @@
+"""The officers' mobile office: free tasks (a workflow of their own, with their append-only
+events), the officer a dossier is assigned to, the reminders already sent (each once per item
+and moment, whatever restarts or workers) and each person's in-app notices.
+
+Revision ID: 0034
+Revises: 0033
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision = "0034"
+down_revision = "0033"
+branch_labels = None
+depends_on = None
+
+NOW = sa.text("now()")
+VISIBILITIES = "'public', 'applicant', 'staff', 'internal'"
+
+
+def upgrade() -> None:
+    op.add_column("dossier", sa.Column("assignee_id", sa.BigInteger,
+                                       sa.ForeignKey("person.id")))
+    op.create_index("ix_dossier_assignee", "dossier", ["assignee_id"])
+    op.create_table(
+        "office_task",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("description", sa.Text, nullable=False, server_default=""),
+        sa.Column("department", sa.String(64), nullable=False),
+        sa.Column("ward_code", sa.String(10)),
+        # An inspection's place, say: a dot on the officer's map.
+        sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False)),
+        sa.Column("due_on", sa.Date, nullable=False),
+        sa.Column("assignee_id", sa.BigInteger, sa.ForeignKey("person.id")),
+        sa.Column("created_by", sa.BigInteger, sa.ForeignKey("person.id")),
+        # What the task is about, when it is about something.
+        sa.Column("dossier_id", sa.BigInteger, sa.ForeignKey("dossier.id")),
+        sa.Column("report_id", sa.BigInteger, sa.ForeignKey("feedback_report.id")),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("done_at", sa.DateTime(timezone=True)),
+        sa.CheckConstraint("status IN ('open', 'done', 'cancelled')", name="known_status"),
+        sa.CheckConstraint("length(title) BETWEEN 3 AND 300", name="sane_title"),
+    )
+    op.create_index("ix_office_task_open", "office_task", ["department", "status", "due_on"])
+    op.create_index("ix_office_task_assignee", "office_task", ["assignee_id", "status"])
+    op.create_table(
+        "office_task_event",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("task_id", sa.BigInteger, sa.ForeignKey("office_task.id"), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("actor_id", sa.BigInteger, sa.ForeignKey("person.id")),
+        sa.Column("action", sa.String(24), nullable=False),
+        sa.Column("from_status", sa.String(16)),
+        sa.Column("to_status", sa.String(16), nullable=False),
+        sa.Column("note", sa.Text),
+        sa.Column("visibility", sa.String(12), nullable=False, server_default="staff"),
+        sa.Column("detail", JSONB, nullable=False, server_default="{}"),
+        sa.CheckConstraint(f"visibility IN ({VISIBILITIES})", name="known_visibility"),
+    )
+    op.create_index("ix_office_task_event_task", "office_task_event", ["task_id"])
+    op.execute("CREATE TRIGGER office_task_event_no_change BEFORE UPDATE OR DELETE ON "
+               "office_task_event FOR EACH ROW EXECUTE FUNCTION append_only()")
+    op.execute("CREATE TRIGGER office_task_status_by_engine BEFORE INSERT OR UPDATE OF "
+               "status ON office_task FOR EACH ROW EXECUTE FUNCTION status_by_engine()")
+
+    op.create_table(
+        "office_reminder",
+        # The morning digest ('digest', the person, the day), an item entering its last
+        # working day ('due_soon') or its first overdue one ('overdue'), for one person.
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("item_kind", sa.String(16), primary_key=True),
+        sa.Column("item_id", sa.BigInteger, primary_key=True),
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id"), primary_key=True),
+        sa.Column("moment", sa.Date, primary_key=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.CheckConstraint("kind IN ('digest', 'due_soon', 'overdue')", name="known_kind"),
+    )
+    op.create_table(
+        "person_notice",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id"), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("link", sa.Text),  # the app's route of what it is about
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("read_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index("ix_person_notice_person", "person_notice", ["person_id", "id"])
+
+
+def downgrade() -> None:
+    op.drop_table("person_notice")
+    op.drop_table("office_reminder")
+    op.drop_table("office_task_event")
+    op.drop_table("office_task")
+    op.drop_index("ix_dossier_assignee", "dossier")
+    op.drop_column("dossier", "assignee_id")

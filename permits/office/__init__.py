@@ -1,0 +1,1 @@
+"""The officers' mobile office: one queue of dossiers, feedback and tasks, assignments."""

@@ -1,0 +1,120 @@
+"""HTTP routes of the officers' office: the queue, assignments, tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import JSONResponse
+
+from accounts.auth import authorize
+from accounts.policy import Principal
+from core.deps import ConnectionDep, IfMatch
+from core.errors import NotFoundError
+from permits.office.repository import OfficeRepository
+from permits.office.schemas import (
+    Assigned,
+    AssignmentIn,
+    Notice,
+    NoticesRead,
+    QueueItem,
+    TaskAction,
+    TaskEvent,
+    TaskIn,
+    TaskPublic,
+)
+from permits.office.service import OfficeService
+from permits.office.workflow import TASK
+
+router = APIRouter(prefix="/api/office", tags=["office"])
+Worker = Annotated[Principal, Depends(authorize("office.work"))]
+Leader = Annotated[Principal, Depends(authorize("office.assign"))]
+TaskId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+async def _service(conn: ConnectionDep) -> OfficeService:
+    return OfficeService(OfficeRepository(conn))
+
+
+Service = Annotated[OfficeService, Depends(_service)]
+
+
+@router.get("/queue", response_model=list[QueueItem],
+            summary="My queue: dossiers, feedback and tasks, the most urgent first")
+def queue(principal: Worker, service: Service,
+          limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[QueueItem]:
+    """Given to me, or to my department in my wards (a leader: the whole department):
+    overdue, due today, due within two working days, later, no deadline yet."""
+    return [QueueItem.model_validate({
+        **item.row._mapping, "etag": item.etag, "urgency": item.urgency,
+        "working_days_left": item.working_days_left, "next_action": item.next_action})
+        for item in service.queue(principal, limit)]
+
+
+@router.get("/notices", response_model=list[Notice],
+            summary="My notices (the app's list): reminders, assignments, newest first")
+def notices(principal: Worker, service: Service, unread: bool = False) -> list[Notice]:
+    """The last 100; `unread` for those not yet marked read."""
+    assert principal.person_id is not None
+    return [Notice.model_validate(r, from_attributes=True)
+            for r in service.repo.notices(principal.person_id, unread)]
+
+
+@router.post("/notices/read", status_code=204, summary="Mark my notices read (up to an id)")
+def read_notices(body: NoticesRead, principal: Worker, service: Service) -> Response:
+    """Every notice of mine up to `up_to` is read."""
+    assert principal.person_id is not None
+    service.repo.read_notices(principal.person_id, body.up_to)
+    return Response(status_code=204)
+
+
+@router.post("/assignments", response_model=Assigned,
+             summary="Give a dossier, a report or a task to an officer (If-Match)",
+             responses={412: {"description": "If-Match is stale"}})
+def assign(body: AssignmentIn, principal: Leader, service: Service,
+           if_match: IfMatch = None) -> Response:
+    """A leader, within their department; the officer hears of it; an event of the item."""
+    fired = service.assign(principal, body.kind, body.id, body.assignee_id, if_match,
+                           body.note)
+    view = Assigned(kind=body.kind, id=body.id, assignee_id=body.assignee_id, etag=fired.etag)
+    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": fired.etag})
+
+
+def _task(service: OfficeService, task_id: int) -> Response:
+    row = service.repo.task(task_id)
+    if row is None:
+        raise NotFoundError(f"no task {task_id}", "task_id")
+    view = TaskPublic.model_validate({**row._mapping, "events": [
+        TaskEvent.model_validate(e, from_attributes=True)
+        for e in service.repo.task_events(task_id)]})
+    return JSONResponse(view.model_dump(mode="json"),
+                        headers={"ETag": TASK.etag(view.id, view.version)})
+
+
+@router.post("/tasks", status_code=201, response_model=TaskPublic,
+             summary="A free task for an officer of my department (or for the department)")
+def create_task(body: TaskIn, principal: Leader, service: Service) -> Response:
+    """Title, description, due date, a place on the map; the assignee hears of it."""
+    made = service.create_task(principal, body.title, body.description, body.due_on,
+                               body.assignee_id, body.lon, body.lat, body.note)
+    answer = _task(service, made.row_id)
+    answer.status_code = 201
+    return answer
+
+
+@router.get("/tasks/{task_id}", response_model=TaskPublic, summary="One task, its moves")
+def task(task_id: TaskId, principal: Worker, service: Service) -> Response:
+    """For whoever may work on it."""
+    service.reached(principal, task_id)
+    return _task(service, task_id)
+
+
+@router.post("/tasks/{task_id}/actions", response_model=TaskPublic,
+             summary="Complete, cancel or reopen a task (If-Match)",
+             responses={409: {"description": "Not from its status"},
+                        412: {"description": "If-Match is stale"}})
+def act_on_task(task_id: TaskId, body: TaskAction, principal: Worker, service: Service,
+                if_match: IfMatch = None) -> Any:
+    """Its officer completes it; its leader cancels or reopens it."""
+    service.act_on_task(principal, task_id, body.action, if_match, body.note)
+    return _task(service, task_id)

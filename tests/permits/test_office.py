@@ -1,0 +1,257 @@
+"""The officers' mobile office, first part: one queue of dossiers, feedback and tasks, the most
+urgent first in the department's working days, each with its one next move; leaders' assignments
+within their department (an event of the item; the officer hears of it); free tasks."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+
+from core.workdays import WorkingCalendar
+from core.workflow import SYSTEM, create, fire
+from permits.office.reminders import Reminders
+from permits.workflow import DOSSIER, today
+from tests.accounts.world import MY_WARD, PERMIT, URBAN, World, attach_all, build, complete_answers
+from tests.permits.test_feedback import _in_ward, _send
+
+
+@pytest.fixture
+def world(conn: Connection) -> World:
+    return build(conn)
+
+
+def _received(conn: Connection, world: World, due: date) -> int:
+    """A construction-permit dossier of my ward, received, due on `due`."""
+    dossier_id = create(conn, DOSSIER, "create", SYSTEM, {
+        "owner_id": world.actors["citizen"].person_id, "procedure_id": PERMIT,
+        "department": URBAN, "ward_code": MY_WARD, "parcel_key": world.parcels[MY_WARD],
+        "applicant": {"full_name": "Người Nộp", "phone": "0930000999"},
+        "answers": complete_answers(conn, PERMIT)}).row_id
+    attach_all(conn, dossier_id)
+    code = f"000.00.01.H29-261202-{secrets.randbelow(10**4):04d}"
+    fire(conn, DOSSIER, dossier_id, "submit", SYSTEM, values={"code": code})
+    fire(conn, DOSSIER, dossier_id, "receive", SYSTEM, values={"due_on": due})
+    return dossier_id
+
+
+def _queue(client: TestClient, world: World, who: str) -> list[Any]:
+    answer = client.get("/api/office/queue", headers=world.actors[who].headers())
+    assert answer.status_code == 200, answer.text
+    return list(answer.json())
+
+
+def test_the_queue_puts_the_overdue_first_then_today_soon_later(
+        client: TestClient, conn: Connection, world: World) -> None:
+    day = today()
+    calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
+    later = _received(conn, world, calendar.add_working_days(day, 8))
+    soon = _received(conn, world, calendar.add_working_days(day, 1))
+    overdue = _received(conn, world, day - timedelta(days=3))
+    due_today = _received(conn, world, day)
+    lon, lat = _in_ward(conn, MY_WARD)
+    report = _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon,
+                   lat=lat, category="manholes")
+    items = _queue(client, world, "officer")
+    mine = [(i["kind"], i["id"]) for i in items]
+    order = [("dossier", overdue), ("dossier", due_today), ("dossier", soon),
+             ("dossier", later)]
+    assert [m for m in mine if m in order] == order
+    by_id = {(i["kind"], i["id"]): i for i in items}
+    assert [by_id[k]["urgency"] for k in order] == ["overdue", "today", "soon", "later"]
+    assert by_id[("dossier", overdue)]["working_days_left"] < 0
+    assert by_id[("dossier", soon)]["working_days_left"] == 1
+    assert by_id[("dossier", overdue)]["next_action"] == "start"
+    assert by_id[("dossier", overdue)]["ward"]
+    assert by_id[("dossier", overdue)]["lon"]
+    # The submitted dossier waiting to be received: no deadline yet, its next move receive.
+    waiting = by_id[("dossier", world.dossiers["c1_sub"].id)]
+    assert (waiting["urgency"], waiting["next_action"]) == ("none", "receive")
+    assert mine.index(("dossier", later)) < mine.index(("dossier", waiting["id"]))
+    feedback = by_id[("feedback", report["id"])]
+    assert (feedback["next_action"], feedback["title"]) == ("start", "Hố ga, nắp cống")
+    # The etag moves the item: one tap, through the engine.
+    moved = client.post(f"/api/dossiers/{overdue}/actions", json={"action": "start"},
+                        headers={**world.actors["officer"].headers(),
+                                 "If-Match": by_id[("dossier", overdue)]["etag"]})
+    assert moved.status_code == 200, moved.text
+    # Another department's officer in another ward sees none of it; citizens have no queue.
+    theirs = {(i["kind"], i["id"]) for i in _queue(client, world, "officer2")}
+    assert not theirs & set(order)
+    assert ("dossier", world.dossiers["c2_sub"].id) in theirs
+    assert client.get("/api/office/queue",
+                      headers=world.actors["citizen"].headers()).status_code == 403
+
+
+def test_leaders_assign_within_their_department_and_the_officer_hears(
+        client: TestClient, conn: Connection, world: World) -> None:
+    dossier = world.dossiers["c1_sub"].id
+    officer = world.actors["officer"]
+    etag = client.get(f"/api/dossiers/{dossier}", headers=world.actors["leader"].headers()
+                      ).headers["etag"]
+    body = {"kind": "dossier", "id": dossier, "assignee_id": officer.person_id,
+            "note": "Ưu tiên"}
+    assert client.post("/api/office/assignments", json=body, headers={
+        **officer.headers(), "If-Match": etag}).status_code == 403  # officers do not assign
+    wrong = client.post("/api/office/assignments", json={
+        **body, "assignee_id": world.actors["officer2"].person_id},
+        headers={**world.actors["leader"].headers(), "If-Match": etag})
+    assert (wrong.status_code, wrong.json()["field"]) == (422, "assignee_id")
+    outside = client.post("/api/office/assignments", json={
+        **body, "id": world.dossiers["c2_sub"].id},
+        headers={**world.actors["leader"].headers(), "If-Match": "*"})
+    assert outside.status_code == 403  # another department's dossier
+    made = client.post("/api/office/assignments", json=body,
+                       headers={**world.actors["leader"].headers(), "If-Match": etag})
+    assert made.status_code == 200, made.text
+    assert made.json()["etag"] != etag
+    event = conn.exec_driver_sql(
+        "SELECT action, from_status, to_status, visibility, note, detail->>'assignee_id' "
+        "FROM dossier_event WHERE dossier_id = %(d)s ORDER BY id DESC LIMIT 1",
+        {"d": dossier}).one()
+    assert event == ("assign", "awaiting_receipt", "awaiting_receipt", "staff", "Ưu tiên",
+                     str(officer.person_id))
+    told = conn.exec_driver_sql("SELECT body FROM outbox_message WHERE recipient = %(r)s "
+                                "ORDER BY id DESC LIMIT 1", {"r": officer.phone}).scalar_one()
+    assert "được giao cho bạn" in told
+    # The applicant sees nothing of it; the dossier's next moves are unchanged.
+    seen = client.get(f"/api/dossiers/{dossier}", headers=world.actors["citizen"].headers())
+    assert "assign" not in seen.text
+    assert client.get(f"/api/dossiers/{dossier}", headers=officer.headers()
+                      ).json()["actions"] == ["receive", "decline"]
+    queued = {i["id"]: i for i in _queue(client, world, "officer") if i["kind"] == "dossier"}
+    assert queued[dossier]["assignee_id"] == officer.person_id
+
+
+def test_a_leader_assigns_feedback_and_the_officer_hears(
+        client: TestClient, conn: Connection, world: World) -> None:
+    lon, lat = _in_ward(conn, MY_WARD)
+    report = _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon,
+                   lat=lat)
+    officer = world.actors["officer"]
+    etag = client.get(f"/api/feedback/{report['id']}").headers["etag"]
+    made = client.post("/api/office/assignments", json={
+        "kind": "feedback", "id": report["id"], "assignee_id": officer.person_id},
+        headers={**world.actors["leader"].headers(), "If-Match": etag})
+    assert made.status_code == 200, made.text
+    assert client.get(f"/api/feedback/{report['id']}").json()["status"] == "assigned"
+    assert conn.exec_driver_sql(
+        "SELECT count(*) FROM outbox_message WHERE recipient = %(r)s AND body LIKE %(b)s",
+        {"r": officer.phone, "b": f"Phản ánh số {report['id']} được giao%"}).scalar_one() == 1
+
+
+def test_free_tasks_are_given_done_and_refused_outside_the_rules(
+        client: TestClient, conn: Connection, world: World) -> None:
+    leader, officer = world.actors["leader"], world.actors["officer"]
+    lon, lat = _in_ward(conn, MY_WARD)
+    due = today() + timedelta(days=7)
+    body = {"title": "Kiểm tra công trình số 12", "due_on": due.isoformat(),
+            "assignee_id": officer.person_id, "lon": lon, "lat": lat}
+    assert client.post("/api/office/tasks", json=body,
+                       headers=officer.headers()).status_code == 403
+    past = client.post("/api/office/tasks", json={**body, "due_on": "2020-01-01"},
+                       headers=leader.headers())
+    assert (past.status_code, past.json()["field"]) == (422, "due_on")
+    far = client.post("/api/office/tasks", json={**body, "lon": 105.8, "lat": 21.0},
+                      headers=leader.headers())
+    assert (far.status_code, far.json()["field"]) == (422, "lat")
+    made = client.post("/api/office/tasks", json=body, headers=leader.headers())
+    assert made.status_code == 201, made.text
+    task = made.json()
+    assert (task["status"], task["department"], task["ward_code"]) == ("open", URBAN, MY_WARD)
+    assert conn.exec_driver_sql("SELECT count(*) FROM outbox_message WHERE recipient = %(r)s "
+                                "AND body LIKE 'Việc mới: Kiểm tra công trình số 12%%'",
+                                {"r": officer.phone}).scalar_one() == 1
+    queued = {(i["kind"], i["id"]): i for i in _queue(client, world, "officer")}
+    assert queued[("task", task["id"])]["next_action"] == "complete"
+    url = f"/api/office/tasks/{task['id']}"
+    assert client.get(url, headers=world.actors["officer2"].headers()).status_code == 403
+    etag = client.get(url, headers=officer.headers()).headers["etag"]
+    assert client.post(f"{url}/actions", json={"action": "cancel"}, headers={
+        **officer.headers(), "If-Match": etag}).status_code == 403
+    assert client.post(f"{url}/actions", json={"action": "complete"}, headers={
+        **officer.headers(), "If-Match": '"task-1-v9"'}).status_code == 412
+    done = client.post(f"{url}/actions", json={"action": "complete", "note": "Đã kiểm tra"},
+                       headers={**officer.headers(), "If-Match": etag})
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "done"
+    assert [e["action"] for e in done.json()["events"]] == ["create", "complete"]
+    assert ("task", task["id"]) not in {(i["kind"], i["id"])
+                                        for i in _queue(client, world, "officer")}
+
+
+def test_reminders_go_once_per_item_and_moment(client: TestClient, conn: Connection,
+                                               world: World) -> None:
+    day = today()
+    calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
+    overdue = _received(conn, world, day - timedelta(days=2))
+    tomorrow = calendar.add_working_days(day, 1)
+    soon = _received(conn, world, tomorrow)
+    later = _received(conn, world, calendar.add_working_days(day, 9))
+    reminders = Reminders(conn)
+    working = reminders.office.calendar(URBAN).is_working_day(day)
+    first = reminders.run(digest=True)
+    again = reminders.run(digest=True)
+    assert (again.digests, sum(again.alerts.values())) == (0, 0)  # never twice
+    officer, leader = world.actors["officer"], world.actors["leader"]
+    notices = {r.body for r in conn.exec_driver_sql(
+        "SELECT body FROM person_notice WHERE person_id = %(p)s", {"p": officer.person_id})}
+    codes = dict(conn.exec_driver_sql("SELECT id, code FROM dossier WHERE id = ANY(%(i)s)",
+                                      {"i": [overdue, soon, later]}).all())
+    assert f"Hồ sơ {codes[overdue]} đã quá hạn (hạn {day - timedelta(days=2):%d/%m/%Y})." \
+        in notices
+    assert f"Hồ sơ {codes[soon]} đến hạn ngày {tomorrow:%d/%m/%Y}." in notices
+    assert not any(codes[later] in n for n in notices)
+    assert first.alerts["overdue"] >= 1
+    assert first.alerts["due_soon"] >= 1
+    # Leaders get the digest, not every alert; the digest only on a working day.
+    leader_notices = [r[0] for r in conn.exec_driver_sql(
+        "SELECT body FROM person_notice WHERE person_id = %(p)s", {"p": leader.person_id})]
+    assert leader_notices == ([f"Việc ngày {day:%d/%m}: 1 quá hạn, 0 đến hạn hôm nay, 1 "
+                               "trong 2 ngày làm việc tới."] if working else [])
+    # Through the outbox too, and in the app's list.
+    assert conn.exec_driver_sql("SELECT count(*) FROM outbox_message WHERE recipient = %(r)s "
+                                "AND body LIKE %(b)s", {"r": officer.phone,
+                                "b": f"Hồ sơ {codes[overdue]} đã quá hạn%"}).scalar_one() == 1
+    listed = client.get("/api/office/notices?unread=true", headers=officer.headers()).json()
+    assert {n["body"] for n in listed} == notices
+    read = client.post("/api/office/notices/read", json={"up_to": listed[0]["id"]},
+                       headers=officer.headers())
+    assert read.status_code == 204
+    assert client.get("/api/office/notices?unread=true", headers=officer.headers()
+                      ).json() == []
+
+
+def test_two_workers_claim_one_reminder_once(engine: Engine) -> None:
+    phone = "+8493" + "".join(secrets.choice("0123456789") for _ in range(7))
+    with engine.begin() as setup:
+        person = setup.exec_driver_sql(
+            "INSERT INTO person (phone, display_name, password_hash) VALUES (%(p)s, 'Thử', "
+            "'x') RETURNING id", {"p": phone}).scalar_one()
+    claimed: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        with engine.begin() as own:
+            barrier.wait()
+            claimed.append(Reminders(own).once("overdue", "dossier", 1, person, today()))
+            time.sleep(0.2)  # the other waits on the first's uncommitted row
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(claimed) == [False, True]
+    finally:
+        with engine.begin() as cleanup:
+            cleanup.exec_driver_sql("DELETE FROM office_reminder WHERE person_id = %(p)s",
+                                    {"p": person})
+            cleanup.exec_driver_sql("DELETE FROM person WHERE id = %(p)s", {"p": person})
