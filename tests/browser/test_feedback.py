@@ -70,8 +70,23 @@ def test_a_report_written_offline_waits_on_the_phone_and_arrives_once_with_its_p
     photo = tmp_path / "o-ga.jpg"
     photo.write_bytes(jpeg(gps=True))
     description = f"Ổ gà sâu trước chợ {secrets.token_hex(3)}"
-    page.goto(f"{live_server}/#/feedback/new?lon={LON}&lat={LAT}")
+    page.goto(f"{live_server}/")
+    wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+    # On a desktop, a right-click offers a report at that place.
+    box = page.locator("#map").bounding_box()
+    assert box
+    page.mouse.click(box["x"] + 100, box["y"] + 200, button="right")
+    offer = page.locator("#feedback-here")
+    expect(offer.get_by_role("link", name="Phản ánh tại đây")).to_be_visible()
+    offer.get_by_role("button", name="Đóng").click()
+    expect(offer).to_have_count(0)
+    # The locate-me position offers one where the phone is.
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation({"latitude": LAT, "longitude": LON})
+    page.get_by_role("button", name="Vị trí của tôi").click()
+    offer.get_by_role("link", name="Phản ánh tại vị trí của tôi").click()
     form = page.locator("#feedback-new")
+    expect(page.locator("#feedback-place")).to_have_text(f"Vị trí: {LAT:.5f}, {LON:.5f}")
     expect(form.get_by_role("heading", name="Phản ánh tại đây")).to_be_visible(timeout=30_000)
     expect(page.locator("#feedback-category option[value=roads]")).to_have_count(1)
     page.get_by_label("Loại phản ánh").select_option("roads")
@@ -237,6 +252,17 @@ def test_long_press_report_question_answer_closing_and_reopening(
         reopen.get_by_label("Lý do mở lại (vấn đề chưa được khắc phục)").fill("Nắp mới đã lại vỡ")
         reopen.get_by_role("button", name="Mở lại phản ánh").click()
         _status(citizen, "Đang xử lý")
+        # Moderation: the officer hides the description, with a reason; the public sees why.
+        officer.reload()
+        hide = officer.locator(".dossier-move[data-action='hide']")
+        hide.get_by_label("Lý do ẩn (nội dung xúc phạm, thông tin cá nhân)").fill(
+            "Có số điện thoại cá nhân")
+        hide.get_by_role("button", name="Ẩn nội dung").click()
+        expect(officer.locator(".dossier-move[data-action='show']")).to_be_visible()
+        citizen.reload()
+        expect(citizen.locator("#feedback-text")).to_have_text(
+            "Nội dung đã được ẩn theo quy định", timeout=30_000)
+        expect(citizen.locator("#feedback")).not_to_contain_text(description)
         with engine.connect() as conn:
             status, rating = conn.exec_driver_sql(
                 "SELECT status, rating FROM feedback_report WHERE id = %(i)s",
