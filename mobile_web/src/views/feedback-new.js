@@ -279,9 +279,11 @@ export function mount(ctx, { query = {} }) {
   let checked = false; // the nearby reports were offered for this place and kind
   ctx.session.ready().then((who) => {
     if (gone) return;
-    person = who;
-    if (who) {
-      nameInput.value = who.display_name ?? "";
+    // Offline, the account is not known yet: one signed in on this phone is taken as signed in
+    // (the report goes with the session when it is sent).
+    person = who ?? (ctx.session.hinted() && !navigator.onLine ? {} : null);
+    if (person) {
+      nameInput.value = person.display_name ?? "";
       people.replaceChildren();
     } else {
       people.replaceChildren(contact.wrap, signIn);
