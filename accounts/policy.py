@@ -74,6 +74,9 @@ POLICY: tuple[Rule, ...] = (
     # Leaders give work (dossiers, reports, tasks) to the officers of their department.
     Rule("leader", "office.work", DEPT),
     Rule("leader", "office.assign", DEPT),
+    # The on-time figures: leaders of their department; administrators of the district.
+    Rule("leader", "office.stats", DEPT),
+    Rule("administrator", "office.stats", EVERY),
     # Planners: layer work only.
     Rule("planner", "layer.write", EVERY),
     # Layers published for staff only (OGC API): every staff role, and tokens so scoped.

@@ -1,6 +1,7 @@
 """The officers' mobile office: free tasks (a workflow of their own, with their append-only
 events), the officer a dossier is assigned to, the reminders already sent (each once per item
-and moment, whatever restarts or workers) and each person's in-app notices.
+and moment, whatever restarts or workers), each person's in-app notices, and the register of
+incoming and outgoing official documents with its full-text search without diacritics.
 
 Revision ID: 0034
 Revises: 0033
@@ -9,7 +10,7 @@ Revises: 0033
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
 revision = "0034"
 down_revision = "0033"
@@ -92,8 +93,57 @@ def upgrade() -> None:
     )
     op.create_index("ix_person_notice_person", "person_notice", ["person_id", "id"])
 
+    # "quy hoach" finds "quy hoạch": unaccent in an immutable wrapper an index may use.
+    op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+    op.execute("CREATE FUNCTION civic_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE "
+               "PARALLEL SAFE STRICT AS $$ SELECT public.unaccent('public.unaccent', $1) $$")
+    op.create_table(
+        "office_document",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("direction", sa.String(8), nullable=False),  # văn bản đến / văn bản đi
+        sa.Column("number", sa.String(40), nullable=False),  # its number in the register
+        sa.Column("symbol", sa.String(80), nullable=False),  # ký hiệu: 123/UBND-QLĐT
+        sa.Column("issued_on", sa.Date, nullable=False),
+        sa.Column("issuer", sa.Text, nullable=False),
+        sa.Column("summary", sa.Text, nullable=False),  # trích yếu
+        sa.Column("doc_type", sa.String(40), nullable=False),
+        sa.Column("urgency", sa.String(12), nullable=False, server_default="normal"),
+        sa.Column("body_text", sa.Text, nullable=False, server_default=""),
+        sa.Column("department", sa.String(64), nullable=False),
+        sa.Column("handler_id", sa.BigInteger, sa.ForeignKey("person.id")),
+        sa.Column("created_by", sa.BigInteger, sa.ForeignKey("person.id")),
+        sa.Column("source", sa.String(40), nullable=False, server_default="manual"),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("search", TSVECTOR, sa.Computed(
+            "to_tsvector('simple', civic_unaccent(symbol || ' ' || number || ' ' || issuer "
+            "|| ' ' || summary || ' ' || doc_type || ' ' || body_text))", persisted=True)),
+        sa.CheckConstraint("direction IN ('incoming', 'outgoing')", name="known_direction"),
+        sa.CheckConstraint("urgency IN ('normal', 'urgent', 'very_urgent', 'flash')",
+                           name="known_urgency"),
+        sa.UniqueConstraint("department", "direction", "number", "issued_on",
+                            name="one_entry_per_number"),
+    )
+    op.create_index("ix_office_document_search", "office_document", ["search"],
+                    postgresql_using="gin")
+    op.create_index("ix_office_document_issued", "office_document",
+                    ["department", "issued_on"])
+    op.create_table(
+        "office_document_link",
+        sa.Column("document_id", sa.BigInteger, sa.ForeignKey("office_document.id"),
+                  primary_key=True),
+        # What the document is about, found in its text (a dossier's code, a parcel key) or
+        # named by hand.
+        sa.Column("kind", sa.String(12), primary_key=True),
+        sa.Column("ref", sa.String(40), primary_key=True),
+        sa.Column("found", sa.Boolean, nullable=False, server_default="true"),
+        sa.CheckConstraint("kind IN ('dossier', 'parcel', 'task')", name="known_kind"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("office_document_link")
+    op.drop_table("office_document")
+    op.execute("DROP FUNCTION civic_unaccent(text)")
     op.drop_table("person_notice")
     op.drop_table("office_reminder")
     op.drop_table("office_task_event")

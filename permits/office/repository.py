@@ -56,3 +56,57 @@ class OfficeRepository:
         self.conn.exec_driver_sql(
             "UPDATE person_notice SET read_at = now() WHERE person_id = %(p)s AND id <= %(i)s "
             "AND read_at IS NULL", {"p": person_id, "i": up_to})
+
+    def add_document(self, values: dict[str, Any]) -> int:
+        """A register entry; its id (None when the same number of that day is there)."""
+        columns = ", ".join(values)
+        marks = ", ".join(f"%({k})s" for k in values)
+        return int(self.conn.exec_driver_sql(
+            f"INSERT INTO office_document ({columns}) VALUES ({marks}) RETURNING id",
+            values).scalar_one())
+
+    def document_exists(self, department: str, direction: str, number: str,
+                        issued_on: Any) -> bool:
+        """Whether the register already holds that number of that day."""
+        return self.conn.exec_driver_sql(
+            "SELECT 1 FROM office_document WHERE department = %(d)s AND direction = %(r)s "
+            "AND number = %(n)s AND issued_on = %(o)s",
+            {"d": department, "r": direction, "n": number, "o": issued_on}).first() is not None
+
+    def link(self, document_id: int, kind: str, ref: str, found: bool) -> None:
+        """The document is about a dossier, a parcel or a task."""
+        self.conn.exec_driver_sql(
+            "INSERT INTO office_document_link (document_id, kind, ref, found) VALUES "
+            "(%(d)s, %(k)s, %(r)s, %(f)s) ON CONFLICT DO NOTHING",
+            {"d": document_id, "k": kind, "r": ref, "f": found})
+
+    def existing(self, codes: list[str], parcels: list[str]) -> tuple[set[str], set[str]]:
+        """Which of these dossier codes and parcel keys exist."""
+        found_codes = {r[0] for r in self.conn.exec_driver_sql(
+            "SELECT code FROM dossier WHERE code = ANY(%(c)s)", {"c": codes})}
+        found_parcels = {r[0] for r in self.conn.exec_driver_sql(
+            "SELECT parcel_key FROM parcel WHERE parcel_key = ANY(%(p)s)", {"p": parcels})}
+        return found_codes, found_parcels
+
+    def documents(self, departments: list[str] | None, query: str | None, year: int | None,
+                  direction: str | None, limit: int, offset: int,
+                  document_id: int | None = None) -> list[Any]:
+        """Register entries, the best match first when searched (accents optional), else
+        the newest; `departments` None: every department."""
+        return list(self.conn.exec_driver_sql(
+            "WITH q AS (SELECT CASE WHEN %(q)s::text IS NULL THEN NULL "
+            "ELSE plainto_tsquery('simple', civic_unaccent(%(q)s)) END AS tsq) "
+            "SELECT d.id, d.direction, d.number, d.symbol, d.issued_on, d.issuer, d.summary, "
+            "d.doc_type, d.urgency, d.department, d.handler_id, d.source, d.created_at, "
+            "coalesce((SELECT json_agg(json_build_object('kind', l.kind, 'ref', l.ref, "
+            "'found', l.found) ORDER BY l.kind, l.ref) FROM office_document_link l "
+            "WHERE l.document_id = d.id), '[]') AS links "
+            "FROM office_document d, q WHERE (%(all)s OR d.department = ANY(%(depts)s)) "
+            "AND (q.tsq IS NULL OR d.search @@ q.tsq) "
+            "AND (%(y)s::int IS NULL OR extract(year FROM d.issued_on) = %(y)s) "
+            "AND (%(dir)s::text IS NULL OR d.direction = %(dir)s) "
+            "AND (%(id)s::bigint IS NULL OR d.id = %(id)s) "
+            "ORDER BY CASE WHEN q.tsq IS NULL THEN 0 ELSE ts_rank(d.search, q.tsq) END DESC, "
+            "d.issued_on DESC, d.id DESC LIMIT %(n)s OFFSET %(o)s",
+            {"q": query, "all": departments is None, "depts": departments or [], "y": year,
+             "dir": direction, "n": limit, "o": offset, "id": document_id}))

@@ -2,33 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep, IfMatch
-from core.errors import NotFoundError
+from core.errors import InvalidInputError, NotFoundError
+from permits.office.documents import CsvSource, DocumentService
 from permits.office.repository import OfficeRepository
 from permits.office.schemas import (
     Assigned,
     AssignmentIn,
+    DocumentIn,
+    DocumentPublic,
+    DocumentsImported,
     Notice,
     NoticesRead,
     QueueItem,
+    Stats,
+    StatsRow,
     TaskAction,
     TaskEvent,
     TaskIn,
     TaskPublic,
 )
 from permits.office.service import OfficeService
+from permits.office.stats import STATS, XLSX, figures, period, xlsx
 from permits.office.workflow import TASK
 
 router = APIRouter(prefix="/api/office", tags=["office"])
 Worker = Annotated[Principal, Depends(authorize("office.work"))]
 Leader = Annotated[Principal, Depends(authorize("office.assign"))]
+Counting = Annotated[Principal, Depends(authorize(STATS))]
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
 
 
@@ -118,3 +129,80 @@ def act_on_task(task_id: TaskId, body: TaskAction, principal: Worker, service: S
     """Its officer completes it; its leader cancels or reopens it."""
     service.act_on_task(principal, task_id, body.action, if_match, body.note)
     return _task(service, task_id)
+
+
+@router.get("/stats", response_model=Stats,
+            summary="On-time figures of a period, from the events (JSON or CSV)",
+            responses={200: {"content": {"text/csv": {}}}})
+def stats(principal: Counting, conn: ConnectionDep,
+          period_: Annotated[str | None, Query(alias="period", max_length=7,
+                                               examples=["2026-H1", "2026-Q2", "2026-06"])
+                             ] = None,
+          first: Annotated[date | None, Query(alias="from")] = None,
+          last: Annotated[date | None, Query(alias="to")] = None,
+          group: Literal["field", "procedure", "ward", "officer", "department"] = "procedure",
+          fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json"
+          ) -> Response:
+    """Received, handled, on time, late, overdue and the on-time rate, per group: a month, a
+    quarter, a half year or from/to."""
+    if period_ is not None:
+        first, last = period(period_)
+    if first is None or last is None:
+        raise InvalidInputError("give a period, or from and to", "period")
+    found = figures(conn, principal, first, last, group)
+    view = Stats(first=first, last=last, group=group, **{
+        kind: [StatsRow(**row.__dict__, rate=row.rate, said=row.said) for row in rows]
+        for kind, rows in found.items()})
+    if fmt == "json":
+        return JSONResponse(view.model_dump(mode="json"))
+    columns = list(StatsRow.model_fields)
+    rows = [[kind, *(getattr(row, c) for c in columns)]
+            for kind in ("dossiers", "feedback") for row in getattr(view, kind)]
+    name = f"thong-ke-{first:%Y%m%d}-{last:%Y%m%d}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "xlsx":
+        return Response(xlsx(f"{first:%d/%m/%Y}–{last:%d/%m/%Y}", ["kind", *columns], rows),
+                        media_type=XLSX, headers=disposition)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["kind", *columns])
+    writer.writerows(rows)
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers=disposition)
+
+
+@router.get("/documents", response_model=list[DocumentPublic],
+            summary="The register of official documents: search without diacritics")
+def documents(principal: Worker, service: Service,
+              q: Annotated[str | None, Query(max_length=200, examples=["quy hoach"])] = None,
+              year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+              direction: Literal["incoming", "outgoing"] | None = None,
+              limit: Annotated[int, Query(ge=1, le=200)] = 50,
+              offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> list[DocumentPublic]:
+    """The best match first when searched, else the newest; with what each is about."""
+    rows = DocumentService(service.repo).search(principal, q, year, direction, limit, offset)
+    return [DocumentPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/documents", status_code=201, response_model=DocumentPublic,
+             summary="Enter a document in my department's register")
+def add_document(body: DocumentIn, principal: Worker, service: Service) -> DocumentPublic:
+    """The dossiers and parcels its text names are linked to it."""
+    documents_ = DocumentService(service.repo)
+    document_id = documents_.add(principal, body.model_dump())
+    found = service.repo.documents(None, None, None, None, 1, 0, document_id)
+    return DocumentPublic.model_validate(found[0], from_attributes=True)
+
+
+@router.post("/documents/import", response_model=DocumentsImported,
+             summary="Import the register from the document system's CSV export")
+def import_documents(principal: Worker, service: Service,
+                     file: Annotated[UploadFile, File(description="UTF-8 CSV")]
+                     ) -> DocumentsImported:
+    """One bad line refuses the file, naming it, and nothing is written; entries already in
+    the register are skipped."""
+    data = file.file.read(20 * 1024**2 + 1)
+    if len(data) > 20 * 1024**2:
+        raise InvalidInputError("the CSV is larger than 20 MB", "file")
+    done = DocumentService(service.repo).load(principal, CsvSource(data))
+    return DocumentsImported(added=done.added, skipped=done.skipped, links=len(done.linked))

@@ -125,3 +125,81 @@ class NoticesRead(BaseModel):
     model_config = STRICT
 
     up_to: int = Field(ge=1, le=2**62)
+
+
+class StatsRow(BaseModel):
+    """One group's figures of a period, computed from the events."""
+
+    key: str | None = Field(description="The field, procedure, ward code, officer's id or "
+                            "department")
+    name: str | None
+    received: int
+    handled: int = Field(description="Decided (dossiers), answered or closed (feedback)")
+    on_time: int
+    late: int
+    overdue: int = Field(description="Not handled, past the return date")
+    supplement_days: int = Field(description="Working days the applicants owed supplements "
+                                 "(not counted against the office)")
+    rate: float | None = Field(description="on_time / handled")
+    said: str = Field(examples=["1538/1618 = 95 %"])
+
+
+class Stats(BaseModel):
+    """The on-time figures of a period."""
+
+    first: date
+    last: date
+    group: str
+    dossiers: list[StatsRow]
+    feedback: list[StatsRow]
+
+
+class DocumentIn(BaseModel):
+    """A register entry: number, symbol, date, issuing body, summary, type, urgency."""
+
+    model_config = STRICT
+
+    direction: Literal["incoming", "outgoing"]
+    number: str = Field(min_length=1, max_length=40, description="Its number in the register")
+    symbol: str = Field(min_length=1, max_length=80, examples=["123/UBND-QLĐT"])
+    issued_on: date
+    issuer: str = Field(min_length=1, max_length=300)
+    summary: str = Field(min_length=1, max_length=2000, description="Trích yếu")
+    doc_type: str = Field(min_length=1, max_length=40, examples=["Công văn"])
+    urgency: Literal["normal", "urgent", "very_urgent", "flash"] = "normal"
+    body_text: str = Field(default="", max_length=200_000)
+
+
+class DocumentLink(BaseModel):
+    """What a document is about."""
+
+    kind: Literal["dossier", "parcel", "task"]
+    ref: str
+    found: bool = Field(description="Found in its text (else named by hand)")
+
+
+class DocumentPublic(BaseModel):
+    """A register entry, as the department sees it."""
+
+    id: int
+    direction: str
+    number: str
+    symbol: str
+    issued_on: date
+    issuer: str
+    summary: str
+    doc_type: str
+    urgency: str
+    department: str
+    handler_id: int | None
+    source: str
+    created_at: datetime
+    links: list[DocumentLink]
+
+
+class DocumentsImported(BaseModel):
+    """What an import did."""
+
+    added: int
+    skipped: int = Field(description="Already in the register")
+    links: int

@@ -62,6 +62,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "/api/calendar/working-days": {"from": "2026-02-13", "to": "2026-02-25"},
     "/api/calendar/add": {"start": "2026-02-13", "days": "3"},
     "/api/feedback/nearby": {"category": "roads", "lon": str(LON), "lat": str(LAT)},
+    "/api/office/stats": {"period": "2026-H1"},
 }
 # Routes whose own answer depends on something the matrix does not set up (a raster in the
 # catalogue, a valid one-time code, an identity provider, a form written by a move the world's
@@ -140,6 +141,11 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/office/tasks"): lambda w, r: {"title": "Kiểm tra", "due_on": "2099-01-01"},
     ("POST", "/api/office/tasks/{task_id}/actions"): lambda w, r: {"action": "complete"},
     ("POST", "/api/office/notices/read"): lambda w, r: {"up_to": 1},
+    ("POST", "/api/office/documents"): lambda w, r: {
+        "direction": "incoming", "number": f"m-{r}", "symbol": "1/UBND",
+        "issued_on": "2026-01-05", "issuer": "UBND", "summary": "Về việc", "doc_type": "CV"},
+    ("POST", "/api/office/documents/import"): lambda w, r: {MULTIPART: {"file": (
+        "so.csv", b"direction,number,symbol,issued_on,issuer,summary,doc_type\n", "text/csv")}},
     ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {
         "file": ("anh.png", png(), "image/png")}},
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},

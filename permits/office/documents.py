@@ -1,0 +1,163 @@
+"""The register of official documents (văn bản đến / văn bản đi): entries by hand or imported
+from the district's document system through a source adapter (CSV first), each linked to the
+dossiers and parcels its text names; searched without diacritics."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from accounts.policy import Principal, Subject, check, reach
+from core.errors import InvalidInputError
+from permits.office.repository import OfficeRepository
+from permits.office.workflow import WORK
+
+DIRECTIONS = ("incoming", "outgoing")
+URGENCIES = ("normal", "urgent", "very_urgent", "flash")
+DOSSIER_CODE = re.compile(r"\b\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}\b")
+PARCEL_KEY = re.compile(r"(?<!\d)\d{12}(?!\d)")
+FIELDS = ("direction", "number", "symbol", "issued_on", "issuer", "summary", "doc_type",
+          "urgency", "body_text")
+MAX_IMPORT_ROWS = 5000
+
+
+class DocumentSource(Protocol):
+    """The district's existing document system, read entry by entry."""
+
+    name: str
+
+    def entries(self) -> Iterator[tuple[int, Mapping[str, str]]]:
+        """(line, fields) of each entry."""
+
+
+class CsvSource:
+    """An export of the document system: a UTF-8 CSV with a header of FIELDS (a BOM allowed);
+    dates as YYYY-MM-DD or DD/MM/YYYY."""
+
+    name = "csv"
+
+    def __init__(self, data: bytes) -> None:
+        try:
+            self.text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError("the CSV is not UTF-8", "file") from exc
+
+    def entries(self) -> Iterator[tuple[int, Mapping[str, str]]]:
+        """Each line after the header."""
+        reader = csv.DictReader(io.StringIO(self.text))
+        missing = [f for f in FIELDS[:7] if f not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInputError(f"the CSV's header lacks {', '.join(missing)}", "file")
+        for row in reader:
+            yield reader.line_num, row
+
+
+def _day(text: str, line: int) -> date:
+    for shape in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), shape).date()
+        except ValueError:
+            continue
+    raise InvalidInputError(f"line {line}: issued_on {text!r} is not a date", "issued_on")
+
+
+@dataclass
+class Imported:
+    """What an import did."""
+
+    added: int = 0
+    skipped: int = 0  # already in the register
+    linked: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+class DocumentService:
+    """The department's register."""
+
+    def __init__(self, repository: OfficeRepository) -> None:
+        self.repo = repository
+
+    def _department(self, principal: Principal) -> str:
+        department = next((g.department for g in principal.grants
+                           if g.role in ("officer", "leader") and g.department), None)
+        if department is None:
+            check(principal, WORK, Subject(department="-"))  # refused, as the policy says
+        assert department is not None
+        return department
+
+    def _checked(self, fields: Mapping[str, Any], line: int) -> dict[str, Any]:
+        where = f"line {line}: " if line else ""
+        values: dict[str, Any] = {k: str(fields.get(k) or "").strip() for k in FIELDS}
+        values["urgency"] = values["urgency"] or "normal"
+        for name in FIELDS[:7]:
+            if not values[name]:
+                raise InvalidInputError(f"{where}{name} is empty", name)
+        if values["direction"] not in DIRECTIONS:
+            raise InvalidInputError(f"{where}direction is incoming or outgoing", "direction")
+        if values["urgency"] not in URGENCIES:
+            raise InvalidInputError(f"{where}urgency is one of {', '.join(URGENCIES)}",
+                                    "urgency")
+        for name, most in (("number", 40), ("symbol", 80), ("doc_type", 40)):
+            if len(values[name]) > most:
+                raise InvalidInputError(f"{where}{name} is longer than {most}", name)
+        issued = fields.get("issued_on")
+        values["issued_on"] = issued if isinstance(issued, date) else _day(str(issued), line)
+        return values
+
+    def _link(self, document_id: int, values: Mapping[str, Any]) -> list[tuple[int, str, str]]:
+        text = f"{values['summary']} {values['body_text']}"
+        codes, parcels = self.repo.existing(sorted(set(DOSSIER_CODE.findall(text))),
+                                            sorted(set(PARCEL_KEY.findall(text))))
+        linked = [(document_id, "dossier", c) for c in sorted(codes)] + \
+            [(document_id, "parcel", p) for p in sorted(parcels)]
+        for _, kind, ref in linked:
+            self.repo.link(document_id, kind, ref, True)
+        return linked
+
+    def add(self, principal: Principal, fields: Mapping[str, Any]) -> int:
+        """One entry by hand; linked to the dossiers and parcels its text names."""
+        department = self._department(principal)
+        values = self._checked(fields, 0)
+        if self.repo.document_exists(department, values["direction"], values["number"],
+                                     values["issued_on"]):
+            raise InvalidInputError("the register holds this number on that day", "number")
+        document_id = self.repo.add_document({**values, "department": department,
+                                              "created_by": principal.person_id})
+        self._link(document_id, values)
+        return document_id
+
+    def load(self, principal: Principal, source: DocumentSource) -> Imported:
+        """Every entry of the source, checked first: one bad line refuses the file (naming
+        the line) and nothing is written; entries already in the register are skipped."""
+        department = self._department(principal)
+        checked: list[dict[str, Any]] = []
+        for line, fields in source.entries():
+            if len(checked) >= MAX_IMPORT_ROWS:
+                raise InvalidInputError(f"at most {MAX_IMPORT_ROWS} entries a file", "file")
+            checked.append(self._checked(fields, line))
+        done = Imported()
+        for values in checked:
+            if self.repo.document_exists(department, values["direction"], values["number"],
+                                         values["issued_on"]):
+                done.skipped += 1
+                continue
+            document_id = self.repo.add_document({
+                **values, "department": department, "created_by": principal.person_id,
+                "source": source.name})
+            done.added += 1
+            done.linked += self._link(document_id, values)
+        return done
+
+    def search(self, principal: Principal, query: str | None, year: int | None,
+               direction: str | None, limit: int, offset: int) -> list[Any]:
+        """The register of the departments the caller reaches."""
+        check(principal, WORK)
+        reached = reach(principal, WORK)
+        departments = None if reached.everything else sorted(
+            {*reached.departments, *(d for d, _ in reached.department_wards)})
+        return self.repo.documents(departments, (query or "").strip() or None, year,
+                                   direction, limit, offset)

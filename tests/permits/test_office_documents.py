@@ -1,0 +1,85 @@
+"""The register of official documents: entries by hand and from the document system's CSV
+(one bad line refuses the file, naming it; nothing written), linked to the dossiers and parcels
+their text names, found without diacritics, within the caller's department."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+
+from tests.accounts.world import MY_WARD, World, build
+
+CSV_HEAD = "direction,number,symbol,issued_on,issuer,summary,doc_type,urgency,body_text\n"
+
+
+@pytest.fixture
+def world(conn: Connection) -> World:
+    return build(conn)
+
+
+def _entry(**changes: Any) -> dict[str, Any]:
+    return {"direction": "incoming", "number": "125", "symbol": "45/SXD-QLQH",
+            "issued_on": "2026-03-10", "issuer": "Sở Xây dựng",
+            "summary": "Về việc góp ý đồ án quy hoạch phân khu 1/2000 phường Tân Mỹ",
+            "doc_type": "Công văn", **changes}
+
+
+def test_a_document_is_found_without_diacritics_and_linked(
+        client: TestClient, conn: Connection, world: World) -> None:
+    officer = world.actors["officer"].headers()
+    code = world.dossiers["c1_sub"].code
+    parcel = world.parcels[MY_WARD]
+    made = client.post("/api/office/documents", json=_entry(
+        body_text=f"Đề nghị xem xét hồ sơ {code} trên thửa {parcel} và hồ sơ "
+                  "000.00.01.H29-990101-0001 (không có)."), headers=officer)
+    assert made.status_code == 201, made.text
+    assert {(link["kind"], link["ref"]) for link in made.json()["links"]} == \
+        {("dossier", code), ("parcel", parcel)}
+    client.post("/api/office/documents", json=_entry(
+        number="126", summary="Về việc tổ chức hội nghị tổng kết", doc_type="Giấy mời"),
+        headers=officer)
+    found = client.get("/api/office/documents?q=quy hoach phan khu", headers=officer).json()
+    assert [d["number"] for d in found] == ["125"]
+    assert [d["number"] for d in client.get("/api/office/documents?q=QUY HOẠCH",
+                                            headers=officer).json()] == ["125"]
+    assert client.get("/api/office/documents?year=2025", headers=officer).json() == []
+    assert len(client.get("/api/office/documents?year=2026", headers=officer).json()) == 2
+    # The same number of the same day again: refused; another department sees none of it.
+    again = client.post("/api/office/documents", json=_entry(), headers=officer)
+    assert (again.status_code, again.json()["field"]) == (422, "number")
+    assert client.get("/api/office/documents", headers=world.actors["officer2"].headers()
+                      ).json() == []
+    assert client.get("/api/office/documents",
+                      headers=world.actors["citizen"].headers()).status_code == 403
+
+
+def test_an_import_is_checked_whole_before_anything_is_written(
+        client: TestClient, conn: Connection, world: World) -> None:
+    officer = world.actors["officer"].headers()
+    good = CSV_HEAD + (
+        "incoming,1,12/UBND,2026-01-05,UBND Thành phố,Về việc cấp phép xây dựng,Công văn,"
+        "urgent,\n"
+        "outgoing,7,3/QLĐT,05/01/2026,Phòng Quản lý đô thị,Trả lời kiến nghị,Công văn,,\n")
+    bad = good + "incoming,2,13/UBND,31/02/2026,UBND,Về việc,Công văn,,\n"
+    before = conn.exec_driver_sql("SELECT count(*) FROM office_document").scalar_one()
+    refused = client.post("/api/office/documents/import", headers=officer,
+                          files={"file": ("so-van-ban.csv", bad.encode(), "text/csv")})
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "issued_on"
+    assert "line 4" in refused.json()["detail"]
+    assert conn.exec_driver_sql("SELECT count(*) FROM office_document").scalar_one() == before
+    done = client.post("/api/office/documents/import", headers=officer,
+                       files={"file": ("so.csv", ("\ufeff" + good).encode(), "text/csv")})
+    assert done.json() == {"added": 2, "skipped": 0, "links": 0}
+    again = client.post("/api/office/documents/import", headers=officer,
+                        files={"file": ("so.csv", good.encode(), "text/csv")})
+    assert again.json() == {"added": 0, "skipped": 2, "links": 0}
+    headless = client.post("/api/office/documents/import", headers=officer,
+                           files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")})
+    assert (headless.status_code, headless.json()["field"]) == (422, "file")
+    latin = client.post("/api/office/documents/import", headers=officer,
+                        files={"file": ("x.csv", b"direction\xff\xfe,x\n", "text/csv")})
+    assert (latin.status_code, latin.json()["field"]) == (422, "file")
