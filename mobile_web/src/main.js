@@ -278,6 +278,7 @@ map.on("touchstart", (event) => {
   release();
   if (event.points.length !== 1) return;
   press = { point: event.point, timer: setTimeout(() => {
+    if (Date.now() - pressedAt < 1000) return; // its contextmenu came first (Android)
     pressedAt = Date.now();
     offerReport(event.lngLat, "feedback.here");
   }, 600) };
