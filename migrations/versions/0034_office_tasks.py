@@ -1,7 +1,8 @@
 """The officers' mobile office: free tasks (a workflow of their own, with their append-only
 events), the officer a dossier is assigned to, the reminders already sent (each once per item
 and moment, whatever restarts or workers), each person's in-app notices, and the register of
-incoming and outgoing official documents with its full-text search without diacritics.
+incoming and outgoing official documents with its full-text search without diacritics, the
+work calendar's meetings, inspections and leave, and each person's secret calendar feed.
 
 Revision ID: 0034
 Revises: 0033
@@ -139,8 +140,40 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('dossier', 'parcel', 'task')", name="known_kind"),
     )
 
+    op.create_table(
+        "office_event",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("kind", sa.String(12), nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        # The department's (a meeting of all) or one person's (their inspection, their leave).
+        sa.Column("department", sa.String(64)),
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id")),
+        sa.Column("place", sa.Text, nullable=False, server_default=""),
+        sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False)),
+        sa.Column("created_by", sa.BigInteger, sa.ForeignKey("person.id")),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.CheckConstraint("kind IN ('meeting', 'inspection', 'leave')", name="known_kind"),
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("department IS NOT NULL OR person_id IS NOT NULL",
+                           name="someones"),
+    )
+    op.create_index("ix_office_event_when", "office_event", ["starts_at"])
+    op.create_table(
+        "calendar_feed",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id"), nullable=False),
+        # Only the hash of the feed's secret (the URL a phone's calendar subscribes to).
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("calendar_feed")
+    op.drop_table("office_event")
     op.drop_table("office_document_link")
     op.drop_table("office_document")
     op.execute("DROP FUNCTION civic_unaccent(text)")

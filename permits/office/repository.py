@@ -110,3 +110,48 @@ class OfficeRepository:
             "d.issued_on DESC, d.id DESC LIMIT %(n)s OFFSET %(o)s",
             {"q": query, "all": departments is None, "depts": departments or [], "y": year,
              "dir": direction, "n": limit, "o": offset, "id": document_id}))
+
+    def add_event(self, values: dict[str, Any]) -> int:
+        """A calendar entry; its id."""
+        columns = ", ".join(values)
+        marks = ", ".join(f"%({k})s" for k in values)
+        return int(self.conn.exec_driver_sql(
+            f"INSERT INTO office_event ({columns}) VALUES ({marks}) RETURNING id",
+            values).scalar_one())
+
+    def events(self, person_id: int, departments: list[str], first: Any, last: Any
+               ) -> list[Any]:
+        """The person's own entries and their departments' between two instants."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT id, kind, title, starts_at, ends_at, department, person_id, place, "
+            "ST_X(geom) AS lon, ST_Y(geom) AS lat FROM office_event "
+            "WHERE (person_id = %(p)s OR department = ANY(%(d)s)) "
+            "AND starts_at < %(last)s AND ends_at > %(first)s ORDER BY starts_at, id",
+            {"p": person_id, "d": departments, "first": first, "last": last}))
+
+    def new_feed(self, person_id: int, token_hash: str) -> None:
+        """The person's calendar feed, with a new secret (the old one stops working)."""
+        self.revoke_feeds(person_id)
+        self.conn.exec_driver_sql(
+            "INSERT INTO calendar_feed (person_id, token_hash) VALUES (%(p)s, %(h)s)",
+            {"p": person_id, "h": token_hash})
+
+    def revoke_feeds(self, person_id: int) -> None:
+        """The person's feed secrets open nothing any more."""
+        self.conn.exec_driver_sql(
+            "UPDATE calendar_feed SET revoked_at = now() WHERE person_id = %(p)s "
+            "AND revoked_at IS NULL", {"p": person_id})
+
+    def feed_owner(self, token_hash: str) -> int | None:
+        """Whose live feed this secret opens, or None."""
+        found = self.conn.exec_driver_sql(
+            "SELECT f.person_id FROM calendar_feed f JOIN person p ON p.id = f.person_id "
+            "WHERE f.token_hash = %(h)s AND f.revoked_at IS NULL AND p.deleted_at IS NULL",
+            {"h": token_hash}).first()
+        return None if found is None else int(found[0])
+
+    def grants_of(self, person_id: int) -> list[Any]:
+        """A person's roles with their departments and wards."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT role, department, wards FROM role_grant WHERE person_id = %(p)s",
+            {"p": person_id}))

@@ -7,21 +7,25 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep, IfMatch
 from core.errors import InvalidInputError, NotFoundError
+from permits.office.calendar import VIETNAM, CalendarService
 from permits.office.documents import CsvSource, DocumentService
 from permits.office.repository import OfficeRepository
 from permits.office.schemas import (
     Assigned,
     AssignmentIn,
+    CalendarEntry,
     DocumentIn,
     DocumentPublic,
     DocumentsImported,
+    EventIn,
+    FeedOut,
     Notice,
     NoticesRead,
     QueueItem,
@@ -40,6 +44,7 @@ router = APIRouter(prefix="/api/office", tags=["office"])
 Worker = Annotated[Principal, Depends(authorize("office.work"))]
 Leader = Annotated[Principal, Depends(authorize("office.assign"))]
 Counting = Annotated[Principal, Depends(authorize(STATS))]
+Reader = Annotated[Principal, Depends(authorize("public.read"))]
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
 
 
@@ -206,3 +211,52 @@ def import_documents(principal: Worker, service: Service,
         raise InvalidInputError("the CSV is larger than 20 MB", "file")
     done = DocumentService(service.repo).load(principal, CsvSource(data))
     return DocumentsImported(added=done.added, skipped=done.skipped, links=len(done.linked))
+
+
+@router.get("/calendar", response_model=list[CalendarEntry],
+            summary="My calendar: meetings, inspections, leave and my queue's deadlines")
+def calendar(principal: Worker, service: Service,
+             first: Annotated[date, Query(alias="from")],
+             last: Annotated[date, Query(alias="to")]) -> list[CalendarEntry]:
+    """Both days included (a week view asks for seven), in time order."""
+    return [CalendarEntry.model_validate(e, from_attributes=True)
+            for e in CalendarService(service.repo).entries(principal, first, last)]
+
+
+@router.post("/calendar", status_code=201, response_model=list[CalendarEntry],
+             summary="Add a meeting, an inspection or leave")
+def add_event(body: EventIn, principal: Worker, service: Service) -> list[CalendarEntry]:
+    """One's own; a leader's `department` scope puts a meeting in everyone's calendar.
+    Answers that day's calendar."""
+    calendars = CalendarService(service.repo)
+    calendars.add(principal, body.kind, body.title, body.starts_at, body.ends_at, body.scope,
+                  body.place, body.lon, body.lat)
+    day = body.starts_at.astimezone(VIETNAM).date()
+    return [CalendarEntry.model_validate(e, from_attributes=True)
+            for e in calendars.entries(principal, day, day)]
+
+
+@router.post("/calendar/feed", response_model=FeedOut,
+             summary="A secret iCalendar address for my phone's calendar (revokes the old)")
+def new_feed(principal: Worker, service: Service, request: Request) -> FeedOut:
+    """Shown once: whoever holds the address reads the calendar."""
+    token = CalendarService(service.repo).new_feed(principal)
+    return FeedOut(url=str(request.url_for("calendar_feed", token=token)))
+
+
+@router.delete("/calendar/feed", status_code=204, summary="Revoke my calendar's address")
+def revoke_feed(principal: Worker, service: Service) -> Response:
+    """The address opens nothing any more."""
+    CalendarService(service.repo).revoke_feed(principal)
+    return Response(status_code=204)
+
+
+@router.get("/calendar/feed/{token}.ics", name="calendar_feed",
+            summary="An officer's calendar as iCalendar (the address is the key)",
+            responses={200: {"content": {"text/calendar": {}}}})
+def calendar_feed(token: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")], _: Reader,
+                  service: Service) -> Response:
+    """A month back and four ahead; revoked or unknown addresses are 404."""
+    return Response(CalendarService(service.repo).feed(token),
+                    media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "private, max-age=300"})

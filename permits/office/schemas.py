@@ -203,3 +203,38 @@ class DocumentsImported(BaseModel):
     added: int
     skipped: int = Field(description="Already in the register")
     links: int
+
+
+class EventIn(BaseModel):
+    """A calendar entry: one's own (an inspection, leave) or, a leader's, the department's."""
+
+    model_config = STRICT
+
+    kind: Literal["meeting", "inspection", "leave"]
+    title: str = Field(min_length=3, max_length=300)
+    starts_at: datetime
+    ends_at: datetime
+    scope: Literal["mine", "department"] = "mine"
+    place: str = Field(default="", max_length=300)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+
+
+class CalendarEntry(BaseModel):
+    """One line of the calendar: an event, or a deadline of the queue."""
+
+    kind: Literal["meeting", "inspection", "leave", "deadline"]
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    all_day: bool
+    place: str
+    lon: float | None
+    lat: float | None
+    ref: str
+
+
+class FeedOut(BaseModel):
+    """The calendar feed's secret address (shown once; a new one revokes the old)."""
+
+    url: str

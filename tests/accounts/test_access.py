@@ -52,7 +52,7 @@ SAMPLES: dict[str, str] = {
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
     "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
-    "category": "buses", "fmt": "csv", "task_id": "1",
+    "category": "buses", "fmt": "csv", "task_id": "1", "token": "t" * 32,
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -63,6 +63,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "/api/calendar/add": {"start": "2026-02-13", "days": "3"},
     "/api/feedback/nearby": {"category": "roads", "lon": str(LON), "lat": str(LAT)},
     "/api/office/stats": {"period": "2026-H1"},
+    "/api/office/calendar": {"from": "2026-02-13", "to": "2026-02-20"},
 }
 # Routes whose own answer depends on something the matrix does not set up (a raster in the
 # catalogue, a valid one-time code, an identity provider, a form written by a move the world's
@@ -75,7 +76,8 @@ LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oi
                    # A report by its number: the world has none confirmed (its own test does).
                    r"|^/api/feedback/\{report_id\}|^/api/feedback/floods/\{flood_id\}"
                    # The world has no task, and an assignment names an item and its version.
-                   r"|^/api/office/tasks/\{task_id\}|^/api/office/assignments$")
+                   r"|^/api/office/tasks/\{task_id\}|^/api/office/assignments$"
+                   r"|^/api/office/calendar/feed/")
 # The state a dossier must be in for the route to succeed on one's own.
 STATE = {("PATCH", "/api/dossiers/{dossier_id}"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/submit"): "draft",
@@ -141,6 +143,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/office/tasks"): lambda w, r: {"title": "Kiểm tra", "due_on": "2099-01-01"},
     ("POST", "/api/office/tasks/{task_id}/actions"): lambda w, r: {"action": "complete"},
     ("POST", "/api/office/notices/read"): lambda w, r: {"up_to": 1},
+    ("POST", "/api/office/calendar"): lambda w, r: {
+        "kind": "leave", "title": "Nghỉ phép", "starts_at": "2026-02-16T08:00:00+07:00",
+        "ends_at": "2026-02-16T17:00:00+07:00"},
     ("POST", "/api/office/documents"): lambda w, r: {
         "direction": "incoming", "number": f"m-{r}", "symbol": "1/UBND",
         "issued_on": "2026-01-05", "issuer": "UBND", "summary": "Về việc", "doc_type": "CV"},
