@@ -28,6 +28,9 @@ export const MESSAGES = {
     "account.button": "Đăng nhập",
     "account.mine": "Tài khoản của tôi",
     "planner.button": "Dữ liệu quy hoạch",
+    "feedback.here": "Phản ánh tại đây",
+    "feedback.at_me": "Phản ánh tại vị trí của tôi",
+    "feedback.mine": "Phản ánh của tôi",
   },
   en: {
     "app.title": "District 7 planning map",
@@ -56,6 +59,9 @@ export const MESSAGES = {
     "account.button": "Sign in",
     "account.mine": "My account",
     "planner.button": "Planning data",
+    "feedback.here": "Report a problem here",
+    "feedback.at_me": "Report a problem where I am",
+    "feedback.mine": "My reports",
   },
 };
 

@@ -20,6 +20,8 @@ const ROUTES = [
   { path: "/procedures", view: () => import("./views/procedures.js") },
   { path: "/procedures/:code", view: () => import("./views/procedures.js") },
   { path: "/apply/:procedure", view: () => import("./views/apply.js") },
+  { path: "/feedback/new", view: () => import("./views/feedback-new.js") },
+  { path: "/feedback/:id", view: () => import("./views/feedback.js") }, // and "mine"
   // { path: "/report", view: () => import("./views/report.js") },
 ];
 
@@ -60,8 +62,8 @@ const map = new maplibregl.Map({
   },
 });
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-map.addControl(new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: true } }),
-  "top-right");
+const locate = new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: true } });
+map.addControl(locate, "top-right");
 
 const offline = document.getElementById("offline");
 const onlineState = () => { offline.hidden = navigator.onLine; };
@@ -116,10 +118,16 @@ function panel(id) {
   return { panel: section, view, heading, message };
 }
 
+// A pin on the map (a report's place); returns the function that takes it away.
+function pin(lngLat) {
+  const marker = new maplibregl.Marker({ color: "#A4161A" }).setLngLat(lngLat).addTo(map);
+  return () => marker.remove();
+}
+
 const api = createApi();
 const session = createSession(api);
-const ctx = { map, api, session, state, lang, t, el, panel, status, formatDate, formatNumber,
-  translate: (strings) => translator(lang, strings) };
+const ctx = { map, api, session, state, lang, t, el, panel, pin, status, formatDate,
+  formatNumber, translate: (strings) => translator(lang, strings) };
 const router = createRouter(ROUTES, ctx);
 ctx.router = router;
 state.api = api;
@@ -240,8 +248,92 @@ if (session.hinted()) {
   session.load(); // who is signed in: roles decide what else the app offers
 }
 
+// A report from the map: a long press (a touch held still 600 ms; a right-click on a desktop)
+// or the locate-me position offers "Phản ánh tại đây" at that place.
+let offered = null;
+let pressedAt = 0;
+function offerReport({ lng, lat }, key) {
+  offered?.();
+  const unpin = pin([lng, lat]);
+  const box = el("section", undefined, "here");
+  box.id = "feedback-here";
+  box.setAttribute("role", "dialog");
+  box.setAttribute("aria-label", t(key));
+  const go = el("a", t(key), "button-link");
+  go.href = `#/feedback/new?lon=${lng.toFixed(6)}&lat=${lat.toFixed(6)}`;
+  const mine = el("a", t("feedback.mine"), "link");
+  mine.href = "#/feedback/mine";
+  const cancel = el("button", "×", "sheet-close");
+  cancel.type = "button";
+  cancel.setAttribute("aria-label", t("sheet.close"));
+  box.append(cancel, go, mine);
+  document.body.append(box);
+  offered = () => { offered = null; unpin(); box.remove(); };
+  for (const node of [go, mine, cancel]) node.addEventListener("click", () => offered?.());
+  go.focus({ preventScroll: true });
+}
+let press = null;
+const release = () => { clearTimeout(press?.timer); press = null; };
+map.on("touchstart", (event) => {
+  release();
+  if (event.points.length !== 1) return;
+  press = { point: event.point, timer: setTimeout(() => {
+    if (Date.now() - pressedAt < 1000) return; // its contextmenu came first (Android)
+    pressedAt = Date.now();
+    offerReport(event.lngLat, "feedback.here");
+  }, 600) };
+});
+map.on("touchmove", (event) => {
+  if (press && press.point.dist(event.point) > 10) release();
+});
+map.on("touchend", release);
+map.on("touchcancel", release);
+map.on("contextmenu", (event) => {
+  event.originalEvent.preventDefault();
+  if (Date.now() - pressedAt < 1000) return; // the same long press, told twice (Android)
+  pressedAt = Date.now();
+  offerReport(event.lngLat, "feedback.here");
+});
+locate.on("geolocate", (position) => offerReport(
+  { lng: position.coords.longitude, lat: position.coords.latitude }, "feedback.at_me"));
+
+// Reports kept on the phone go when the connection is back, and at the app's start; an
+// anonymous one that went in the background asks for its code.
+const sendKept = () => {
+  if (!localStorage.getItem("civicmap-feedback-pending")) return;
+  import("./feedback-store.js").then((store) => store.flush(ctx)).catch(() => {});
+};
+window.addEventListener("online", sendKept);
+map.once("idle", sendKept);
+setTimeout(sendKept, 3000);
+window.addEventListener("civicmap:feedback", ({ detail }) => {
+  if (detail.kind !== "sent" || !detail.entry.sent.needsCode) return;
+  if (router.current() === null) router.go(`#/feedback/${detail.entry.sent.id}`);
+});
+
+// The reports' layers (the style's, when it has them): a report opens, a cluster zooms in.
+const REPORT_LAYERS = ["feedback-points", "feedback-clusters"];
+function reportAt(point) {
+  const layers = REPORT_LAYERS.filter((id) => map.getLayer(id));
+  if (!layers.length) return null;
+  const near = [[point.x - 8, point.y - 8], [point.x + 8, point.y + 8]];
+  return map.queryRenderedFeatures(near, { layers })[0] ?? null;
+}
+
 map.on("click", async (event) => {
+  if (Date.now() - pressedAt < 800) return; // the end of a long press
+  offered?.();
+  const hit = reportAt(event.point);
+  if (hit?.layer.id === "feedback-clusters") {
+    map.easeTo({ center: hit.geometry.coordinates, zoom: Math.min(map.getZoom() + 2, 18) });
+    return;
+  }
+  if (hit) {
+    router.go(`#/feedback/${hit.properties.id ?? hit.id}`);
+    return;
+  }
   const { lng, lat } = event.lngLat;
+  state.clicked = [lng, lat];
   status.textContent = t("card.loading");
   const result = await api.get(`/api/parcels/at?lon=${lng}&lat=${lat}`);
   if (!result.ok) {

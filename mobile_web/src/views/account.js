@@ -35,6 +35,7 @@ const STRINGS = {
     "account.language": "Ngôn ngữ",
     "account.export": "Tải dữ liệu của tôi (JSON)",
     "account.dossiers": "Hồ sơ của tôi",
+    "account.reports": "Phản ánh của tôi",
     "account.change_password": "Đổi mật khẩu",
     "account.password_set": "Đã đặt mật khẩu mới",
     "account.sign_out": "Đăng xuất",
@@ -85,6 +86,7 @@ const STRINGS = {
     "account.language": "Language",
     "account.export": "Download my data (JSON)",
     "account.dossiers": "My dossiers",
+    "account.reports": "My reports",
     "account.change_password": "Change password",
     "account.password_set": "New password set",
     "account.sign_out": "Sign out",
@@ -312,6 +314,8 @@ export function mount(ctx) {
 
     const dossiers = el("a", t("account.dossiers"), "button-link");
     dossiers.href = "#/dossiers";
+    const reports = el("a", t("account.reports"), "button-link");
+    reports.href = "#/feedback/mine";
     const exportLink = el("a", t("account.export"), "button-link");
     exportLink.href = "/api/me/export";
     exportLink.download = "civicmap-my-data.json";
@@ -350,7 +354,7 @@ export function mount(ctx) {
       return null;
     }, [link("account.back", mine)])));
     remove.classList.add("danger");
-    view.append(heading, facts, langRow, dossiers, exportLink, out, everywhere, change, remove);
+    view.append(heading, facts, langRow, dossiers, reports, exportLink, out, everywhere, change, remove);
     showView(view);
   }
 

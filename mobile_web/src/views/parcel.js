@@ -20,6 +20,7 @@ const STRINGS = {
     "card.plan_undated": "{decision} — {name}",
     "card.services": "Dịch vụ có thể thực hiện",
     "card.copied": "Đã sao chép đường dẫn",
+    "card.report": "Phản ánh xây dựng không phép tại thửa này",
     "build.title": "Có thể xây dựng gì ở đây",
     "build.spans": "Thửa đất nằm trên nhiều ô phố: {blocks}. " +
       "Mỗi chỉ tiêu lấy theo ô phố chặt chẽ nhất.",
@@ -63,6 +64,7 @@ const STRINGS = {
     "card.plan_undated": "{decision} — {name}",
     "card.services": "What you can start here",
     "card.copied": "Link copied",
+    "card.report": "Report construction without a permit here",
     "build.title": "What can I build here",
     "build.spans": "The parcel lies on several zoning blocks: {blocks}. " +
       "Each limit is the strictest of them.",
@@ -253,6 +255,16 @@ export function mount(ctx, { key }, state = {}) {
       }
       body.append(list);
     }
+    // A report on this parcel (construction without a permit is about a parcel): at the
+    // place tapped when it lies on the parcel, else the parcel's middle.
+    const [w, s, e, n] = box(p.geometry);
+    const tapped = ctx.state.clicked;
+    const [x, y] = tapped && tapped[0] >= w && tapped[0] <= e && tapped[1] >= s && tapped[1] <= n
+      ? tapped : [(w + e) / 2, (s + n) / 2];
+    const report = el("a", t("card.report"), "card-report");
+    report.href = `#/feedback/new?lon=${x.toFixed(6)}&lat=${y.toFixed(6)}` +
+      `&parcel=${encodeURIComponent(p.key)}&category=construction-without-permit`;
+    body.append(report);
     sheet.hidden = false;
     title.tabIndex = -1;
     title.focus({ preventScroll: true });
