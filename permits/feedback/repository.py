@@ -112,12 +112,14 @@ class FeedbackRepository:
             "ORDER BY distance_m, r.id LIMIT 20",
             {"x": lon, "y": lat, "cat": category, "m": metres, "d": closed_days}))
 
-    def public_events(self, report_id: int) -> list[Any]:
-        """A report's public moves, oldest first, with the department's public answers."""
+    def public_events(self, report_id: int, reporter: bool = False) -> list[Any]:
+        """A report's public moves, oldest first, with the department's public answers; for
+        its reporter also the questions asked of them and their replies."""
         return list(self.conn.exec_driver_sql(
             "SELECT id, action, to_status, at, CASE WHEN action IN ('answer', 'close') "
-            "THEN note END AS note FROM feedback_event WHERE report_id = %(r)s "
-            "AND visibility = 'public' ORDER BY id", {"r": report_id}))
+            "OR visibility = 'applicant' THEN note END AS note FROM feedback_event "
+            "WHERE report_id = %(r)s AND (visibility = 'public' OR (%(me)s AND visibility = "
+            "'applicant')) ORDER BY id", {"r": report_id, "me": reporter}))
 
     def mine(self, person_id: int, limit: int, offset: int) -> list[Any]:
         """A citizen's own reports (what anyone sees of them), newest first."""

@@ -241,16 +241,21 @@ def reports(_: Reader, service: Service,
         box, category, open_only, limit, offset)]  # type: ignore[arg-type]
 
 
-def _answer(service: FeedbackService, report_id: int) -> Response:
-    view = _public(*service.public(report_id))
-    return JSONResponse(view.model_dump(mode="json"),
-                        headers={"ETag": FEEDBACK.etag(view.id, view.version)})
+def _answer(service: FeedbackService, report_id: int, principal: Principal | None = None,
+            token: str | None = None) -> Response:
+    view = _public(*service.public(report_id, principal, token))
+    # Its reporter's copy holds the questions asked of them: not for shared caches.
+    return JSONResponse(view.model_dump(mode="json"), headers={
+        "ETag": FEEDBACK.etag(view.id, view.version), "Vary": "Cookie, X-Report-Token",
+        "Cache-Control": "private, no-cache"})
 
 
 @router.get("/{report_id}", response_model=ReportPublic, summary="One report, as anyone sees it")
-def report(report_id: ReportId, _: Reader, service: Service) -> Response:
-    """With its public moves and the department's answers, and its ETag."""
-    return _answer(service, report_id)
+def report(report_id: ReportId, _: Reader, service: Service, request: Request,
+           conn: ConnectionDep, token: ReportToken = None) -> Response:
+    """With its public moves and the department's answers, and its ETag; its reporter
+    (signed in, or with X-Report-Token) sees too the questions asked of them."""
+    return _answer(service, report_id, caller(request, conn), token)
 
 
 @router.post("/{report_id}/actions", response_model=ReportPublic,
@@ -263,7 +268,7 @@ def act(report_id: ReportId, body: ReportAction, principal: Mover, service: Serv
     reopen (within 30 days of the closing), rate for the reporter: signed in, or with the
     X-Report-Token the report's answer gave."""
     service.act(principal, report_id, body.action, if_match, body.note, body.facts(), token)
-    return _answer(service, report_id)
+    return _answer(service, report_id, principal, token)
 
 
 @router.get("/{report_id}/staff", response_model=ReportStaff,

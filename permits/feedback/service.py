@@ -337,9 +337,25 @@ class FeedbackService:
                          "upload_token_hash": None, "contact_removed_at": NOW})
         return len(ids)
 
-    def public(self, report_id: int) -> tuple[Any, list[Any]]:
-        """What anyone sees of a report, and its public moves."""
+    def public(self, report_id: int, principal: Principal | None = None,
+               token: str | None = None) -> tuple[Any, list[Any]]:
+        """What anyone sees of a report, and its public moves; its reporter (signed in, or
+        holding its token) sees too the officer's questions and their own replies."""
         row = self.repo.public(report_id)
         if row is None:
             raise NotFoundError("no such report", "report_id")
-        return row, self.repo.public_events(report_id)
+        return row, self.repo.public_events(report_id, self.is_reporter(report_id, principal,
+                                                                        token))
+
+    def is_reporter(self, report_id: int, principal: Principal | None,
+                    token: str | None) -> bool:
+        """Whether the caller sent the report (their account, or its token)."""
+        if principal is None and token is None:
+            return False
+        row = self.repo.get(report_id)
+        if row is None:
+            return False
+        if principal is not None and principal.person_id is not None:
+            return bool(row.reporter_id == principal.person_id)
+        return token is not None and row.upload_token_hash is not None \
+            and hmac.compare_digest(token_hash(token), row.upload_token_hash)

@@ -155,3 +155,36 @@ class OfficeRepository:
         return list(self.conn.exec_driver_sql(
             "SELECT role, department, wards FROM role_grant WHERE person_id = %(p)s",
             {"p": person_id}))
+
+    def officers(self, department: str) -> list[Any]:
+        """The department's officers (not leaders), with their names."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT g.person_id, p.display_name FROM role_grant g JOIN person p "
+            "ON p.id = g.person_id WHERE g.role = 'officer' AND g.department = %(d)s "
+            "AND p.deleted_at IS NULL ORDER BY g.person_id", {"d": department}))
+
+    def handled_since(self, people: list[int], since: Any) -> dict[int, int]:
+        """How many items each person moved to an end (decided, answered or closed,
+        completed) since a day: their pace, from the events."""
+        return {int(r[0]): int(r[1]) for r in self.conn.exec_driver_sql(
+            "SELECT actor_id, count(*) FROM ("
+            "SELECT actor_id FROM dossier_event WHERE actor_id = ANY(%(p)s) AND at >= %(s)s "
+            "AND action IN ('approve', 'refuse', 'issue_result', 'return_result') "
+            "UNION ALL SELECT actor_id FROM feedback_event WHERE actor_id = ANY(%(p)s) "
+            "AND at >= %(s)s AND action IN ('answer', 'close') "
+            "UNION ALL SELECT actor_id FROM office_task_event WHERE actor_id = ANY(%(p)s) "
+            "AND at >= %(s)s AND action = 'complete') moves GROUP BY actor_id",
+            {"p": people, "s": since})}
+
+    def leave_days(self, people: list[int], first: Any, last: Any) -> dict[int, set[Any]]:
+        """The days each person is on leave between two days (their calendar's entries)."""
+        found: dict[int, set[Any]] = {}
+        for person, day in self.conn.exec_driver_sql(
+                "SELECT e.person_id, d::date FROM office_event e, generate_series("
+                "(e.starts_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, "
+                "((e.ends_at - interval '1 second') AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, "
+                "interval '1 day') d WHERE e.kind = 'leave' AND e.person_id = ANY(%(p)s) "
+                "AND e.ends_at > %(f)s AND e.starts_at < %(l)s",
+                {"p": people, "f": first, "l": last}):
+            found.setdefault(int(person), set()).add(day)
+        return found

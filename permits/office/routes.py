@@ -16,6 +16,7 @@ from core.deps import ConnectionDep, IfMatch
 from core.errors import InvalidInputError, NotFoundError
 from permits.office.calendar import VIETNAM, CalendarService
 from permits.office.documents import CsvSource, DocumentService
+from permits.office.forecast import Forecast
 from permits.office.repository import OfficeRepository
 from permits.office.schemas import (
     Assigned,
@@ -26,9 +27,13 @@ from permits.office.schemas import (
     DocumentsImported,
     EventIn,
     FeedOut,
+    ForecastOut,
+    ItemRisk,
     Notice,
     NoticesRead,
+    OfficerLoad,
     QueueItem,
+    Reassignment,
     Stats,
     StatsRow,
     TaskAction,
@@ -266,3 +271,24 @@ def calendar_feed(token: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
     return Response(CalendarService(service.repo).feed(token),
                     media_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get("/forecast", response_model=ForecastOut,
+            summary="Leaders: each open item's chance of running late, and better hands")
+def forecast(principal: Leader, service: Service) -> ForecastOut:
+    """From the working days left, the officer's queue ahead and pace, and their leave; a
+    suggestion is accepted by sending it as an assignment."""
+    officers, risks, suggestions = Forecast(service.repo).run(principal)
+    return ForecastOut(
+        officers=[OfficerLoad(person_id=o.person_id, name=o.name, open=o.open,
+                              pace=round(o.pace, 2), leave_days=len(o.leave))
+                  for o in officers],
+        items=[ItemRisk(kind=r.item.row.kind, id=r.item.row.id, etag=r.item.etag,
+                        label=r.item.row.label, title=r.item.row.title,
+                        due_on=r.item.row.due_on, working_days_left=r.item.working_days_left,
+                        assignee_id=r.item.row.assignee_id, chance=round(r.chance, 3))
+               for r in sorted(risks, key=lambda r: -r.chance)],
+        suggestions=[Reassignment(kind=s.item.row.kind, id=s.item.row.id, etag=s.item.etag,
+                                  from_id=s.item.row.assignee_id, to_id=s.to,
+                                  chance_now=round(s.now, 3), chance_after=round(s.after, 3))
+                     for s in suggestions])

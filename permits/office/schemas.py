@@ -238,3 +238,47 @@ class FeedOut(BaseModel):
     """The calendar feed's secret address (shown once; a new one revokes the old)."""
 
     url: str
+
+
+class OfficerLoad(BaseModel):
+    """An officer of the department: open items given to them, pace, leave ahead."""
+
+    person_id: int
+    name: str
+    open: int
+    pace: float = Field(description="Items brought to an end a working day (last 20)")
+    leave_days: int
+
+
+class ItemRisk(BaseModel):
+    """An open item's chance of running late."""
+
+    kind: Kind
+    id: int
+    etag: str
+    label: str | None
+    title: str
+    due_on: date | None
+    working_days_left: int | None
+    assignee_id: int | None
+    chance: float
+
+
+class Reassignment(BaseModel):
+    """A suggested reassignment: send it as an assignment to accept it."""
+
+    kind: Kind
+    id: int
+    etag: str
+    from_id: int | None
+    to_id: int
+    chance_now: float
+    chance_after: float
+
+
+class ForecastOut(BaseModel):
+    """The department's forecast."""
+
+    officers: list[OfficerLoad]
+    items: list[ItemRisk] = Field(description="The riskiest first")
+    suggestions: list[Reassignment]

@@ -133,6 +133,12 @@ def test_the_question_is_for_its_reporter_alone_and_a_token_answers_it(
     desk.act("officer", "ask", note="Nhà số mấy?")
     assert any("Nhà số mấy?" in m for m in _told(conn, phone))
     assert not any("Nhà số mấy?" in m for m in _told(conn, other_phone))
+    # The question is on the report's page for its reporter alone.
+    page = f"/api/feedback/{sent['id']}"
+    assert "Nhà số mấy?" not in client.get(page).text
+    mine = client.get(page, headers={"X-Report-Token": sent["upload_token"]})
+    assert ("ask", "Nhà số mấy?") in {(e["action"], e["note"]) for e in mine.json()["events"]}
+    assert mine.headers["cache-control"] == "private, no-cache"
     url = f"/api/feedback/{sent['id']}/actions"
     wrong = client.post(url, json={"action": "reply", "note": "Số 7"},
                         headers={"X-Report-Token": "not-the-token"})

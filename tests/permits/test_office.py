@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from core.workdays import WorkingCalendar
 from core.workflow import SYSTEM, create, fire
+from permits.office.calendar import VIETNAM
 from permits.office.reminders import Reminders
 from permits.office.schemas import QueueItem
 from permits.workflow import DOSSIER, today
@@ -244,7 +244,7 @@ def test_two_workers_claim_one_reminder_once(engine: Engine) -> None:
         with engine.begin() as own:
             barrier.wait()
             claimed.append(Reminders(own).once("overdue", "dossier", 1, person, today()))
-            time.sleep(0.2)  # the other waits on the first's uncommitted row
+            threading.Event().wait(0.2)  # the other waits on the first's uncommitted row
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     try:
@@ -258,3 +258,55 @@ def test_two_workers_claim_one_reminder_once(engine: Engine) -> None:
             cleanup.exec_driver_sql("DELETE FROM office_reminder WHERE person_id = %(p)s",
                                     {"p": person})
             cleanup.exec_driver_sql("DELETE FROM person WHERE id = %(p)s", {"p": person})
+
+
+def test_the_forecast_weighs_load_pace_and_leave_and_suggests_better_hands(
+        client: TestClient, conn: Connection, world: World) -> None:
+    day = today()
+    calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
+    officer = world.actors["officer"]
+    spare = build_officer(conn)
+    # The officer holds ten dossiers due in three working days and is away for the next two.
+    due = calendar.add_working_days(day, 3)
+    held = [_received(conn, world, due) for _ in range(10)]
+    for dossier in held:
+        etag = client.get(f"/api/dossiers/{dossier}", headers=world.actors["leader"].headers()
+                          ).headers["etag"]
+        client.post("/api/office/assignments", json={
+            "kind": "dossier", "id": dossier, "assignee_id": officer.person_id},
+            headers={**world.actors["leader"].headers(), "If-Match": etag})
+    away = datetime.combine(day + timedelta(days=1), time(7), VIETNAM)
+    client.post("/api/office/calendar", json={
+        "kind": "leave", "title": "Nghỉ phép", "starts_at": away.isoformat(),
+        "ends_at": (away + timedelta(days=2)).isoformat()}, headers=officer.headers())
+    assert client.get("/api/office/forecast", headers=officer.headers()).status_code == 403
+    answer = client.get("/api/office/forecast", headers=world.actors["leader"].headers())
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    loads = {o["person_id"]: o for o in found["officers"]}
+    assert loads[officer.person_id]["open"] == 10
+    assert loads[officer.person_id]["leave_days"] >= 2
+    assert loads[spare]["open"] == 0
+    risk = {i["id"]: i["chance"] for i in found["items"] if i["kind"] == "dossier"}
+    assert min(risk[d] for d in held) > 0.5  # ten items, a slow pace, two days away
+    moves = [s for s in found["suggestions"] if s["id"] in held]
+    assert moves
+    assert all(s["to_id"] == spare and s["chance_after"] < s["chance_now"] for s in moves)
+    # Accepting one is an assignment.
+    first = moves[0]
+    taken = client.post("/api/office/assignments", json={
+        "kind": first["kind"], "id": first["id"], "assignee_id": first["to_id"]},
+        headers={**world.actors["leader"].headers(), "If-Match": first["etag"]})
+    assert taken.status_code == 200, taken.text
+
+
+def build_officer(conn: Connection) -> int:
+    """Another officer of the urban department, in my ward, with nothing to do."""
+    person = conn.exec_driver_sql(
+        "INSERT INTO person (phone, display_name, password_hash) VALUES (%(p)s, 'Cán Bộ Rảnh', "
+        "'x') RETURNING id",
+        {"p": "+8493" + "".join(secrets.choice("0123456789") for _ in range(7))}).scalar_one()
+    conn.exec_driver_sql("INSERT INTO role_grant (person_id, role, department, wards) VALUES "
+                         "(%(p)s, 'officer', %(d)s, %(w)s)",
+                         {"p": person, "d": URBAN, "w": [MY_WARD]})
+    return int(person)
