@@ -7,11 +7,14 @@ from typing import Any
 
 import psycopg
 
+from accounts.push import queue_push
 from core.notify import queue_message
 
 
-def tell_person(conn: psycopg.Connection[Any], person_id: int, text: str) -> bool:
-    """Queue `text` for the person; False when their account reaches nowhere (deleted)."""
+def tell_person(conn: psycopg.Connection[Any], person_id: int, text: str,
+                link: str | None = None) -> bool:
+    """Queue `text` for the person (and a push to each browser they subscribed); False when
+    their account reaches nowhere (deleted)."""
     with conn.cursor() as cur:
         cur.execute("SELECT phone, email FROM person WHERE id = %s AND deleted_at IS NULL",
                     (person_id,))
@@ -20,4 +23,5 @@ def tell_person(conn: psycopg.Connection[Any], person_id: int, text: str) -> boo
         return False
     phone, email = found
     queue_message(conn, "sms" if phone else "email", phone or email, text)
+    queue_push(conn, person_id, text, link)
     return True

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from accounts.auth import COOKIE, authorize
 from accounts.oidc import STATE_SECONDS, Providers
 from accounts.policy import Principal
+from accounts.push import check_endpoint, platform_key, public_key, subscribe, unsubscribe
 from accounts.schemas import (
     AuditEvent,
     Deletion,
@@ -19,6 +20,9 @@ from accounts.schemas import (
     PasswordChange,
     PersonPublic,
     ProfileUpdate,
+    PushEnd,
+    PushKey,
+    PushSubscriptionIn,
     Reset,
     RolesUpdate,
     SignIn,
@@ -282,3 +286,37 @@ def audit(
     """Security events and staff writes, newest first."""
     return [AuditEvent.model_validate(row, from_attributes=True)
             for row in service.audit_events(kind, person_id, since, limit)]
+
+
+def _push_key(request: Request) -> Any:
+    key = getattr(request.app.state, "push_key", None)
+    if key is None:
+        key = request.app.state.push_key = platform_key(request.app.state.settings.push_key_dir)
+    return key
+
+
+@router.get("/push/key", response_model=PushKey,
+            summary="The applicationServerKey to subscribe a browser to Web Push with")
+def push_key(_: Public, request: Request) -> PushKey:
+    """The platform's VAPID public key (made once)."""
+    return PushKey(key=public_key(_push_key(request)))
+
+
+@router.post("/push/subscriptions", status_code=204,
+             summary="Receive my notices on this browser (Web Push)")
+def add_push(body: PushSubscriptionIn, principal: Self, conn: ConnectionDep,
+             request: Request) -> Response:
+    """The browser's PushSubscription; a push service's https address."""
+    assert principal.person_id is not None
+    check_endpoint(body.endpoint, request.app.state.settings.push_allow_loopback)
+    subscribe(conn, principal.person_id, body.endpoint, body.keys.p256dh, body.keys.auth)
+    return Response(status_code=204)
+
+
+@router.post("/push/subscriptions/end", status_code=204,
+             summary="No more notices on this browser")
+def end_push(body: PushEnd, principal: Self, conn: ConnectionDep) -> Response:
+    """The subscription ends (unknown ones too, silently)."""
+    assert principal.person_id is not None
+    unsubscribe(conn, principal.person_id, body.endpoint)
+    return Response(status_code=204)

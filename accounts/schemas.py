@@ -189,3 +189,36 @@ class AuditEvent(BaseModel):
     person_id: int | None
     kind: str
     detail: dict[str, Any]
+
+
+class PushKeys(BaseModel):
+    """The keys a browser's subscription encrypts to (base64url)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p256dh: str = Field(pattern=r"^[A-Za-z0-9_-]{80,100}={0,2}$")
+    auth: str = Field(pattern=r"^[A-Za-z0-9_-]{16,30}={0,2}$")
+
+
+class PushSubscriptionIn(BaseModel):
+    """What PushSubscription.toJSON() gives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str = Field(max_length=2000)
+    expirationTime: int | None = None  # noqa: N815 - the browser's own name
+    keys: PushKeys
+
+
+class PushEnd(BaseModel):
+    """A subscription to end."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str = Field(max_length=2000)
+
+
+class PushKey(BaseModel):
+    """The platform's VAPID public key: the applicationServerKey to subscribe with."""
+
+    key: str

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import psycopg
 from sqlalchemy import Connection
 
-CHANNELS = ("sms", "email")
+CHANNELS = ("sms", "email", "push")
 MAX_ATTEMPTS = 5
 
 

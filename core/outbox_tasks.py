@@ -8,25 +8,29 @@ Reminders and other periodic work go the same way: a blueprint of the package's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from procrastinate import Blueprint, JobContext
 
 from core.idempotency import forget_old
-from core.jobs import EVERY_MINUTE, task_env
-from core.notify import deliver, development_senders
+from core.jobs import EVERY_MINUTE, TaskEnv, task_env
+from core.notify import Sender, deliver, development_senders
 
 NAMESPACE = "outbox"
 
 
-def blueprint() -> Blueprint:
-    """The outbox's tasks (a fresh blueprint for each queue App)."""
+def blueprint(senders: Callable[[TaskEnv], dict[str, Sender]] | None = None) -> Blueprint:
+    """The outbox's tasks (a fresh blueprint for each queue App); `senders` gives the adapters
+    that deliver (the development sinks unless the roof says otherwise)."""
     tasks = Blueprint()
 
     @tasks.periodic(cron=EVERY_MINUTE, periodic_id="deliver")
     @tasks.task(name="deliver", pass_context=True)
     def deliver_pending(context: JobContext, timestamp: int) -> dict[str, int]:
         # Failed messages stay pending with their attempts counted: each minute retries them.
-        with task_env(context).engine.begin() as conn:
-            done = deliver(conn, development_senders())
+        env = task_env(context)
+        with env.engine.begin() as conn:
+            done = deliver(conn, senders(env) if senders else development_senders())
         return {"sent": done.sent, "failed": done.failed}
 
     @tasks.periodic(cron="17 3 * * *", periodic_id="forget-idempotency-keys")

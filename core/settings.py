@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     signing_credential_id: str | None = Field(default=None, min_length=1, max_length=200)
     # The roots a result's signature must chain to (PEM bundle); without it, the development CA.
     signing_trust_roots: Path | None = Field(default=None, description="PEM file of root CAs")
+    # Web Push: the platform's VAPID key is made once under push_dir. Messages reach browsers'
+    # push services (outside the machine) only when push_delivery is on; else the outbox keeps
+    # them, as it keeps SMS and e-mail.
+    push_dir: Path | None = Field(default=None, description="Default: var_dir/push")
+    push_delivery: bool = False
+    push_subject: str = Field(default="mailto:cntt@quan7.hochiminhcity.gov.vn",
+                              pattern=r"^(mailto:|https://)", description="VAPID contact")
+    # Subscriptions name https push services; a local stand-in (tests) needs http on loopback.
+    push_allow_loopback: bool = False
     # The papers (forms 01-04, results) embed Noto Serif from here, so nothing is fetched and
     # every Vietnamese letter has a glyph.
     fonts_dir: Path = Field(default=Path("/usr/share/fonts/truetype/noto"),
@@ -136,6 +145,11 @@ class Settings(BaseSettings):
     def signing_identity_dir(self) -> Path:
         """Folder of the development signing identity (root CA, signer, its key)."""
         return self.signing_dir or self.var_dir / "signing"
+
+    @property
+    def push_key_dir(self) -> Path:
+        """Folder of the platform's VAPID key."""
+        return self.push_dir or self.var_dir / "push"
 
     @property
     def sample_dir(self) -> Path:

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 
 from procrastinate import App, Blueprint
 
+from accounts.push import PushSender, platform_key
 from core import outbox_tasks
 from core.db import libpq_url, make_engine
 from core.jobs import TaskEnv, make_queue, run_worker
+from core.notify import Sender, development_senders
 from core.settings import Settings
 from layers.catalogue import tasks as catalogue_tasks
 from permits import tasks as dossier_tasks
@@ -22,10 +24,20 @@ from permits.office import tasks as office_tasks
 from permits.payments import tasks as payment_tasks
 
 
+def senders(env: TaskEnv) -> dict[str, Sender]:
+    """The outbox's adapters: development sinks, and Web Push when its delivery is on."""
+    found = development_senders()
+    settings = env.settings
+    if settings.push_delivery:
+        found["push"] = PushSender(env.engine.begin, platform_key(settings.push_key_dir),
+                                   settings.push_subject)
+    return found
+
+
 def blueprints() -> dict[str, Blueprint]:
     """A fresh blueprint of each package's tasks, by namespace."""
     return {catalogue_tasks.NAMESPACE: catalogue_tasks.blueprint(),
-            outbox_tasks.NAMESPACE: outbox_tasks.blueprint(),
+            outbox_tasks.NAMESPACE: outbox_tasks.blueprint(senders),
             dossier_tasks.NAMESPACE: dossier_tasks.blueprint(),
             document_tasks.NAMESPACE: document_tasks.blueprint(),
             payment_tasks.NAMESPACE: payment_tasks.blueprint(),

@@ -2,7 +2,8 @@
 events), the officer a dossier is assigned to, the reminders already sent (each once per item
 and moment, whatever restarts or workers), each person's in-app notices, and the register of
 incoming and outgoing official documents with its full-text search without diacritics, the
-work calendar's meetings, inspections and leave, and each person's secret calendar feed.
+work calendar's meetings, inspections and leave, each person's secret calendar feed, and their
+browsers' Web Push subscriptions (a third outbox channel).
 
 Revision ID: 0034
 Revises: 0033
@@ -170,8 +171,28 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
     )
 
+    op.create_table(
+        "push_subscription",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id"), nullable=False),
+        # What the browser's PushManager gave: the push service's address and the keys the
+        # message is encrypted to (RFC 8291).
+        sa.Column("endpoint", sa.Text, nullable=False, unique=True),
+        sa.Column("p256dh", sa.String(100), nullable=False),
+        sa.Column("auth", sa.String(40), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index("ix_push_subscription_person", "push_subscription", ["person_id"])
+    op.drop_constraint("known_channel", "outbox_message", type_="check")
+    op.create_check_constraint("known_channel", "outbox_message",
+                               "channel IN ('sms', 'email', 'push')")
+
 
 def downgrade() -> None:
+    op.drop_constraint("known_channel", "outbox_message", type_="check")
+    op.create_check_constraint("known_channel", "outbox_message", "channel IN ('sms', 'email')")
+    op.drop_table("push_subscription")
     op.drop_table("calendar_feed")
     op.drop_table("office_event")
     op.drop_table("office_document_link")

@@ -52,3 +52,31 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(event.request, DATA));
   }
 });
+
+// Web Push: the platform's notices (reminders, assignments) on an officer's phone. The message
+// is {title, body, url}; a tap opens the app at its route.
+self.addEventListener("push", (event) => {
+  let message = { title: "civicmap", body: "", url: "#/office" };
+  try {
+    message = { ...message, ...event.data.json() };
+  } catch {
+    message.body = event.data ? event.data.text() : "";
+  }
+  event.waitUntil(self.registration.showNotification(message.title, {
+    body: message.body, icon: "/icon.svg", data: { url: message.url }, lang: "vi",
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL(`/${event.notification.data?.url ?? ""}`, self.location.origin).href;
+  event.waitUntil((async () => {
+    const open = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const here = open.find((c) => new URL(c.url).origin === self.location.origin);
+    if (here) {
+      await here.focus();
+      return here.navigate(url);
+    }
+    return self.clients.openWindow(url);
+  })());
+});

@@ -63,7 +63,7 @@ class Reminders:
         self.conn.exec_driver_sql(
             "INSERT INTO person_notice (person_id, body, link) VALUES (%(p)s, %(b)s, %(l)s)",
             {"p": person_id, "b": body, "l": link})
-        tell_person(driver(self.conn), person_id, body)
+        tell_person(driver(self.conn), person_id, body, link)
 
     def run(self, *, digest: bool, day: date | None = None) -> Sent:
         """One round: the digest when asked (on the department's working days), and the

@@ -143,6 +143,11 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/office/tasks"): lambda w, r: {"title": "Kiểm tra", "due_on": "2099-01-01"},
     ("POST", "/api/office/tasks/{task_id}/actions"): lambda w, r: {"action": "complete"},
     ("POST", "/api/office/notices/read"): lambda w, r: {"up_to": 1},
+    ("POST", "/api/push/subscriptions"): lambda w, r: {
+        "endpoint": f"https://push.example.org/{r}", "keys": {"p256dh": "B" * 87,
+                                                              "auth": "a" * 22}},
+    ("POST", "/api/push/subscriptions/end"): lambda w, r: {
+        "endpoint": f"https://push.example.org/{r}"},
     ("POST", "/api/office/calendar"): lambda w, r: {
         "kind": "leave", "title": "Nghỉ phép", "starts_at": "2026-02-16T08:00:00+07:00",
         "ends_at": "2026-02-16T17:00:00+07:00"},
