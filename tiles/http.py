@@ -12,18 +12,23 @@ from tiles.service import Tile, memory_hit
 MVT = "application/vnd.mapbox-vector-tile"
 IMMUTABLE = "public, max-age=31536000, immutable"  # the URL names the data version
 REVALIDATE = "public, max-age=300"
+# Live layers (citizen reports) change all day and their "late" with the date alone: a short
+# life, then the client revalidates with the ETag (a 304 when nothing moved in the tile).
+# MapLibre refreshes expired tiles on its own, so a map left open follows the reports.
+LIVE = "public, max-age=30"
 
 TILE_PATH = re.compile(r"^/tiles/([a-z_]{1,32})/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
 VERSION_QUERY = re.compile(rb"(?:^|&)v=(\d{1,9})(?:&|$)")
 
 
-def tile_answer(tile: Tile, current: bool, if_none_match: str,
-                accept_encoding: str) -> tuple[int, dict[str, str], bytes]:
+def tile_answer(tile: Tile, current: bool, if_none_match: str, accept_encoding: str,
+                cache_control: str | None = None) -> tuple[int, dict[str, str], bytes]:
     """Status, headers and body for a tile (304 when the client has it)."""
     # MVT compresses about 2.5x; the gzip representation gets its own strong ETag.
     gzip = "gzip" in accept_encoding and len(tile.data) > 512
     etag = tile.etag[:-1] + '-gz"' if gzip else tile.etag
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if current else REVALIDATE,
+    cache = cache_control or (IMMUTABLE if current else REVALIDATE)
+    headers = {"ETag": etag, "Cache-Control": cache,
                "Vary": "Accept-Encoding", "Access-Control-Allow-Origin": "*", **BASE_HEADERS}
     if etag in if_none_match:
         return 304, headers, b""
