@@ -94,12 +94,15 @@ class LiveLayer:
 
 # Reports of citizens, confirmed and on their own (a "me too" counts on its original). Only
 # what the map draws: no description, no name, no contact (the tile needs none of them).
+# Zooms are tile zooms: MapLibre draws a vector tile of zoom z (512 px) at map zoom z + 1, so
+# the app shows single reports from map zoom 15 (where it opens: one's own street) and
+# clusters of one eighth of a tile (64 px) when zoomed out further.
 FEEDBACK = LiveLayer(
-    "feedback", "Phản ánh kiến nghị", "Citizen reports: points, clustered below zoom 15",
-    minzoom=10, cluster_below=15, cluster_cells=8,
+    "feedback", "Phản ánh kiến nghị", "Citizen reports: points, clustered below tile zoom 14",
+    minzoom=10, cluster_below=14, cluster_cells=8,
     fields={"id": "Number", "status": "String", "category": "String", "late": "Boolean",
             "count": "Number"},
-    source_maxzoom=15,
+    source_maxzoom=14,
 )
 LIVE_LAYERS: dict[str, LiveLayer] = {FEEDBACK.id: FEEDBACK}
 # The public statuses, most urgent first (nobody has acted on a received report yet): a

@@ -30,7 +30,8 @@ def _status_colour() -> list[Any]:
 
 
 def feedback_layers() -> list[dict[str, Any]]:
-    """The public reports: clusters (sized by count, labelled) below zoom 15, points above.
+    """The public reports: clusters (sized by count, labelled) below map zoom 15, points
+    from it (the source's tiles of zoom 14, overzoomed).
 
     Hidden in the style: a source whose layers are all hidden loads no tile, so the first
     map waits for none of them; the app shows them after its first idle map. Showing them

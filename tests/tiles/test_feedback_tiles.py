@@ -1,4 +1,4 @@
-"""The public reports layer: points from zoom 15, clusters below, only confirmed reports on
+"""The public reports layer: points from tile zoom 14, clusters below, only confirmed reports on
 their own, nothing of the reporter; served live (short max-age, ETag), hidden in the style
 until the app's first map is drawn."""
 
@@ -136,10 +136,13 @@ def test_points_are_confirmed_reports_on_their_own_with_nothing_of_the_reporter(
             ("question", False)]
         assert props[4]["category"] == "drainage-flooding"
         assert_nothing_of_the_reporter(tile.data, [f["properties"] for f in found])
-        # The same points at zoom 15, where points start.
+        # The same points at zoom 14, where points start; a cluster of them at 13.
         ids = {f["properties"]["id"] for f in features(
-            (await service.live_tile("feedback", *tile_of(LON, LAT, 15))).data)}
+            (await service.live_tile("feedback", *tile_of(LON, LAT, 14))).data)}
         assert ids == set(shown)
+        low = features((await service.live_tile("feedback", *tile_of(LON, LAT, 13))).data)
+        assert [f["properties"] for f in low] == [
+            {"count": len(shown), "status": "received", "late": True}]
 
     in_a_transaction(cluster, body)
 
@@ -233,7 +236,7 @@ def test_the_tile_is_live_with_a_short_max_age_and_an_etag(client: TestClient) -
     doc = client.get("/tiles/feedback.json").json()
     assert doc["tiles"] == ["http://testserver/tiles/feedback/{z}/{x}/{y}.mvt"]  # no version
     assert doc["vector_layers"][0]["fields"] == FEEDBACK.fields
-    assert (doc["minzoom"], doc["maxzoom"]) == (10, 15)
+    assert (doc["minzoom"], doc["maxzoom"]) == (10, FEEDBACK.cluster_below)
     # Not in the basemap: its tiles are immutable per version, reports move all day.
     basemap = client.get("/tiles/basemap.json").json()
     assert "feedback" not in {layer["id"] for layer in basemap["vector_layers"]}

@@ -1,4 +1,4 @@
--- The public reports layer below zoom 15: the tile is cut into a grid of cells (cell: metres)
+-- The public reports layer below tile zoom 14 (cluster_below): the tile is cut into a grid of cells (cell: metres)
 -- (on the world's grid, so a cell is the same in every tile that sees it) and each
 -- cell with reports is one feature at its reports' centroid. A cell of one report is that
 -- report's point (id, status, category, late); a cell of several is a cluster: count, the

@@ -1,4 +1,4 @@
--- The public reports layer from zoom 15: one point a report. Confirmed reports on their own
+-- The public reports layer from tile zoom 14 (cluster_below): one point a report. Confirmed reports on their own
 -- only (not unconfirmed, not expired, not a "me too" joined to its original); nothing of
 -- the reporter and no description: the map draws a point, its status and its category.
 -- The index on geom (EPSG:4326) finds the reports; the points are projected here (cheap).
