@@ -2,10 +2,10 @@
 
 import sys
 
-from bench import dossiers, etl, pwa, raster, tap, tiles
+from bench import dossiers, etl, feedback, pwa, raster, tap, tiles
 
 BENCHES = {"tap": tap.main, "tiles": tiles.main, "raster": raster.main, "pwa": pwa.main,
-           "etl": etl.main, "dossiers": dossiers.main}
+           "etl": etl.main, "dossiers": dossiers.main, "feedback": feedback.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHES)

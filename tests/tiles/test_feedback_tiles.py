@@ -231,6 +231,10 @@ def test_the_tile_is_live_with_a_short_max_age_and_an_etag(client: TestClient) -
     again = client.get(f"/tiles/feedback/{z}/{x}/{y}.mvt", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.headers["cache-control"] == "public, max-age=30"
+    head = client.head(f"/tiles/feedback/{z}/{x}/{y}.mvt")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == etag
     assert client.get("/tiles/feedback/21/0/0.mvt").status_code == 404
     assert client.get("/tiles/feedback/3/8/0.mvt").status_code == 404
     doc = client.get("/tiles/feedback.json").json()
