@@ -75,3 +75,36 @@ def readable_minzoom(median_area_m2: float, lat: float) -> int:
     ground_res_z0 = 156_543.03392804097 * math.cos(math.radians(lat))  # m/px, 256 px tiles
     zoom = math.ceil(math.log2(READABLE_PX * ground_res_z0 / side))
     return min(max(zoom, MIN_PARCEL_ZOOM), MAX_PARCEL_ZOOM)
+
+
+@dataclass(frozen=True)
+class LiveLayer:
+    """A tile layer of data that changes all day: rendered on each request, never cached
+    here, answered with a short max-age and an ETag (see tiles/http.py LIVE)."""
+
+    id: str
+    title: str
+    description: str
+    minzoom: int
+    cluster_below: int  # below this zoom a tile holds one feature per grid cell
+    cluster_cells: int  # grid cells along a tile's side when clustering
+    fields: dict[str, str]
+    source_maxzoom: int  # points do not change above it: the style's source overzooms
+
+
+# Reports of citizens, confirmed and on their own (a "me too" counts on its original). Only
+# what the map draws: no description, no name, no contact (the tile needs none of them).
+# Zooms are tile zooms: MapLibre draws a vector tile of zoom z (512 px) at map zoom z + 1, so
+# the app shows single reports from map zoom 15 (where it opens: one's own street) and
+# clusters of one eighth of a tile (64 px) when zoomed out further.
+FEEDBACK = LiveLayer(
+    "feedback", "Phản ánh kiến nghị", "Citizen reports: points, clustered below tile zoom 14",
+    minzoom=10, cluster_below=14, cluster_cells=8,
+    fields={"id": "Number", "status": "String", "category": "String", "late": "Boolean",
+            "count": "Number"},
+    source_maxzoom=14,
+)
+LIVE_LAYERS: dict[str, LiveLayer] = {FEEDBACK.id: FEEDBACK}
+# The public statuses, most urgent first (nobody has acted on a received report yet): a
+# cluster takes its most urgent member's. Must match permits.feedback.workflow.ReportStatus.
+FEEDBACK_URGENCY = ("received", "assigned", "in_progress", "question", "answered", "closed")

@@ -9,7 +9,7 @@ import asyncpg
 
 from core.reference import LAND_USE_CATALOGUE
 from core.sql import positional, sql_file
-from tiles.layers import LAYERS, TileLayer
+from tiles.layers import FEEDBACK_URGENCY, LAYERS, LiveLayer, TileLayer
 
 WORLD_M = 40_075_016.685578488  # Web Mercator world width
 EXTENT = 4096
@@ -35,6 +35,20 @@ def tile_params(layer: TileLayer, z: int, x: int, y: int) -> dict[str, object]:
             "tolerance": unit, "margin": 64 * unit}
 
 
+def live_sql(layer: LiveLayer, z: int) -> str:
+    """The tile query of a live layer at a zoom: its clusters below cluster_below, else points."""
+    clustered = z < layer.cluster_below
+    return sql_file("tiles.sql", f"{layer.id}_{'clusters' if clustered else 'points'}.sql")
+
+
+def live_params(layer: LiveLayer, z: int, x: int, y: int) -> dict[str, object]:
+    """Bound values of a live layer's tile query: the cell size and the buffer's margin."""
+    tile_m = WORLD_M / 2**z
+    return {"z": z, "x": x, "y": y, "margin": 64 * tile_m / EXTENT,
+            "cell": tile_m / layer.cluster_cells, "origin": WORLD_M / 2,
+            "urgency": list(FEEDBACK_URGENCY)}
+
+
 class TileRepository:
     """Reads and caches tiles on an asyncpg connection."""
 
@@ -50,6 +64,11 @@ class TileRepository:
         generalized = z < layer.generalized_below
         data = await self._fetchval(layer_sql(layer.id, generalized),
                                     tile_params(layer, z, x, y))
+        return bytes(data or b"")
+
+    async def render_live(self, layer: LiveLayer, z: int, x: int, y: int) -> bytes:
+        """A live layer's MVT bytes for one tile, from the rows as they are now."""
+        data = await self._fetchval(live_sql(layer, z), live_params(layer, z, x, y))
         return bytes(data or b"")
 
     async def versions(self) -> dict[str, tuple[int, int | None]]:

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from core.deps import ReadConnectionDep
 from core.errors import NotFoundError
 from core.http import accepted_codings, packed_copy
-from tiles.http import IMMUTABLE, MVT, REVALIDATE, tile_answer
+from tiles.http import IMMUTABLE, LIVE, MVT, REVALIDATE, tile_answer
+from tiles.layers import LIVE_LAYERS
 from tiles.service import Tile, TileService
 from tiles.sprite import sprite
 
@@ -23,7 +24,8 @@ router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 @router.get(
     "/{layer}/{z}/{x}/{y}.mvt",
-    summary="Mapbox Vector Tile of a layer (or 'basemap': every layer in one tile)",
+    summary="Mapbox Vector Tile of a layer (or 'basemap': every layer in one tile; "
+            "'feedback': citizen reports, live)",
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"},
                404: {"description": "Unknown layer or tile outside the matrix"}},
@@ -38,6 +40,10 @@ async def tile(
 ) -> Response:
     """The tile; long-cached when the URL carries the current version."""
     cache_size = request.app.state.settings.tile_cache_size
+    if layer in LIVE_LAYERS:
+        async with request.app.state.read_pool.acquire() as conn:
+            live = await TileService(conn).live_tile(layer, z, x, y)
+        return _tile_response(request, live, False, LIVE)
     async with request.app.state.read_pool.acquire() as conn:
         service = TileService(conn, cache_size)
         found = await service.tile(layer, z, x, y)
@@ -45,9 +51,11 @@ async def tile(
     return _tile_response(request, found, current)
 
 
-def _tile_response(request: Request, found: Tile, current: bool) -> Response:
+def _tile_response(request: Request, found: Tile, current: bool,
+                   cache_control: str | None = None) -> Response:
     status, headers, body = tile_answer(found, current, request.headers.get("if-none-match", ""),
-                                        request.headers.get("accept-encoding", ""))
+                                        request.headers.get("accept-encoding", ""),
+                                        cache_control)
     return Response(content=body, status_code=status, headers=headers)
 
 

@@ -13,7 +13,7 @@ from typing import cast
 import asyncpg
 
 from core.errors import NotFoundError
-from tiles.layers import LAYERS, MAX_ZOOM, TileLayer
+from tiles.layers import LAYERS, LIVE_LAYERS, MAX_ZOOM, LiveLayer, TileLayer
 from tiles.repository import TileRepository
 from tiles.style import district_style
 
@@ -21,6 +21,7 @@ BASEMAP = "basemap"  # one tile bundling every layer a phone needs at that zoom
 VERSION_TTL_S = 5.0  # how long a worker trusts its copy of the layer versions
 TRIM_EVERY = 500  # stores between two trims of the cache to its size bound
 GZIP_LEVEL = 5  # most of level 9's gain at a fraction of its CPU
+DISTRICT_BOUNDS = [106.69, 10.70, 106.75, 10.76]  # before any ward is loaded
 
 @dataclass(frozen=True)
 class LayerState:
@@ -150,6 +151,28 @@ class TileService:
             await self.repo.trim(self.cache_size)
         return tile
 
+    async def live_tile(self, layer_id: str, z: int, x: int, y: int) -> Tile:
+        """A live layer's tile as the rows are now: never cached here (they change all day, and
+        "late" changes with the date alone); the client revalidates it with its ETag."""
+        layer = LIVE_LAYERS[layer_id]
+        self.check_address(z, x, y)
+        data = await self.repo.render_live(layer, z, x, y) if z >= layer.minzoom else b""
+        return Tile(data, etag_of(data))
+
+    @staticmethod
+    def live_tilejson(layer: LiveLayer, base_url: str, bounds: list[float]) -> dict[str, object]:
+        """TileJSON 3.0 of a live layer: tile URLs without a version (nothing is immutable)."""
+        return {
+            "tilejson": "3.0.0", "name": layer.title, "description": layer.description,
+            "version": "1.0.0", "scheme": "xyz",
+            "tiles": [f"{base_url}tiles/{layer.id}/{{z}}/{{x}}/{{y}}.mvt"],
+            "minzoom": layer.minzoom, "maxzoom": layer.source_maxzoom, "bounds": bounds,
+            "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 14],
+            "vector_layers": [{"id": layer.id, "description": layer.title,
+                               "minzoom": layer.minzoom, "maxzoom": layer.source_maxzoom,
+                               "fields": layer.fields}],
+        }
+
     async def state(self) -> LayerState:
         """Layer versions and data-driven minimum zooms, re-read at most every few seconds."""
         global _state
@@ -164,11 +187,14 @@ class TileService:
 
     async def tilejson(self, layer_id: str, base_url: str) -> dict[str, object]:
         """TileJSON 3.0 for a layer or the basemap."""
+        if layer_id in LIVE_LAYERS:
+            return self.live_tilejson(LIVE_LAYERS[layer_id], base_url,
+                                      await self.repo.bounds() or DISTRICT_BOUNDS)
         await self.layers_of(layer_id, MAX_ZOOM)  # 404 for an unknown layer
         layers = list(LAYERS.values()) if layer_id == BASEMAP else [LAYERS[layer_id]]
         state = await self.state()
         version = state.versions.get(layer_id, 1)
-        bounds = await self.repo.bounds() or [106.69, 10.70, 106.75, 10.76]
+        bounds = await self.repo.bounds() or DISTRICT_BOUNDS
         return {
             "tilejson": "3.0.0",
             "name": layer_id if layer_id == BASEMAP else layers[0].title,
@@ -201,8 +227,13 @@ class TileService:
         source = {"type": "vector", **{key: tilejson[key] for key in (
             "tiles", "minzoom", "maxzoom", "bounds", "scheme")}}
         state = await self.state()
-        west, south, east, north = cast(list[float], tilejson["bounds"])
+        bounds = cast(list[float], tilejson["bounds"])
+        west, south, east, north = bounds
+        reports = self.live_tilejson(LIVE_LAYERS["feedback"], base_url, bounds)
+        feedback = {"type": "vector", **{key: reports[key] for key in (
+            "tiles", "minzoom", "maxzoom", "bounds", "scheme")}}
         return district_style(
             base_url, source, await self.repo.land_use_colours(),
             state.minzoom(LAYERS["parcels"]), [(west + east) / 2, (south + north) / 2],
+            feedback,
         )

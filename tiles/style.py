@@ -7,6 +7,12 @@ from typing import Any
 FONT = "Noto Sans Regular"
 FONT_BOLD = "Noto Sans Bold"
 FALLBACK_FILL = "#E0E0E0"
+# Reports by status: waiting blue, being handled amber, answered green, closed grey; a late
+# report (past its deadline, not closed) gets a red ring.
+STATUS_COLOURS = {"received": "#1E88E5", "assigned": "#1E88E5", "in_progress": "#FFB300",
+                  "question": "#FFB300", "answered": "#43A047", "closed": "#9E9E9E"}
+MIXED_COLOUR = "#5C6BC0"
+LATE_RING = "#D62828"
 
 
 def _match_colour(colours: dict[str, str]) -> list[Any]:
@@ -16,8 +22,49 @@ def _match_colour(colours: dict[str, str]) -> list[Any]:
     return [*expression, FALLBACK_FILL]
 
 
+def _status_colour() -> list[Any]:
+    expression: list[Any] = ["match", ["get", "status"]]
+    for status, colour in STATUS_COLOURS.items():
+        expression += [status, colour]
+    return [*expression, MIXED_COLOUR]
+
+
+def feedback_layers() -> list[dict[str, Any]]:
+    """The public reports: clusters (sized by count, labelled) below map zoom 15, points
+    from it (the source's tiles of zoom 14, overzoomed).
+
+    Hidden in the style: a source whose layers are all hidden loads no tile, so the first
+    map waits for none of them; the app shows them after its first idle map. Showing them
+    then lays out only this source's tiles, not the district's (unlike wards-old below).
+    """
+    hidden = {"visibility": "none"}
+    ring = ["case", ["boolean", ["get", "late"], False], LATE_RING, "#FFFFFF"]
+    return [
+        {"id": "feedback-clusters", "type": "circle", "source": "feedback",
+         "source-layer": "feedback", "filter": ["has", "count"], "layout": hidden,
+         "paint": {"circle-color": _status_colour(), "circle-opacity": 0.85,
+                   "circle-radius": ["interpolate", ["linear"], ["get", "count"],
+                                     2, 11, 10, 15, 100, 22, 1000, 30],
+                   "circle-stroke-color": ring,
+                   "circle-stroke-width": ["case", ["boolean", ["get", "late"], False], 3, 1.5]}},
+        {"id": "feedback-cluster-counts", "type": "symbol", "source": "feedback",
+         "source-layer": "feedback", "filter": ["has", "count"],
+         "layout": {**hidden, "text-field": ["to-string", ["get", "count"]],
+                    "text-font": [FONT_BOLD], "text-size": 12, "text-allow-overlap": True},
+         "paint": {"text-color": "#FFFFFF"}},
+        {"id": "feedback-points", "type": "circle", "source": "feedback",
+         "source-layer": "feedback", "filter": ["!", ["has", "count"]], "layout": hidden,
+         "paint": {"circle-color": _status_colour(),
+                   "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 4, 18, 8],
+                   "circle-stroke-color": ring,
+                   "circle-stroke-width": ["case", ["boolean", ["get", "late"], False],
+                                           2.5, 1]}},
+    ]
+
+
 def district_style(base_url: str, source: dict[str, Any], land_use_colours: dict[str, str],
-                   parcel_minzoom: int, center: list[float]) -> dict[str, Any]:
+                   parcel_minzoom: int, center: list[float],
+                   feedback: dict[str, Any] | None = None) -> dict[str, Any]:
     """The style document; every URL in it points at this platform."""
     road_width = ["interpolate", ["exponential", 2], ["zoom"],
                   12, ["*", ["get", "right_of_way_m"], 0.02],
@@ -29,6 +76,7 @@ def district_style(base_url: str, source: dict[str, Any], land_use_colours: dict
         "zoom": 14,
         "sources": {
             "district": source,
+            **({"feedback": feedback} if feedback else {}),
         },
         "glyphs": f"{base_url}fonts/{{fontstack}}/{{range}}.pbf",
         # No "sprite" until a layer draws an icon (the feedback and dossier points): decoding
@@ -86,5 +134,7 @@ def district_style(base_url: str, source: dict[str, Any], land_use_colours: dict
                         "text-font": [FONT_BOLD], "text-size": 14},
              "paint": {"text-color": "#263238", "text-halo-color": "#FFFFFF",
                        "text-halo-width": 2}},
+            # Above the parcels and the labels: a report is what a tap should find first.
+            *(feedback_layers() if feedback else []),
         ],
     }

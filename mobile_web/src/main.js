@@ -145,7 +145,11 @@ const GROUPS = {
   "land-use": ["land-use"],
   parcels: ["parcels", "parcel-selected", "parcel-numbers"],
   "wards-old": ["wards-old"],
+  feedback: ["feedback-clusters", "feedback-cluster-counts", "feedback-points"],
 };
+// Shown only after the first map (the style hides them): their own source loads no tile
+// until one of its layers is visible, so the first map waits for none of the reports.
+const AFTER_FIRST_MAP = new Set(["feedback"]);
 const layersButton = document.getElementById("layers-button");
 const layersPanel = document.getElementById("layers");
 layersButton.addEventListener("click", () => {
@@ -164,7 +168,12 @@ function applyGroup(box) {
 }
 const boxes = layersPanel.querySelectorAll("input[type=checkbox]");
 boxes.forEach((box) => box.addEventListener("change", () => applyGroup(box)));
-map.once("load", () => boxes.forEach(applyGroup));
+map.once("load", () => boxes.forEach((box) => {
+  if (!AFTER_FIRST_MAP.has(box.value)) applyGroup(box);
+}));
+map.once("idle", () => boxes.forEach((box) => {
+  if (AFTER_FIRST_MAP.has(box.value)) applyGroup(box);
+}));
 
 // The legend (inside the closed layers panel) is asked for after the first map: on a slow
 // link its request would share the bandwidth with the first tiles.

@@ -34,7 +34,8 @@ def test_style_layers_use_layers_the_tiles_have(client: TestClient) -> None:
     assert style["sources"]["district"]["tiles"] == tilejson["tiles"]  # inline, same version
     assert style["sources"]["district"]["bounds"] == tilejson["bounds"]
     have = {layer["id"] for layer in tilejson["vector_layers"]}
-    used = {layer["source-layer"] for layer in style["layers"] if "source-layer" in layer}
+    used = {layer["source-layer"] for layer in style["layers"]
+            if layer.get("source") == "district"}
     assert used <= have
     assert {"land_use", "parcels", "zoning_blocks", "roads", "wards"} <= used
 
