@@ -81,6 +81,8 @@ POLICY: tuple[Rule, ...] = (
     Rule("administrator", "calendar.edit", EVERY),
     # Administrators: the procedure catalogue (reading it is public.read).
     Rule("administrator", "procedure.edit", EVERY),
+    # Administrators: Open311 clients and their API keys (issue, list, revoke).
+    Rule("administrator", "open311.clients", EVERY),
 )
 ACTIONS = tuple(dict.fromkeys(rule.action for rule in POLICY))
 

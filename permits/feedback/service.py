@@ -162,3 +162,10 @@ class FeedbackService:
         if row is None:
             raise NotFoundError("no such report", "report_id")
         return row, self.repo.public_events(report_id)
+
+    def receive_from_client(self, values: dict[str, Any], detail: Mapping[str, Any]) -> Any:
+        """A report a trusted client sent (an Open311 application holding an administrator's
+        key vouches for its reporter): received at once, routed and due as from an account."""
+        made = create(self.repo.conn, FEEDBACK, "send", BY_CODE, values, detail=detail)
+        self._confirm(made.row_id, self.repo.category(values["category"]))
+        return self.repo.get(made.row_id)
