@@ -10,14 +10,18 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Connection
 
 from accounts.ratelimit import Rule
+from core.deps import ConnectionDep
+from core.errors import install_error_handlers
 from core.workflow import SYSTEM, fire
 from permits.feedback.open311.repository import Open311Repository
-from permits.feedback.open311.service import ClientKeys
+from permits.feedback.open311.routes import Open311Route
+from permits.feedback.open311.service import ClientKeys, RequestError
 from permits.feedback.workflow import FEEDBACK
 from tests.accounts.world import World, build
 from tests.permits.test_feedback import LAT, LON, _code, _send
@@ -445,3 +449,26 @@ def test_administrators_issue_list_and_revoke_keys(client: TestClient, conn: Con
         world.actors["administrator"].person_id
     assert client.delete("/api/admin/open311-clients/999999",
                          headers=admin).status_code == 404
+
+
+def test_an_error_is_answered_after_the_routes_transaction_rolled_back(engine: Any) -> None:
+    """The spec's error body is made where the app's handlers run: outside the route's
+    dependencies, so what the route wrote before failing is not committed."""
+    marker = "open311-rollback-" + secrets.token_hex(8)
+    router = APIRouter(route_class=Open311Route)
+
+    @router.get("/open311/v2/fail.{fmt}")
+    def fail(fmt: str, conn: ConnectionDep) -> None:
+        conn.exec_driver_sql("INSERT INTO rate_hit (key) VALUES (%(k)s)", {"k": marker})
+        raise RequestError("always wrong", "bad_field")
+
+    app = FastAPI()
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.include_router(router)
+    with TestClient(app) as test_client:
+        _error(test_client.get("/open311/v2/fail.xml"), 400, "bad_field", "xml")
+        _error(test_client.get("/open311/v2/fail.json"), 400, "bad_field", "json")
+    with engine.connect() as check:
+        assert check.exec_driver_sql("SELECT count(*) FROM rate_hit WHERE key = %(k)s",
+                                     {"k": marker}).scalar_one() == 0
