@@ -472,3 +472,45 @@ def test_an_error_is_answered_after_the_routes_transaction_rolled_back(engine: A
     with engine.connect() as check:
         assert check.exec_driver_sql("SELECT count(*) FROM rate_hit WHERE key = %(k)s",
                                      {"k": marker}).scalar_one() == 0
+
+
+def _close(conn: Connection, report_id: int, note: str | None, **facts: Any) -> None:
+    now = conn.exec_driver_sql("SELECT now()").scalar_one()
+    fire(conn, FEEDBACK, report_id, "close", SYSTEM, note=note, detail=facts,
+         values={"closed_at": now, "closing": facts["closing"],
+                 "referred_to": facts.get("referred_to"),
+                 "duplicate_of": facts.get("duplicate_of")})
+
+
+def test_status_notes_say_why_and_unconfirmed_reports_never_show(
+        client: TestClient, conn: Connection) -> None:
+    key = _key(conn)
+    made = [_json(_post(client, key, description="Nắp cống <vỡ> & sâu"))[0][
+        "service_request_id"] for _ in range(5)]
+    fixed, duplicate, cannot, answered, untouched = made
+    _close(conn, fixed, "Đã thay nắp cống", closing="fixed")
+    _close(conn, duplicate, None, closing="duplicate", duplicate_of=fixed)
+    _close(conn, cannot, "Đường thuộc dự án đang thi công", closing="cannot_fix")
+    fire(conn, FEEDBACK, answered, "start", SYSTEM)
+    fire(conn, FEEDBACK, answered, "answer", SYSTEM, note="Đã giao đội duy tu",
+         detail={"answer": "Đã giao đội duy tu"})
+    waiting = _send(client)  # from the app, its code not given back yet
+    assert waiting["status"] == "unconfirmed"
+    wanted = {fixed: ("closed", "Đã xử lý xong: Đã thay nắp cống"),
+              duplicate: ("closed", f"Trùng với phản ánh #{fixed}"),
+              cannot: ("closed", "Không thể xử lý: Đường thuộc dự án đang thi công"),
+              answered: ("open", "Đã giao đội duy tu"), untouched: ("open", None)}
+    ids = ",".join(str(i) for i in [*made, waiting["id"]])
+    as_json = {r["service_request_id"]: (r["status"], r["status_notes"], r["description"])
+               for r in _json(client.get(f"{API}/requests.json",
+                                         params={"service_request_id": ids}))}
+    root = _xml(client.get(f"{API}/requests.xml", params={"service_request_id": ids}))
+    as_xml = {int(r.findtext("service_request_id") or 0):
+              (r.findtext("status"), r.findtext("status_notes") or None,
+               r.findtext("description")) for r in root.findall("request")}
+    for found in (as_json, as_xml):
+        assert waiting["id"] not in found
+        assert {i: v[:2] for i, v in found.items()} == wanted
+        assert {v[2] for v in found.values()} == {"Nắp cống <vỡ> & sâu"}
+    _error(client.get(f"{API}/requests/{waiting['id']}.json"), 404, "service_request_id",
+           "json")

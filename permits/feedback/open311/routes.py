@@ -157,8 +157,20 @@ def definition(service_code: str, fmt: str, _: Reader, service: Service) -> Resp
                   service.definition(service_code).model_dump(mode="json"))
 
 
+# Parsed by the service (a bad one is the spec's 400, naming it): listed here for the docs.
+QUERY = {"service_request_id": "Report numbers, comma separated (overrides the rest)",
+         "service_code": "Services, comma separated",
+         "start_date": "W3C date-time with its zone; the window is 90 days at most",
+         "end_date": "W3C date-time with its zone (default: now)",
+         "status": "open, closed, or both comma separated",
+         "bbox": "Our extension: west,south,east,north in degrees (WGS84)"}
+
+
 @router.get("/requests.{fmt}", summary="Open311 service requests: reports anyone may see",
-            responses={200: FORMATS, **ERRORS}, dependencies=[Limited])
+            responses={200: FORMATS, **ERRORS}, dependencies=[Limited],
+            openapi_extra={"parameters": [
+                {"name": k, "in": "query", "required": False, "description": v,
+                 "schema": {"type": "string", "maxLength": 20000}} for k, v in QUERY.items()]})
 def requests(fmt: str, _: Reader, service: Service, request: Request) -> Response:
     """By service_request_id (comma list), or service_code, start_date, end_date (90 days at
     most; the last 90 by default), status (open, closed) and bbox=west,south,east,north."""
