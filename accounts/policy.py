@@ -93,6 +93,8 @@ POLICY: tuple[Rule, ...] = (
     Rule("administrator", "procedure.edit", EVERY),
     # Administrators: feedback categories' departments and response times (data, not code).
     Rule("administrator", "feedback.categories", EVERY),
+    # Administrators: Open311 clients and their API keys (issue, list, revoke).
+    Rule("administrator", "open311.clients", EVERY),
 )
 ACTIONS = tuple(dict.fromkeys(rule.action for rule in POLICY))
 

@@ -34,6 +34,9 @@ FEEDBACK_SEND = Rule("feedback-send", 20, 3600)
 FEEDBACK_DEVICE = Rule("feedback-device", 10, 3600)
 # Anonymous writes (sign-up) per address.
 ANONYMOUS_WRITE = Rule("anonymous-write", 20, 3600)
+# Open311: reports per client (an app sending for many people), reads per address.
+OPEN311_SEND = Rule("open311-send", 300, 3600)
+OPEN311_READ = Rule("open311-read", 600, 600)
 
 
 def _key(rule: Rule, *parts: str) -> str:

@@ -30,6 +30,8 @@ from layers.routes import router as parcels_router
 from permits.calendar.routes import router as calendar_router
 from permits.clock import warm as warm_clock
 from permits.documents.routes import router as documents_router
+from permits.feedback.open311.routes import admin as open311_admin_router
+from permits.feedback.open311.routes import router as open311_router
 from permits.feedback.photos import PHOTO_MAX_MB
 from permits.feedback.routes import router as feedback_router
 from permits.office.routes import router as office_router
@@ -170,6 +172,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(results_router)
     app.include_router(feedback_router, max_body_size=PHOTO_MAX_MB * 1024**2 + MULTIPART_OVERHEAD)
     app.include_router(office_router)
+    app.include_router(open311_router)  # public reads; posts carry a client's api_key
+    app.include_router(open311_admin_router)  # administrators' routes, per route
     app.include_router(calendar_router)  # public reads and administrators' edits, per route
     app.include_router(procedures_router)  # likewise
     app.include_router(precheck_router)  # public, its action named at the route

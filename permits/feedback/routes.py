@@ -200,9 +200,9 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@router.get("/export.{fmt}", summary="Reports anyone may see, as CSV or GeoJSON (open data)",
+@router.get("/export.{ext}", summary="Reports anyone may see, as CSV or GeoJSON (open data)",
             responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
-def export(fmt: Literal["csv", "geojson"], _: Reader, service: Service,
+def export(ext: Literal["csv", "geojson"], _: Reader, service: Service,
            bbox: Annotated[str | None, Query(pattern=r"^-?[\d.]+(,-?[\d.]+){3}$")] = None,
            category: Annotated[str | None, Query(max_length=40)] = None,
            open_only: bool = False) -> Response:
@@ -211,9 +211,9 @@ def export(fmt: Literal["csv", "geojson"], _: Reader, service: Service,
     box = tuple(float(v) for v in bbox.split(",")) if bbox else None
     rows = [_public(r).model_dump(mode="json") for r in service.repo.public_list(
         box, category, open_only, 10_000, 0)]  # type: ignore[arg-type]
-    name = f"phan-anh-{today():%Y%m%d}.{fmt}"
+    name = f"phan-anh-{today():%Y%m%d}.{ext}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if fmt == "geojson":
+    if ext == "geojson":
         features = [{"type": "Feature", "id": r["id"],
                      "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
                      "properties": {k: r[k] for k in EXPORTED if k not in ("lon", "lat")}}

@@ -63,7 +63,8 @@ def _subject(row: Mapping[str, Any]) -> Subject | None:
                    ward=row["ward_code"])
 
 
-def _normalised_phone(phone: str) -> str:
+def normalised_phone(phone: str) -> str:
+    """A Vietnamese phone number as +84…, or a 422 naming `phone`."""
     digits = re.sub(r"[\s.-]", "", phone)
     if not PHONE.match(digits):
         raise InvalidInputError("a Vietnamese phone number, such as 0901234567", "phone")
@@ -154,7 +155,7 @@ class FeedbackService:
         if signed_in:
             values["reporter_id"] = principal.person_id
         elif reporter.phone:
-            values["reporter_phone"] = _normalised_phone(reporter.phone)
+            values["reporter_phone"] = normalised_phone(reporter.phone)
         elif reporter.email and EMAIL.match(reporter.email.strip()):
             values["reporter_email"] = reporter.email.strip().lower()
         else:
@@ -359,3 +360,10 @@ class FeedbackService:
             return bool(row.reporter_id == principal.person_id)
         return token is not None and row.upload_token_hash is not None \
             and hmac.compare_digest(token_hash(token), row.upload_token_hash)
+
+    def receive_from_client(self, values: dict[str, Any], detail: Mapping[str, Any]) -> Any:
+        """A report a trusted client sent (an Open311 application holding an administrator's
+        key vouches for its reporter): received at once, routed and due as from an account."""
+        made = create(self.repo.conn, FEEDBACK, "send", BY_CODE, values, detail=detail)
+        self._confirm(made.row_id, self.repo.category(values["category"]), made.row)
+        return self.repo.get(made.row_id)

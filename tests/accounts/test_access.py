@@ -52,7 +52,8 @@ SAMPLES: dict[str, str] = {
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
     "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
-    "category": "buses", "fmt": "csv", "task_id": "1", "token": "t" * 32,
+    "category": "buses", "ext": "csv", "task_id": "1", "token": "t" * 32,
+    "fmt": "json", "service_code": "roads", "service_request_id": "1",
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -77,7 +78,9 @@ LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oi
                    r"|^/api/feedback/\{report_id\}|^/api/feedback/floods/\{flood_id\}"
                    # The world has no task, and an assignment names an item and its version.
                    r"|^/api/office/tasks/\{task_id\}|^/api/office/assignments$"
-                   r"|^/api/office/calendar/feed/")
+                   r"|^/api/office/calendar/feed/"
+                   # Open311: a request by its number, a token: likewise none in the world.
+                   r"|^/open311/v2/(requests/|tokens/)")
 # The state a dossier must be in for the route to succeed on one's own.
 STATE = {("PATCH", "/api/dossiers/{dossier_id}"): "draft",
          ("POST", "/api/dossiers/{dossier_id}/submit"): "draft",
@@ -92,6 +95,7 @@ FEATURE = {"type": "Feature", "properties": {}, "geometry": {
     "type": "Point", "coordinates": [LON, LAT]}}
 Body = Callable[[World, str], Any]
 MULTIPART = "__multipart__"
+FORM = "__form__"  # form-encoded (Open311's POST)
 BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/auth/signup"): lambda w, r: {
         "identifier": "0939999999", "password": PASSWORD, "display_name": "Người Mới",
@@ -161,6 +165,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/payments/{provider}/notify"): lambda w, r: {"reference": "x"},
     ("POST", "/api/dossiers/{dossier_id}/supplement"): lambda w, r: {"note": "Đã bổ sung"},
     ("POST", "/api/supplements/{access_code}"): lambda w, r: {"note": "Đã bổ sung"},
+    ("POST", "/open311/v2/requests.{fmt}"): lambda w, r: {FORM: {
+        "api_key": w.open311_key, "service_code": "roads", "lat": str(LAT), "long": str(LON),
+        "description": "Ổ gà", "phone": "0912000111"}},
+    ("POST", "/api/admin/open311-clients"): lambda w, r: {"name": "Ứng dụng thử"},
     ("POST", "/api/precheck"): lambda w, r: {
         "parcel_key": w.parcels[MY_WARD], "answers": {"floors": 3, "footprint_m2": 40}},
 }
@@ -248,7 +256,8 @@ def cases(app: Any, world: World) -> Iterator[Case]:
     actions = route_actions(app)
     samples = {**SAMPLES, "parcel_key": world.parcels[MY_WARD],
                "feature_id": str(world.zoning_block_id), "date": world.swap_day,
-               "closure_id": str(world.closure_id)}
+               "closure_id": str(world.closure_id),
+               "client_id": str(world.open311_client_id)}
     for path, operations in app.openapi()["paths"].items():
         for method_lower, operation in operations.items():
             method = method_lower.upper()
@@ -303,6 +312,9 @@ def run_matrix(client: TestClient, conn: Connection) -> Outcome:
                        **HEADERS.get((case.method, case.path), {})}
             if isinstance(case.body, dict) and MULTIPART in case.body:
                 res = client.request(case.method, case.url, files=case.body[MULTIPART],
+                                     headers=headers)
+            elif isinstance(case.body, dict) and FORM in case.body:
+                res = client.request(case.method, case.url, data=case.body[FORM],
                                      headers=headers)
             else:
                 res = client.request(case.method, case.url, json=case.body, headers=headers)

@@ -17,6 +17,8 @@ from accounts.service import AccountService, GrantSpec
 from core.notify import OutboxNotifier
 from core.workflow import SYSTEM, create, fire
 from layers.catalogue.workflow import JOB
+from permits.feedback.open311.repository import Open311Repository
+from permits.feedback.open311.service import ClientKeys
 from permits.payments.providers import new_reference
 from permits.payments.workflow import PAYMENT
 from permits.workflow import DOSSIER
@@ -78,6 +80,8 @@ class World:
     swap_day: str = ""  # a government swap stored in the calendar
     closure_id: int = 0  # a department's closure stored in the calendar
     documents: dict[str, str] = field(default_factory=dict)  # dossier id -> a document's id
+    open311_client_id: int = 0  # an Open311 client, and its API key
+    open311_key: str = ""
 
 
 def _parcel_in(conn: Connection, ward: str) -> str:
@@ -211,8 +215,10 @@ def build(conn: Connection) -> World:
     closure_id = int(conn.exec_driver_sql(
         "INSERT INTO department_closure (department, day, reason) "
         "VALUES (%(p)s, '2026-12-29', 'Chuyển trụ sở') RETURNING id", {"p": URBAN}).scalar_one())
+    client = ClientKeys(Open311Repository(conn)).issue("Ứng dụng thử", None,
+                                                       actors["administrator"].person_id)
     return World(actors, dossiers, tokens, personal, parcels, job_id, block, swap_day,
-                 closure_id)
+                 closure_id, open311_client_id=client.id, open311_key=client.api_key)
 
 
 _HASH: list[str] = []
