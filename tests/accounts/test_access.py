@@ -53,6 +53,7 @@ SAMPLES: dict[str, str] = {
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
     "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
     "category": "buses", "fmt": "csv", "task_id": "1",
+    "photo_id": "1",  # a report's photo: public copy and original (report_id is LOOSE)
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
