@@ -81,12 +81,13 @@ class DocumentRepository:
 
 def referenced(conn: Connection, digests: Collection[str]) -> set[str]:
     """Those of the hashes that a row not removed still needs (a document's, a result's, a
-    report's photo)."""
+    report's photo and its public copy)."""
     return {str(r[0]) for r in conn.exec_driver_sql(
         "SELECT sha256 FROM dossier_document WHERE removed_at IS NULL "
         "AND sha256 = ANY(%(h)s) UNION SELECT sha256 FROM dossier_result "
         "WHERE sha256 = ANY(%(h)s) UNION SELECT sha256 FROM feedback_photo "
-        "WHERE sha256 = ANY(%(h)s)", {"h": list(digests)})}
+        "WHERE sha256 = ANY(%(h)s) UNION SELECT public_sha256 FROM feedback_photo "
+        "WHERE public_sha256 = ANY(%(h)s)", {"h": list(digests)})}
 
 
 def claim_file(conn: Connection, digest: str) -> bool:

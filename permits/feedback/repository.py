@@ -21,7 +21,11 @@ PUBLIC_COLUMNS = (
     # approved, ready or returned); the public may know that much.
     "CASE WHEN r.parcel_key IS NOT NULL THEN EXISTS (SELECT 1 FROM dossier d "
     "WHERE d.parcel_key = r.parcel_key AND d.procedure_id LIKE 'construction-permit%%' "
-    "AND d.status IN ('approved', 'result_ready', 'result_returned')) END AS parcel_permit")
+    "AND d.status IN ('approved', 'result_ready', 'result_returned')) END AS parcel_permit, "
+    # Its photos the public may see: those whose blurred copy is written, none while hidden.
+    "(SELECT coalesce(array_agg(p.id ORDER BY p.id), ARRAY[]::bigint[]) FROM feedback_photo p "
+    "WHERE p.report_id = r.id AND p.public_sha256 IS NOT NULL AND r.hidden_reason IS NULL) "
+    "AS photo_ids")
 CONFIRMED = "r.status NOT IN ('unconfirmed', 'expired')"
 # A flood event as anyone sees it: its area (150 m around its reports' places), its count.
 FLOOD_COLUMNS = (

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from accounts.auth import authorize, authorize_or_holder, caller
 from accounts.policy import Principal
@@ -28,6 +28,7 @@ from permits.feedback.schemas import (
     ConfirmIn,
     FloodAction,
     FloodPublic,
+    PhotoLink,
     PhotoPublic,
     ReportAction,
     ReportEvent,
@@ -64,7 +65,8 @@ Service = Annotated[FeedbackService, Depends(_service)]
 def _public(row: Any, events: Sequence[Any] = ()) -> ReportPublic:
     late = row.due_on is not None and row.status != "closed" and row.due_on < today()
     return ReportPublic.model_validate({**row._mapping, "late": late, "events": [
-        ReportEvent.model_validate(e, from_attributes=True) for e in events]})
+        ReportEvent.model_validate(e, from_attributes=True) for e in events],
+        "photos": _photo_links(row)})
 
 
 @router.get("/categories", response_model=list[CategoryPublic],
@@ -134,7 +136,8 @@ def photo(report_id: ReportId, _: Anyone, conn: ConnectionDep, request: Request,
           token: ReportToken = None) -> PhotoPublic:
     """From the reporter's account, or with the report's upload token."""
     store = FileStore(request.app.state.settings.file_dir)
-    row = PhotoService(conn, store).add(caller(request, conn), report_id, token, file.file)
+    row = PhotoService(conn, store, request.app.state.queue).add(
+        caller(request, conn), report_id, token, file.file)
     return PhotoPublic.model_validate(row, from_attributes=True)
 
 
@@ -287,3 +290,54 @@ def staff(report_id: ReportId, principal: Someone, service: Service) -> Response
     return JSONResponse(view.model_dump(mode="json"),
                         headers={"ETag": FEEDBACK.etag(row.id, row.version),
                                  "Cache-Control": "private, no-store"})
+
+
+PhotoId = Annotated[int, Path(ge=1, le=2**62)]
+# A photo is an image to show, never a page: nothing in it may run, even opened in a tab.
+PHOTO_HEADERS = {"X-Content-Type-Options": "nosniff",
+                 "Content-Security-Policy": "default-src 'none'; sandbox"}
+# The public copy at its URL never changes (it is written once); a day bounds how long a
+# cache keeps one whose report moderation hides later.
+PUBLIC_PHOTO_CACHE = "public, max-age=86400, immutable"
+PHOTO_TYPES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/jpeg": {}, "image/png": {}}},
+    404: {"description": "No such photo, not public (yet), or not yours"}}
+
+
+def _photo_links(row: Any) -> list[PhotoLink]:
+    ids = row._mapping.get("photo_ids") or ()
+    return [PhotoLink(id=i, url=f"/api/feedback/{row.id}/photos/{i}") for i in ids]
+
+
+def _photos(conn: ConnectionDep, request: Request) -> PhotoService:
+    return PhotoService(conn, FileStore(request.app.state.settings.file_dir))
+
+
+Photos = Annotated[PhotoService, Depends(_photos)]
+
+
+@router.get("/{report_id}/photos/{photo_id}", response_class=FileResponse,
+            summary="A photo of a public report, faces and number plates blurred",
+            responses={**PHOTO_TYPES, 304: {"description": "Not modified (If-None-Match)"}})
+def public_photo(report_id: ReportId, photo_id: PhotoId, _: Reader, photos: Photos,
+                 if_none_match: Annotated[str | None, Header(max_length=200)] = None
+                 ) -> Response:
+    """Anyone's: the copy the queue wrote (404 until then); its ETag is its SHA-256."""
+    row, path = photos.public_file(report_id, photo_id)
+    etag = f'"{row.sha256}"'
+    headers = {**PHOTO_HEADERS, "Cache-Control": PUBLIC_PHOTO_CACHE, "ETag": etag}
+    if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type=row.content_type, headers=headers)
+
+
+@router.get("/{report_id}/photos/{photo_id}/original", response_class=FileResponse,
+            summary="A photo as it was sent (without its EXIF): the department and the reporter",
+            responses=PHOTO_TYPES)
+def original_photo(report_id: ReportId, photo_id: PhotoId, principal: Mover, photos: Photos,
+                   token: ReportToken = None) -> FileResponse:
+    """Officers of the report's department (feedback.handle), its reporter signed in or with
+    the X-Report-Token the report's answer gave; never cached."""
+    row, path = photos.original_file(principal, report_id, photo_id, token)
+    return FileResponse(path, media_type=row.content_type, headers={
+        **PHOTO_HEADERS, "Cache-Control": "private, no-store", "ETag": f'"{row.sha256}"'})

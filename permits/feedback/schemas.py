@@ -71,6 +71,13 @@ class ReportEvent(BaseModel):
     note: str | None = None
 
 
+class PhotoLink(BaseModel):
+    """A photo anyone may see: its copy with faces and number plates blurred."""
+
+    id: int
+    url: str
+
+
 class ReportPublic(BaseModel):
     """What anyone sees of a report: no contact ever; a name only if the reporter allowed it."""
 
@@ -102,6 +109,8 @@ class ReportPublic(BaseModel):
     parcel_permit: bool | None = Field(description="On a parcel: whether the parcel has a "
                                        "construction permit")
     events: list[ReportEvent] = Field(default_factory=list)
+    photos: list[PhotoLink] = Field(default_factory=list, description="Its photos, faces and "
+                                    "number plates blurred (each once its copy is written)")
 
 
 Move = Literal["assign", "start", "ask", "answer", "close", "reply", "reopen", "rate", "hide",

@@ -54,6 +54,7 @@ SAMPLES: dict[str, str] = {
     "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
     "category": "buses", "ext": "csv", "task_id": "1", "token": "t" * 32,
     "fmt": "json", "service_code": "roads", "service_request_id": "1",
+    "photo_id": "1",  # a report's photo: public copy and original (report_id is LOOSE)
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
