@@ -140,3 +140,35 @@ def test_a_leader_assigns_a_report_and_sees_the_on_time_figure_move_once_answere
     leader.goto(f"{live_server}/#/office/stats")
     leader.reload()
     assert _figure(leader) == (before[0] + 1, before[1] + 1)
+
+
+def test_documents_are_found_without_diacritics_and_the_week_takes_a_meeting(
+        pages: list[Page], live_server: str, engine: Engine) -> None:  # noqa: F811
+    officer = pages[0]
+    ward, _ = _ward_and_parcel(engine)
+    token, _ = _person(engine, "Cán Bộ Văn Thư", GrantSpec("officer", URBAN, (ward,)))
+    _as(officer, live_server, token, "#/office/calendar")
+    expect(officer.locator("#office .office-day")).to_have_count(7, timeout=30_000)
+    csrf = officer.request.get(f"{live_server}/api/me").json()["csrf_token"]
+    symbol = f"{secrets.randbelow(10**4)}/UBND-QLĐT"
+    entered = officer.request.post(f"{live_server}/api/office/documents", headers={
+        "X-CSRF-Token": csrf}, data={
+        "direction": "incoming", "number": "15", "symbol": symbol,
+        "issued_on": today().isoformat(), "issuer": "UBND Thành phố",
+        "summary": "Về việc điều chỉnh quy hoạch khu dân cư", "doc_type": "Công văn"})
+    assert entered.status == 201, entered.text()
+    # A meeting added this week shows on its day.
+    when = today().isoformat()
+    officer.get_by_label("Nội dung").fill("Họp giao ban phòng")
+    officer.get_by_label("Bắt đầu").fill(f"{when}T09:00")
+    officer.get_by_label("Kết thúc").fill(f"{when}T10:00")
+    officer.get_by_role("button", name="Lưu lịch").click()
+    expect(officer.locator(f".office-day[data-day='{when}']")).to_contain_text(
+        "Họp: Họp giao ban phòng", timeout=30_000)
+    officer.get_by_role("button", name="Đăng ký lịch trên điện thoại").click()
+    expect(officer.locator("#cal-feed-url")).to_have_value(re.compile(r"/calendar/feed/.+\.ics$"))
+    # "quy hoach" finds "quy hoạch".
+    officer.goto(f"{live_server}/#/office/documents")
+    officer.get_by_label("Tìm văn bản").fill("quy hoach")
+    officer.locator("#office").get_by_role("button", name="Tìm").click()
+    expect(officer.locator(".office-documents")).to_contain_text(symbol, timeout=30_000)
