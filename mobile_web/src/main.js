@@ -22,6 +22,8 @@ const ROUTES = [
   { path: "/apply/:procedure", view: () => import("./views/apply.js") },
   { path: "/feedback/new", view: () => import("./views/feedback-new.js") },
   { path: "/feedback/:id", view: () => import("./views/feedback.js") }, // and "mine"
+  { path: "/office", view: () => import("./views/office.js") },
+  { path: "/office/:section", view: () => import("./views/office.js") },
   // { path: "/report", view: () => import("./views/report.js") },
 ];
 
@@ -341,6 +343,10 @@ map.on("click", async (event) => {
     router.go(`#/feedback/${hit.properties.id ?? hit.id}`);
     return;
   }
+  // The office's queue on the map: its dots answer their own taps (views/office.js).
+  if (map.getLayer("office-queue-dots") && map.queryRenderedFeatures(
+    [[event.point.x - 8, event.point.y - 8], [event.point.x + 8, event.point.y + 8]],
+    { layers: ["office-queue-dots"] }).length) return;
   const { lng, lat } = event.lngLat;
   state.clicked = [lng, lat];
   status.textContent = t("card.loading");

@@ -36,6 +36,7 @@ const STRINGS = {
     "account.export": "Tải dữ liệu của tôi (JSON)",
     "account.dossiers": "Hồ sơ của tôi",
     "account.reports": "Phản ánh của tôi",
+    "account.office": "Văn phòng điện tử (cán bộ)",
     "account.change_password": "Đổi mật khẩu",
     "account.password_set": "Đã đặt mật khẩu mới",
     "account.sign_out": "Đăng xuất",
@@ -87,6 +88,7 @@ const STRINGS = {
     "account.export": "Download my data (JSON)",
     "account.dossiers": "My dossiers",
     "account.reports": "My reports",
+    "account.office": "Mobile office (staff)",
     "account.change_password": "Change password",
     "account.password_set": "New password set",
     "account.sign_out": "Sign out",
@@ -316,6 +318,10 @@ export function mount(ctx) {
     dossiers.href = "#/dossiers";
     const reports = el("a", t("account.reports"), "button-link");
     reports.href = "#/feedback/mine";
+    // Staff who work the queue: the officers' mode of the same app.
+    const office = el("a", t("account.office"), "button-link");
+    office.href = "#/office";
+    office.hidden = !p.roles.some((r) => ["officer", "leader", "administrator"].includes(r));
     const exportLink = el("a", t("account.export"), "button-link");
     exportLink.href = "/api/me/export";
     exportLink.download = "civicmap-my-data.json";
@@ -354,7 +360,7 @@ export function mount(ctx) {
       return null;
     }, [link("account.back", mine)])));
     remove.classList.add("danger");
-    view.append(heading, facts, langRow, dossiers, reports, exportLink, out, everywhere, change, remove);
+    view.append(heading, facts, langRow, office, dossiers, reports, exportLink, out, everywhere, change, remove);
     showView(view);
   }
 
