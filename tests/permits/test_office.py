@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,8 +17,9 @@ from sqlalchemy import Connection, Engine
 from core.workdays import WorkingCalendar
 from core.workflow import SYSTEM, create, fire
 from permits.office.calendar import VIETNAM
-from permits.office.reminders import Reminders
+from permits.office.reminders import Reminders, staff
 from permits.office.schemas import QueueItem
+from permits.office.service import Urgency
 from permits.workflow import DOSSIER, today
 from tests.accounts.world import MY_WARD, PERMIT, URBAN, World, attach_all, build, complete_answers
 from tests.permits.test_feedback import _in_ward, _send
@@ -199,6 +201,10 @@ def test_reminders_go_once_per_item_and_moment(client: TestClient, conn: Connect
     later = _received(conn, world, calendar.add_working_days(day, 9))
     reminders = Reminders(conn)
     working = reminders.office.calendar(URBAN).is_working_day(day)
+    # What the leader's queue held besides (the web app's tests commit their own items).
+    leader_principal = next(p for p in staff(conn)
+                            if p.person_id == world.actors["leader"].person_id)
+    counts = Counter(i.urgency for i in reminders.office.queue(leader_principal, 5000))
     first = reminders.run(digest=True)
     again = reminders.run(digest=True)
     assert (again.digests, sum(again.alerts.values())) == (0, 0)  # never twice
@@ -216,8 +222,11 @@ def test_reminders_go_once_per_item_and_moment(client: TestClient, conn: Connect
     # Leaders get the digest, not every alert; the digest only on a working day.
     leader_notices = [r[0] for r in conn.exec_driver_sql(
         "SELECT body FROM person_notice WHERE person_id = %(p)s", {"p": leader.person_id})]
-    assert leader_notices == ([f"Việc ngày {day:%d/%m}: 1 quá hạn, 0 đến hạn hôm nay, 1 "
-                               "trong 2 ngày làm việc tới."] if working else [])
+    assert counts[Urgency.OVERDUE] >= 1  # ours among them
+    assert leader_notices == ([f"Việc ngày {day:%d/%m}: {counts[Urgency.OVERDUE]} quá hạn, "
+                               f"{counts[Urgency.TODAY]} đến hạn hôm nay, "
+                               f"{counts[Urgency.SOON]} trong 2 ngày làm việc tới."]
+                              if working else [])
     # Through the outbox too, and in the app's list.
     assert conn.exec_driver_sql("SELECT count(*) FROM outbox_message WHERE recipient = %(r)s "
                                 "AND body LIKE %(b)s", {"r": officer.phone,
@@ -291,7 +300,9 @@ def test_the_forecast_weighs_load_pace_and_leave_and_suggests_better_hands(
     assert min(risk[d] for d in held) > 0.5  # ten items, a slow pace, two days away
     moves = [s for s in found["suggestions"] if s["id"] in held]
     assert moves
-    assert all(s["to_id"] == spare and s["chance_after"] < s["chance_now"] for s in moves)
+    # To an idle officer (ours, or one the web app's tests left with nothing), for the better.
+    assert all(loads[s["to_id"]]["open"] == 0 and s["chance_after"] < s["chance_now"]
+               for s in moves)
     # Accepting one is an assignment.
     first = moves[0]
     taken = client.post("/api/office/assignments", json={

@@ -41,12 +41,14 @@ def test_a_document_is_found_without_diacritics_and_linked(
     client.post("/api/office/documents", json=_entry(
         number="126", summary="Về việc tổ chức hội nghị tổng kết", doc_type="Giấy mời"),
         headers=officer)
-    found = client.get("/api/office/documents?q=quy hoach phan khu", headers=officer).json()
-    assert [d["number"] for d in found] == ["125"]
-    assert [d["number"] for d in client.get("/api/office/documents?q=QUY HOẠCH",
-                                            headers=officer).json()] == ["125"]
-    assert client.get("/api/office/documents?year=2025", headers=officer).json() == []
-    assert len(client.get("/api/office/documents?year=2026", headers=officer).json()) == 2
+    # (The web app's tests commit documents of their own: ours are told by their numbers.)
+    def numbers(query: str) -> set[str]:
+        return {d["number"] for d in client.get(f"/api/office/documents?{query}",
+                                                headers=officer).json()} & {"125", "126"}
+    assert numbers("q=quy hoach phan khu") == {"125"}
+    assert numbers("q=QUY HOẠCH") == {"125"}
+    assert numbers("year=2025") == set()
+    assert numbers("year=2026") == {"125", "126"}
     # The same number of the same day again: refused; another department sees none of it.
     again = client.post("/api/office/documents", json=_entry(), headers=officer)
     assert (again.status_code, again.json()["field"]) == (422, "number")
