@@ -1,5 +1,6 @@
 """BENCH feedback: citizens' reports with a 2 MB photo each over HTTP (the report, then its
-photo: the engine, the rate limits, the photo decoded and written again without EXIF) against
+photo: the engine, the rate limits, the photo decoded whole at an eighth of its size and
+written without its metadata) against
 the same rows and file written by plain SQL and a file write; and the public reports tile
 (always rendered: it is never cached) against its raw ST_AsMVT query. Rounds alternate ours
 and raw in the same run; the medians (submissions) and the best rounds (tiles) are printed."""
@@ -253,7 +254,7 @@ def _submissions(port: int, dsn: str, citizens: list[dict[str, str]], department
         log(f"  round {n + 1}: submit/s ours={rates['ours'][-1]:.2f} "
             f"raw={rates['raw'][-1]:.2f}")
     # Where our time goes: one client alone, the report and the photo apart, and the photo's
-    # decoding and writing again (EXIF removed) in this process.
+    # cleaning (checked by decoding, its metadata dropped) in this process.
     timings: list[tuple[float, float]] = []
     alone = _our_submitter(port, citizens, places, timings)
     for i in range(8):

@@ -6,6 +6,7 @@ Each check answers the reason it refuses the file, or None; the service names th
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 import zipfile
@@ -26,6 +27,10 @@ CHUNK = 1024 * 1024
 # header, before a pixel is decoded (a few KB of PNG can claim 900 million).
 MAX_PIXELS = 60_000_000
 JPEG_QUALITY = 90
+ORIENTATION = 0x0112  # the EXIF tag
+# The segments of a JPEG's picture: its frame headers and their Huffman and arithmetic tables
+# (0xC0–0xCF), quantisation tables, restart interval, number of lines.
+PICTURE_SEGMENTS = frozenset({*range(0xC0, 0xD0), 0xDB, 0xDD, 0xDC})
 # Markup or code riding inside a file (a polyglot that a browser or an interpreter would run):
 # a tag must be followed by a delimiter, so that random compressed bytes seldom match.
 # Searched in lower-cased chunks, every alternative starting with "<" (and the script URL on
@@ -78,11 +83,19 @@ def contains(path: Path, needle: bytes) -> bool:
     return _search(path, re.compile(re.escape(needle))) is not None
 
 
-def polyglot(path: Path) -> str | None:
-    """Why the file is also something else: an archive, or markup and script."""
-    if zipfile.is_zipfile(path):
-        return "it is also a ZIP archive"
-    markup = _search(path, MARKUP, SCRIPT_URL, lower=True)
+def polyglot(source: Path | bytes) -> str | None:
+    """Why the file (or these bytes, already in memory) is also something else: an archive,
+    or markup and script."""
+    if isinstance(source, bytes):
+        if zipfile.is_zipfile(io.BytesIO(source)):
+            return "it is also a ZIP archive"
+        lowered = source.lower()
+        markup = next((m.group(0) for m in (MARKUP.search(lowered), SCRIPT_URL.search(lowered))
+                       if m), None)
+    else:
+        if zipfile.is_zipfile(source):
+            return "it is also a ZIP archive"
+        markup = _search(source, MARKUP, SCRIPT_URL, lower=True)
     if markup is not None:
         return f"it carries markup or script ({markup.decode('latin-1').strip()!r})"
     return None
@@ -158,8 +171,10 @@ def _forbidden(obj: Any, depth: int) -> str | None:
 
 
 def clean_image(path: Path, kind: str, out: Path) -> str | None:
-    """Decode the image and write it again to `out`: upright (its orientation applied), with
-    no EXIF (no place, no camera), no comments, nothing appended. The reason when it cannot."""
+    """Write the image again to `out`: upright, with no EXIF (no place, no camera), no
+    comments, nothing appended. An upright JPEG keeps its compressed pixels (its metadata
+    segments dropped, `_jpeg_without_metadata`) once every one of them decodes; anything
+    else is decoded and encoded again, its orientation applied. The reason when it cannot."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -168,6 +183,14 @@ def clean_image(path: Path, kind: str, out: Path) -> str | None:
                 if width * height > MAX_PIXELS:
                     return (f"the image has too many pixels ({width}×{height}; at most "
                             f"{MAX_PIXELS // 1_000_000} million)")
+                if kind == JPEG and image.getexif().get(ORIENTATION, 1) == 1:
+                    # Decoded at an eighth of its size: each block's coded data read whole
+                    # (a broken or cut file fails here), at a fraction of the cost.
+                    image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+                    image.load()
+                    if _strip_jpeg(path, out):
+                        return None
+            with Image.open(path, formats=[PILLOW_FORMATS[kind]]) as image:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 _save(upright, kind, out)
@@ -176,6 +199,72 @@ def clean_image(path: Path, kind: str, out: Path) -> str | None:
     except (OSError, SyntaxError, ValueError, EOFError):  # Pillow's ways of saying "broken"
         return "the image cannot be read"
     return None
+
+
+def _strip_jpeg(path: Path, out: Path) -> bool:
+    """Write the JPEG without its metadata; False (nothing written) when its structure is one
+    this does not know, or what is left still carries markup or an archive (a polyglot can
+    hide in the coded pixels: encoding them again is what removes it)."""
+    stripped = _jpeg_without_metadata(path.read_bytes())
+    if stripped is None or polyglot(stripped) is not None:
+        return False
+    out.write_bytes(stripped)
+    return True
+
+
+def _jpeg_without_metadata(data: bytes) -> bytes | None:
+    """The JPEG's segments that make its picture (frames, tables, scans) with its colour
+    profile, its Adobe colour transform and a JFIF header without a thumbnail; no EXIF, XMP,
+    IPTC, comments or other application segments, nothing after its end. None for a
+    structure outside baseline and progressive JPEG."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    kept = [b"\xff\xd8"]
+    pos, size = 2, len(data)
+    while True:
+        if pos >= size or data[pos] != 0xFF:
+            return None
+        while pos < size and data[pos] == 0xFF:  # fill bytes before a marker
+            pos += 1
+        if pos >= size:
+            return None
+        marker = data[pos]
+        if marker == 0xD9:
+            kept.append(b"\xff\xd9")
+            return b"".join(kept)
+        if pos + 3 > size:
+            return None
+        length = int.from_bytes(data[pos + 1:pos + 3], "big")
+        end = pos + 1 + length
+        if length < 2 or end > size:
+            return None
+        body = data[pos + 3:end]
+        if marker == 0xDA:
+            # The scan's coded data runs to the next marker that is neither a stuffed zero
+            # nor a restart.
+            scan = end
+            while True:
+                scan = data.find(b"\xff", scan)
+                if scan < 0 or scan + 1 >= size:
+                    return None
+                following = data[scan + 1]
+                if following != 0x00 and not 0xD0 <= following <= 0xD7:
+                    break
+                scan += 2
+            kept.append(b"\xff" + data[pos:scan])
+            pos = scan
+            continue
+        if marker in PICTURE_SEGMENTS:
+            kept.append(b"\xff" + data[pos:end])
+        elif marker == 0xE0 and body.startswith(b"JFIF\x00") and len(body) >= 14:
+            # Version, units and density; no thumbnail (a small copy of the photo).
+            kept.append(b"\xff\xe0\x00\x10" + body[:12] + b"\x00\x00")
+        elif (marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00")) or (
+                marker == 0xEE and body.startswith(b"Adobe")):
+            kept.append(b"\xff" + data[pos:end])
+        elif not (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            return None  # hierarchical, arithmetic extensions, a stray restart: not ours
+        pos = end
 
 
 def _save(image: Image.Image, kind: str, out: Path) -> None:

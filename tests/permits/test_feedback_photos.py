@@ -9,6 +9,7 @@ import io
 import os
 import secrets
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,42 @@ def test_a_photo_of_a_report_not_public_is_not_shown(
     assert client.get(url).status_code == 404
     assert client.get(f"{url}/original", headers=world.actors["officer"].headers()
                       ).status_code == 200
+
+
+def _media_urls(client: TestClient, report_id: int) -> tuple[str | None, str | None]:
+    """The report's media_url in Open311's JSON and XML."""
+    as_json = client.get(f"/open311/v2/requests/{report_id}.json")
+    as_xml = ET.fromstring(client.get(f"/open311/v2/requests/{report_id}.xml").content)
+    return as_json.json()[0]["media_url"], as_xml.findtext("request/media_url") or None
+
+
+def test_open311_links_the_public_copy_of_the_first_photo(
+        client: TestClient, conn: Connection, world: World, files_dir: Path) -> None:
+    store = FileStore(files_dir)
+    report_id, photo_id, token = _report_with_photo(client, conn, _with_place(ASTRONAUT))
+    # Not yet blurred: no link (the original is never the public's).
+    assert _media_urls(client, report_id) == (None, None)
+    assert PhotoService(conn, store).publish(photo_id) is not None
+    second = client.post(f"/api/feedback/{report_id}/photos",
+                         files={"file": ("b.jpg", ASTRONAUT.read_bytes(), "image/jpeg")},
+                         headers={"X-Report-Token": token})
+    assert second.status_code == 201, second.text
+    PhotoService(conn, store).publish(second.json()["id"])
+    link = f"http://testserver/api/feedback/{report_id}/photos/{photo_id}"
+    assert _media_urls(client, report_id) == (link, link)
+    listed = client.get("/open311/v2/requests.json", params={"service_request_id": report_id})
+    assert listed.json()[0]["media_url"] == link
+    shown = client.get(link)
+    assert shown.status_code == 200
+    assert shown.headers["content-type"] == "image/jpeg"
+    assert dict(Image.open(io.BytesIO(shown.content)).getexif()) == {}
+    # Hidden by moderation, the photos go from Open311 as from the report's page.
+    etag = client.get(f"/api/feedback/{report_id}").headers["etag"]
+    hidden = client.post(f"/api/feedback/{report_id}/actions",
+                         json={"action": "hide", "note": "Ảnh có biển số nhà"},
+                         headers={**world.actors["officer"].headers(), "If-Match": etag})
+    assert hidden.status_code == 200, hidden.text
+    assert _media_urls(client, report_id) == (None, None)
 
 
 def test_a_png_keeps_its_kind_and_transparency(

@@ -22,7 +22,10 @@ SELECT r.id, r.status, r.category, c.name_vi AS service_name, r.department,
        AS close_note,
        (SELECT e.note FROM feedback_event e WHERE e.report_id = r.id
          AND e.visibility = 'public' AND e.action = 'answer' ORDER BY e.id DESC LIMIT 1)
-       AS answer_note
+       AS answer_note,
+       -- The first photo the public may see (its blurred copy written; none while hidden).
+       (SELECT min(p.id) FROM feedback_photo p WHERE p.report_id = r.id
+         AND p.public_sha256 IS NOT NULL AND r.hidden_reason IS NULL) AS photo_id
 FROM feedback_report r
 JOIN feedback_category c ON c.code = r.category
 LEFT JOIN admin_unit ward ON ward.level = 'ward' AND ward.valid_to IS NULL

@@ -117,7 +117,7 @@ async def _form(request: Request) -> dict[str, str]:
 def _service(conn: ConnectionDep, request: Request) -> Open311Service:
     feedback = FeedbackService(FeedbackRepository(conn), OutboxNotifier(conn),
                                request.app.state.server_key)
-    return Open311Service(Open311Repository(conn), feedback)
+    return Open311Service(Open311Repository(conn), feedback, str(request.base_url))
 
 
 Service = Annotated[Open311Service, Depends(_service)]

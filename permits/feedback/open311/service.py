@@ -91,7 +91,8 @@ def _status_notes(row: Any) -> str | None:
     return f"Đã xử lý xong{note}"
 
 
-def _request(row: Any) -> ServiceRequest:
+def _request(row: Any, site: str) -> ServiceRequest:
+    """A report as the spec shows it; `site` is where our photos are served from."""
     closed = row.status == "closed"
     expected = (None if row.due_on is None
                 else w3(datetime.combine(row.due_on, time(23, 59, 59), VIETNAM)))
@@ -106,7 +107,9 @@ def _request(row: Any) -> ServiceRequest:
         expected_datetime=expected,
         address=", ".join(p for p in (row.address, row.ward_name) if p) or None,
         address_id=row.address_id, zipcode=None, lat=row.lat, long=row.lon,
-        media_url=row.media_url)
+        # The client's own link, else the public copy of the report's first photo.
+        media_url=row.media_url or (None if row.photo_id is None
+                                    else f"{site}/api/feedback/{row.id}/photos/{row.photo_id}"))
 
 
 def _given(params: Mapping[str, str], name: str) -> str | None:
@@ -137,9 +140,11 @@ def _list(params: Mapping[str, str], name: str) -> list[str] | None:
 class Open311Service:
     """GeoReport v2 over the feedback reports."""
 
-    def __init__(self, repository: Open311Repository, feedback: FeedbackService) -> None:
+    def __init__(self, repository: Open311Repository, feedback: FeedbackService,
+                 site: str) -> None:
         self.repo = repository
         self.feedback = feedback
+        self.site = site.rstrip("/")  # this server as clients reach it: photos' links
 
     # -- services ------------------------------------------------------------------------
 
@@ -205,7 +210,7 @@ class Open311Service:
         if not statuses <= {"open", "closed"}:
             raise RequestError("open or closed", "status")
         closed = None if len(statuses) != 1 else statuses == {"closed"}
-        return [_request(r) for r in self.repo.requests(
+        return [_request(r, self.site) for r in self.repo.requests(
             [int(i) for i in ids] if ids is not None else None, codes, start, end, closed,
             self._bbox(_given(params, "bbox")), MAX_REQUESTS)]
 
@@ -229,7 +234,7 @@ class Open311Service:
                                    datetime.now(UTC), None, None, 1)
         if not found:
             raise NotFoundError("no such request", "service_request_id")
-        return [_request(found[0])]
+        return [_request(found[0], self.site)]
 
     def token(self, token: str) -> list[TokenAnswer]:
         """The report a token stands for."""
