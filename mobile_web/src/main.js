@@ -147,7 +147,9 @@ const GROUPS = {
   "land-use": ["land-use"],
   parcels: ["parcels", "parcel-selected", "parcel-numbers"],
   "wards-old": ["wards-old"],
-  feedback: ["feedback-clusters", "feedback-cluster-counts", "feedback-points"],
+  // With today's flood events (floods.js adds their layers once the reports are shown).
+  feedback: ["feedback-clusters", "feedback-cluster-counts", "feedback-points", "floods",
+    "flood-outlines", "flood-labels"],
 };
 // Shown only after the first map (the style hides them): their own source loads no tile
 // until one of its layers is visible, so the first map waits for none of the reports.
@@ -160,6 +162,9 @@ layersButton.addEventListener("click", () => {
 });
 function applyGroup(box) {
   const wanted = box.checked ? "visible" : "none";
+  if (box.value === "feedback" && box.checked) {
+    import("./floods.js").then((floods) => floods.showFloods(ctx)).catch(() => {});
+  }
   for (const id of GROUPS[box.value]) {
     // Only a real change: setting a layout property, even to its value, has MapLibre lay the
     // source's tiles out again (at load that would hold back the first map).

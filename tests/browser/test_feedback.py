@@ -46,6 +46,14 @@ def _reports(engine: Engine, description: str) -> list[Any]:
             {"d": description}))
 
 
+def _published(engine: Engine, report_id: int) -> bool:
+    """Whether a photo of the report has its public copy (the queue's blurring job ran)."""
+    with engine.connect() as conn:
+        return bool(conn.exec_driver_sql(
+            "SELECT count(*) FROM feedback_photo WHERE report_id = %(r)s "
+            "AND public_sha256 IS NOT NULL", {"r": report_id}).scalar_one())
+
+
 def _code(engine: Engine, report_id: int) -> str:
     with engine.connect() as conn:
         body = conn.exec_driver_sql(
@@ -166,7 +174,7 @@ def _long_press(page: Page, x: float, y: float) -> None:
 
 def test_long_press_report_question_answer_closing_and_reopening(
         browser: Browser, pages: list[Page], live_server: str, engine: Engine,  # noqa: F811
-        tmp_path: Path) -> None:
+        tmp_path: Path, live_worker: None) -> None:
     context = browser.new_context(viewport={"width": 412, "height": 860}, is_mobile=True,
                                   has_touch=True)
     citizen = context.new_page()
@@ -205,6 +213,15 @@ def test_long_press_report_question_answer_closing_and_reopening(
         _status(citizen, "Đã tiếp nhận")
         expect(citizen.locator("#feedback")).to_contain_text("Đặng Văn Phản Ánh")  # allowed
         assert citizen.evaluate("localStorage.getItem('civicmap-feedback-show-name')") == "1"
+        # Its photo on the report's page once the queue has written its public copy.
+        assert _eventually(lambda: _published(engine, report.id), citizen, timeout=60)
+        citizen.reload()
+        shown = citizen.locator("#feedback-gallery img")
+        expect(shown).to_have_count(1, timeout=30_000)
+        assert re.fullmatch(rf"/api/feedback/{report.id}/photos/\d+",
+                            shown.get_attribute("src") or "")
+        expect(shown).to_have_attribute("alt", "Ảnh 1 (đã che mặt người và biển số xe)")
+        wait_for(citizen, "document.querySelector('#feedback-gallery img').naturalWidth > 0")
 
         # On the public list (the map's), without the phone.
         listed = citizen.request.get(f"{live_server}/api/feedback", params={

@@ -1,11 +1,16 @@
 """The public reports layer in the web app: the first map waits for none of its tiles, then
-the app shows it (and the layers panel hides it again)."""
+the app shows it (and the layers panel hides it again); today's flood events with it."""
 
 from __future__ import annotations
 
+import secrets
+
 from playwright.sync_api import Page, Route
+from sqlalchemy import Engine
 
 from tests.browser.conftest import wait_for
+from tests.browser.test_feedback import _code
+from tests.permits.test_feedback import LAT, LON
 
 REPORT_LAYERS = ("feedback-clusters", "feedback-cluster-counts", "feedback-points")
 
@@ -40,3 +45,53 @@ def test_the_first_map_waits_for_no_report_tile(page: Page, live_server: str) ->
     page.click("#layers-button")
     page.uncheck("#layers input[value=feedback]")
     assert _visibility(page) == ["none"] * 3
+
+
+def _flood_report(page: Page, live_server: str, engine: Engine, lon: float, lat: float) -> int:
+    """A confirmed drainage-and-flooding report there; the number of its day's flood event."""
+    sent = page.request.post(f"{live_server}/api/feedback", data={
+        "category": "drainage-flooding", "description": "Nước ngập đến đầu gối sau mưa",
+        "lon": lon, "lat": lat, "name": "Người Lội Nước",
+        "phone": "09" + "".join(secrets.choice("0123456789") for _ in range(8))},
+        # Another citizen's address (the server trusts the loopback's X-Forwarded-For): the
+        # browser tests' reports together stay under the per-address limit.
+        headers={"Idempotency-Key": secrets.token_hex(16),
+                 "X-Forwarded-For": f"10.7.{secrets.randbelow(256)}.{secrets.randbelow(256)}"})
+    assert sent.status == 201, sent.text()
+    report = sent.json()["id"]
+    confirmed = page.request.post(f"{live_server}/api/feedback/{report}/confirm",
+                                  data={"code": _code(engine, report)})
+    assert confirmed.status == 200, confirmed.text()
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT flood_id FROM feedback_report WHERE id = %(i)s",
+                                        {"i": report}).scalar_one())
+
+
+def test_todays_flood_event_is_drawn_under_the_reports_and_hidden_with_them(
+        page: Page, live_server: str, engine: Engine) -> None:
+    # Two reports 100 m apart at the map's centre: one event (perhaps one that others' reports
+    # of today already opened there).
+    flood = _flood_report(page, live_server, engine, LON, LAT)
+    assert _flood_report(page, live_server, engine, LON + 0.0009, LAT) == flood
+    page.goto(live_server + "/")
+    wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
+    wait_for(page, "Boolean(window.__civicmap.map.getLayer('floods'))", timeout=20_000)
+    drawn = page.evaluate(
+        "(id) => window.__civicmap.map.querySourceFeatures('floods')"
+        ".filter(f => f.properties.id === id).map(f => f.properties)", flood)
+    assert drawn, "the day's flood event is not on the map"
+    assert drawn[0]["status"] == "open"
+    assert drawn[0]["reports"] >= 2
+    assert drawn[0]["label"] == f"Ngập · {drawn[0]['reports']} phản ánh"
+    ids = page.evaluate("window.__civicmap.map.getStyle().layers.map(l => l.id)")
+    # Under the reports: a tap on a report still opens it.
+    assert ids.index("floods") < ids.index("feedback-clusters")
+    assert ids.index("flood-labels") < ids.index("feedback-points")
+    wait_for(page, "(() => { const m = window.__civicmap.map; const c = m.project(["
+                   f"{LON + 0.00045}, {LAT}]); return m.queryRenderedFeatures(c, {{layers: "
+                   "['floods']}).length > 0; })()", timeout=20_000)
+    page.click("#layers-button")
+    page.uncheck("#layers input[value=feedback]")
+    assert page.evaluate("['floods', 'flood-outlines', 'flood-labels'].map(id => "
+                         "window.__civicmap.map.getLayoutProperty(id, 'visibility'))"
+                         ) == ["none"] * 3

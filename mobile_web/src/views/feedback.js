@@ -14,6 +14,7 @@ const STRINGS = {
     "report.category": "Loại",
     "report.status": "Trạng thái",
     "report.late": "Quá hạn",
+    "report.photo": "Ảnh {n} (đã che mặt người và biển số xe)",
     "report.due": "Hạn trả lời",
     "report.sent": "Gửi lúc",
     "report.by": "Người phản ánh",
@@ -77,6 +78,7 @@ const STRINGS = {
     "report.sent": "Sent",
     "report.by": "Reported by",
     "report.voices": "{n} others reported it too",
+    "report.photo": "Photo {n} (faces and number plates blurred)",
     "report.hidden": "The content was hidden by moderation",
     "report.closing": "Why it was closed",
     "report.referred": "Referred to: {body}",
@@ -401,6 +403,25 @@ export function mount(ctx, { id }) {
       r.hidden ? "muted" : "feedback-description");
     description.id = "feedback-text";
     box.append(description);
+    // The public copies (faces and plates blurred), each opening whole in its own tab.
+    if (r.photos?.length) {
+      const photos = el("div", undefined, "feedback-gallery");
+      photos.id = "feedback-gallery";
+      r.photos.forEach((photo, i) => {
+        const link = el("a");
+        link.href = photo.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        const image = el("img");
+        image.src = photo.url;
+        image.alt = t("report.photo", { n: i + 1 });
+        image.loading = "lazy";
+        image.decoding = "async";
+        link.append(image);
+        photos.append(link);
+      });
+      box.append(photos);
+    }
     if (r.rating) box.append(el("p", t("report.rating", { n: r.rating }), "muted"));
     if (r.joined && r.duplicate_of) {
       const original = el("a", t("report.joined", { id: r.duplicate_of }));
