@@ -17,6 +17,7 @@ from accounts.auth import authorize, authorize_or_holder, caller
 from accounts.policy import Principal
 from accounts.ratelimit import CODE_SEND, FEEDBACK_DEVICE, FEEDBACK_SEND, RateLimiter
 from core.deps import ConnectionDep, IfMatch, side_transaction
+from core.errors import NotFoundError
 from core.idempotency import IdempotencyDep
 from core.notify import OutboxNotifier
 from permits.documents.storage import FileStore
@@ -177,6 +178,20 @@ def floods(_: Reader, service: Service,
     """Each with its area and how many reports it groups."""
     return [FloodPublic.model_validate(f, from_attributes=True)
             for f in service.repo.floods(day or today())]
+
+
+@router.get("/floods/{flood_id}", response_model=FloodPublic,
+            summary="One flood event, with its ETag (for closing it)",
+            responses={404: {"description": "No such flood event"}})
+def flood(flood_id: ReportId, _: Reader, service: Service) -> Response:
+    """Its area, its status, how many reports it groups."""
+    row = service.repo.flood(flood_id)
+    if row is None:
+        raise NotFoundError("no flood event has this number", "flood_id")
+    view = FloodPublic.model_validate(row, from_attributes=True)
+    return JSONResponse(view.model_dump(mode="json"),
+                        headers={"ETag": FLOOD.etag(view.id, view.version),
+                                 "Cache-Control": "no-cache"})
 
 
 @router.post("/floods/{flood_id}/actions", response_model=FloodPublic,

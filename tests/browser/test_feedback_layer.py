@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import secrets
 
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import Engine
 
+from accounts.service import GrantSpec
 from tests.browser.conftest import wait_for
+from tests.browser.test_dossiers import _as, _person
 from tests.browser.test_feedback import _code
 from tests.permits.test_feedback import LAT, LON
 
@@ -47,8 +49,9 @@ def test_the_first_map_waits_for_no_report_tile(page: Page, live_server: str) ->
     assert _visibility(page) == ["none"] * 3
 
 
-def _flood_report(page: Page, live_server: str, engine: Engine, lon: float, lat: float) -> int:
-    """A confirmed drainage-and-flooding report there; the number of its day's flood event."""
+def _flood_report(page: Page, live_server: str, engine: Engine, lon: float,
+                  lat: float) -> tuple[int, int]:
+    """A confirmed drainage-and-flooding report there: its number and its flood event's."""
     sent = page.request.post(f"{live_server}/api/feedback", data={
         "category": "drainage-flooding", "description": "Nước ngập đến đầu gối sau mưa",
         "lon": lon, "lat": lat, "name": "Người Lội Nước",
@@ -63,16 +66,16 @@ def _flood_report(page: Page, live_server: str, engine: Engine, lon: float, lat:
                                   data={"code": _code(engine, report)})
     assert confirmed.status == 200, confirmed.text()
     with engine.connect() as conn:
-        return int(conn.exec_driver_sql("SELECT flood_id FROM feedback_report WHERE id = %(i)s",
-                                        {"i": report}).scalar_one())
+        return report, int(conn.exec_driver_sql(
+            "SELECT flood_id FROM feedback_report WHERE id = %(i)s", {"i": report}).scalar_one())
 
 
-def test_todays_flood_event_is_drawn_under_the_reports_and_hidden_with_them(
-        page: Page, live_server: str, engine: Engine) -> None:
+def test_todays_flood_event_is_drawn_under_the_reports_closed_by_an_officer(
+        page: Page, live_server: str, engine: Engine, browser: Browser) -> None:
     # Two reports 100 m apart at the map's centre: one event (perhaps one that others' reports
     # of today already opened there).
-    flood = _flood_report(page, live_server, engine, LON, LAT)
-    assert _flood_report(page, live_server, engine, LON + 0.0009, LAT) == flood
+    report, flood = _flood_report(page, live_server, engine, LON, LAT)
+    assert _flood_report(page, live_server, engine, LON + 0.0009, LAT)[1] == flood
     page.goto(live_server + "/")
     wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
     wait_for(page, "Boolean(window.__civicmap.map.getLayer('floods'))", timeout=20_000)
@@ -95,3 +98,30 @@ def test_todays_flood_event_is_drawn_under_the_reports_and_hidden_with_them(
     assert page.evaluate("['floods', 'flood-outlines', 'flood-labels'].map(id => "
                          "window.__civicmap.map.getLayoutProperty(id, 'visibility'))"
                          ) == ["none"] * 3
+
+    # The report's page says which event it is part of; an officer of the department closes
+    # the event from there.
+    page.goto(f"{live_server}/#/feedback/{report}")
+    part = page.locator("#feedback-flood")
+    expect(part).to_contain_text("Thuộc đợt ngập ngày", timeout=30_000)
+    expect(part.locator("form")).to_have_count(0)  # the public cannot close it
+    with engine.connect() as conn:
+        ward, department = conn.exec_driver_sql(
+            "SELECT ward_code, department FROM feedback_report WHERE id = %(i)s",
+            {"i": report}).one()
+    token, _ = _person(engine, "Cán Bộ Thoát Nước", GrantSpec("officer", department, (ward,)))
+    context = browser.new_context()
+    try:
+        officer = context.new_page()
+        _as(officer, live_server, token, f"#/feedback/{report}")
+        close = officer.locator("#feedback-flood form[data-action='close-flood']")
+        close.get_by_label("Lời nhắn cho người dân").fill("Nước đã rút hết")
+        close.get_by_role("button", name="Đóng đợt ngập (báo cho mọi người đã phản ánh)"
+                          ).click()
+        expect(officer.locator("#feedback-flood")).to_contain_text(
+            "Đợt ngập đã kết thúc", timeout=30_000)
+    finally:
+        context.close()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT status FROM feedback_flood WHERE id = %(i)s",
+                                    {"i": flood}).scalar_one() == "closed"

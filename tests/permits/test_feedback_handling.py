@@ -284,7 +284,11 @@ def test_a_days_flood_reports_nearby_are_one_event_and_its_closing_tells_them_al
     stale = client.post(url, json={"action": "close"}, headers={
         **world.actors["officer"].headers(), "If-Match": '"flood-1-v99"'})
     assert stale.status_code == 412
-    etag = f'"flood-{flood["id"]}-v{flood["version"]}"'
+    one = client.get(f"/api/feedback/floods/{flood['id']}")
+    assert one.json() == flood
+    etag = one.headers["etag"]
+    assert etag == f'"flood-{flood["id"]}-v{flood["version"]}"'
+    assert client.get("/api/feedback/floods/999999999").status_code == 404
     closed = client.post(url, json={"action": "close", "note": "Nước đã rút"},
                          headers={**world.actors["officer"].headers(), "If-Match": etag})
     assert closed.status_code == 200, closed.text

@@ -58,6 +58,10 @@ const STRINGS = {
     "staff.referred_to": "Cơ quan tiếp nhận",
     "staff.duplicate_of": "Trùng với phản ánh số",
     "staff.hide": "Ẩn nội dung",
+    "flood.of": "Thuộc đợt ngập ngày {day}: {n} phản ánh",
+    "flood.receded": "Đợt ngập đã kết thúc (nước đã rút)",
+    "flood.close": "Đóng đợt ngập (báo cho mọi người đã phản ánh)",
+    "flood.note": "Lời nhắn cho người dân",
     "staff.hide_reason": "Lý do ẩn (nội dung xúc phạm, thông tin cá nhân)",
     "staff.show": "Hiện lại nội dung",
     "mine.title": "Phản ánh của tôi",
@@ -118,6 +122,10 @@ const STRINGS = {
     "staff.referred_to": "Body it is referred to",
     "staff.duplicate_of": "Duplicate of report number",
     "staff.hide": "Hide the content",
+    "flood.of": "Part of the flood event of {day}: {n} reports",
+    "flood.receded": "The flood event is over (the water has receded)",
+    "flood.close": "Close the flood event (tell everyone who reported it)",
+    "flood.note": "A word for the residents",
     "staff.hide_reason": "Why it is hidden (abuse, personal data)",
     "staff.show": "Show the content again",
     "mine.title": "My reports",
@@ -341,6 +349,37 @@ export function mount(ctx, { id }) {
     return box;
   }
 
+  // The day's flood event the report belongs to; its officers close it from here, and
+  // everyone who reported it is told.
+  async function floodOf(r, staff, box, note) {
+    const floodPath = `/api/feedback/floods/${r.flood_id}`;
+    const { ok, data: flood } = await ctx.api.get(floodPath);
+    if (!ok || gone) return;
+    box.append(el("p", t("flood.of", { day: day(flood.day), n: flood.reports })));
+    if (flood.status === "closed") {
+      box.append(el("p", t("flood.receded"), "muted"));
+      return;
+    }
+    if (!staff) return;
+    const form = el("form", undefined, "dossier-move");
+    form.dataset.action = "close-flood";
+    const go = el("button", t("flood.close"));
+    go.type = "submit";
+    form.append(text(t("flood.note"), "flood_note"), go);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      go.disabled = true;
+      const result = await ctx.api.request("POST", `${floodPath}/actions`, {
+        body: { action: "close", note: said(form, "flood_note") },
+        ifMatch: ctx.api.etag(floodPath) });
+      go.disabled = false;
+      if (gone) return;
+      if (result.ok || result.status === 412) await load(result.ok ? "" : t("report.stale"));
+      else note.textContent = result.error?.detail ?? t("feedback.failed");
+    });
+    box.append(form);
+  }
+
   function timeline(events) {
     const list = el("ol", undefined, "issues feedback-timeline");
     for (const e of events) {
@@ -434,6 +473,12 @@ export function mount(ctx, { id }) {
     const reporter = Boolean(token()) || mineIds.has(r.id);
     if (reporter) box.append(...reporterMoves(r, note));
     if (staff) box.append(staffMoves(r, staff, note));
+    if (r.flood_id) {
+      const flood = el("section", undefined, "feedback-flood");
+      flood.id = "feedback-flood";
+      box.append(flood);
+      floodOf(r, staff, flood, note);
+    }
     if (r.events.length) box.append(el("h3", t("report.timeline")), timeline(r.events));
     view.replaceChildren(box);
     box.querySelector("h2").focus({ preventScroll: true });
