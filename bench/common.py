@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import socket
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -71,11 +73,16 @@ def start_server(cluster: PostgresCluster, workers: int,
          str(workers)],
         env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
     )
+    return listening(proc, port), port
+
+
+def listening(proc: subprocess.Popen[bytes], port: int) -> subprocess.Popen[bytes]:
+    """The server process once its port takes connections (killed after 30 s without)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
+                return proc
         except OSError:
             time.sleep(0.1)
     proc.kill()
@@ -165,3 +172,16 @@ def http_caller(port: int, template: str) -> Callable[..., None]:
         status, body = get(template.format(*args))
         assert status == 200, body[:200]
     return call
+
+
+def keep_file(folder: Path, data: bytes) -> str:
+    """A baseline's file write: the bytes under their hash, fsynced and renamed into place (as
+    the document store does, with nothing checked); the hash."""
+    digest = hashlib.sha256(data).hexdigest()
+    temp, final = folder / f"{digest}.tmp", folder / digest
+    with open(temp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temp, final)
+    return digest

@@ -25,6 +25,7 @@ from accounts.service import AccountService, GrantSpec
 from bench.common import (
     BENCH_DIR,
     bench_database,
+    keep_file,
     log,
     percentile,
     run_clients,
@@ -182,13 +183,7 @@ def _raw_submitter(dsn: str, citizens: list[dict[str, str]], parcel: str, ward: 
             conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, to_status, "
                          "visibility) VALUES (%s, %s, 'create', 'draft', 'applicant')",
                          (dossier, owner))
-        digest = secrets.token_hex(32)
-        temp, final = FILES / f"{digest}.tmp", FILES / digest
-        with open(temp, "wb") as f:
-            f.write(attachment)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, final)
+        digest = keep_file(FILES, attachment)
         with conn.transaction():
             conn.execute("INSERT INTO dossier_document (dossier_id, doc_key, sha256, "
                          "content_type, size_bytes, file_name, uploaded_by) VALUES "

@@ -1,13 +1,13 @@
 """BENCH feedback: citizens' reports with a 2 MB photo each over HTTP (the report, then its
 photo: the engine, the rate limits, the photo decoded whole at an eighth of its size and
-written without its metadata) against
-the same rows and file written by plain SQL and a file write; and the public reports tile
-(always rendered: it is never cached) against its raw ST_AsMVT query. Rounds alternate ours
-and raw in the same run; the medians (submissions) and the best rounds (tiles) are printed."""
+written without its metadata) against the same rows and file written by plain SQL and a file
+write, and beside them the same two requests to a bare app that checks nothing
+(bench/bare_upload.py: HTTP's and multipart's floor on this machine); and the public reports
+tile (always rendered: it is never cached) against its raw ST_AsMVT query. Rounds rotate the
+sides in the same run; the medians (submissions) and the best rounds (tiles) are printed."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -15,6 +15,8 @@ import random
 import secrets
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -29,8 +31,12 @@ from PIL import Image
 from accounts.service import AccountService
 from bench.common import (
     BENCH_DIR,
+    PROJECT_ROOT,
     bench_database,
+    free_port,
     http_caller,
+    keep_file,
+    listening,
     log,
     percentile,
     run_clients,
@@ -59,6 +65,7 @@ WARMUP = 40
 CATEGORY = "roads"
 SEED_NOTE = "bench: a seeded report"
 FILES_RAW = BENCH_DIR / "feedback-files-raw"
+FILES_BARE = BENCH_DIR / "feedback-files-bare"
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 PUBLIC = ("received", "assigned", "in_progress", "question", "answered", "closed")
 # How often each status is seen on a district's map (most are closed), and a few that never
@@ -226,13 +233,7 @@ def _raw_submitter(dsn: str, citizens: list[dict[str, str]],
             conn.execute("INSERT INTO feedback_event (report_id, actor_id, action, "
                          "from_status, to_status, visibility) VALUES (%s, %s, 'confirm', "
                          "'unconfirmed', 'received', 'public')", (report, reporter))
-        digest = hashlib.sha256(photo).hexdigest()
-        temp, final = FILES_RAW / f"{digest}.tmp", FILES_RAW / digest
-        with open(temp, "wb") as f:
-            f.write(photo)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, final)
+        digest = keep_file(FILES_RAW, photo)
         with conn.transaction():
             conn.execute("INSERT INTO feedback_photo (report_id, sha256, content_type, "
                          "size_bytes) VALUES (%s, %s, 'image/jpeg', %s)",
@@ -240,19 +241,56 @@ def _raw_submitter(dsn: str, citizens: list[dict[str, str]],
     return submit
 
 
-def _submissions(port: int, dsn: str, citizens: list[dict[str, str]], department: str,
-                 places: list[tuple[float, float, str]], side: int) -> None:
-    rates: dict[str, list[float]] = {"ours": [], "raw": []}
+def _bare_submitter(port: int, citizens: list[dict[str, str]],
+                    places: list[tuple[float, float, str]], department: str
+                    ) -> Callable[[int, bytes], None]:
+    """The same two requests to the bare app (bench/bare_upload.py): HTTP's floor."""
+    clients: dict[int, Http] = {}
+
+    def submit(slot: int, photo: bytes) -> None:
+        client = clients.setdefault(slot, Http(port, {"cookie": "", "csrf": ""}))
+        lon, lat, ward = places[slot % len(places)]
+        status, _, body = client.json("POST", "/r", {
+            "category": CATEGORY, "description": "Ổ gà sâu giữa đường, xe máy dễ ngã",
+            "lon": lon, "lat": lat, "ward": ward, "department": department,
+            "reporter": int(citizens[slot % len(citizens)]["person"])})
+        assert status == 201, body[:300]
+        data, boundary = _multipart(photo)
+        status, _, body = client.send(
+            "POST", f"/r/{json.loads(body)['id']}/p", data,
+            **{"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert status == 201, body[:300]
+    return submit
+
+
+def _start_bare(dsn: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = dict(os.environ, BENCH_BARE_DSN=dsn, BENCH_BARE_FILES=str(FILES_BARE))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.bare_upload:app", "--port", str(port),
+         "--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"],
+        env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    return listening(proc, port), port
+
+
+def _submissions(port: int, bare_port: int, dsn: str, citizens: list[dict[str, str]],
+                 department: str, places: list[tuple[float, float, str]], side: int) -> None:
+    rates: dict[str, list[float]] = {"ours": [], "raw": [], "bare": []}
+    sides = ("ours", "raw", "bare")
     for n in range(ROUNDS):
-        for path in ("ours", "raw") if n % 2 == 0 else ("raw", "ours"):
+        for path in sides[n % 3:] + sides[:n % 3]:
             items = [(i, _photo(side)) for i in range(PER_ROUND)]
             make = (partial(_our_submitter, port, citizens, places) if path == "ours"
-                    else partial(_raw_submitter, dsn, citizens, places, department))
+                    else partial(_raw_submitter, dsn, citizens, places, department)
+                    if path == "raw" else
+                    partial(_bare_submitter, bare_port, citizens, places, department))
             _, wall = run_clients(make, items, CLIENTS, 0)
             rates[path].append(PER_ROUND / wall)
         shutil.rmtree(FILES_RAW, ignore_errors=True)
+        shutil.rmtree(FILES_BARE, ignore_errors=True)
+        FILES_BARE.mkdir(parents=True)
         log(f"  round {n + 1}: submit/s ours={rates['ours'][-1]:.2f} "
-            f"raw={rates['raw'][-1]:.2f}")
+            f"raw={rates['raw'][-1]:.2f} bare_http={rates['bare'][-1]:.2f}")
     # Where our time goes: one client alone, the report and the photo apart, and the photo's
     # cleaning (checked by decoding, its metadata dropped) in this process.
     timings: list[tuple[float, float]] = []
@@ -280,7 +318,11 @@ def _submissions(port: int, dsn: str, citizens: list[dict[str, str]], department
     photo_ms = statistics.median(t[1] for t in timings)
     clean_ms = statistics.median(took)
     ours, raw = statistics.median(rates["ours"]), statistics.median(rates["raw"])
-    print(f"BENCH feedback submit_per_s ours={ours:.2f} raw={raw:.2f} clients={CLIENTS} "
+    bare = statistics.median(rates["bare"])
+    # bare_http: the same requests to an app that checks nothing, its ratio to raw the most
+    # any HTTP path with a multipart upload reaches here.
+    print(f"BENCH feedback submit_per_s ours={ours:.2f} raw={raw:.2f} bare_http={bare:.2f} "
+          f"bare_http_ratio={bare / raw:.2f} ours_to_bare={ours / bare:.2f} clients={CLIENTS} "
           f"photo_mb={len(photo) / 1024 ** 2:.1f} photo_px={side}x{side} rounds={ROUNDS} "
           f"workers={WORKERS} alone_report_ms={report_ms:.0f} alone_photo_ms={photo_ms:.0f} "
           f"alone_raw_ms={statistics.median(raw_took):.0f} "
@@ -343,13 +385,16 @@ def main() -> None:
     files = BENCH_DIR / "feedback-files-ours"
     proc, port = start_server(cluster, WORKERS, {"CIVICMAP_FILES_DIR": str(files),
                                                  "CIVICMAP_EMBEDDED_WORKER": "false"})
+    bare_proc, bare_port = _start_bare(dsn)
     log(f"feedback: {ROUNDS} rounds of {PER_ROUND} reports with a {side}x{side} photo by "
         f"{CLIENTS} clients, {WORKERS} server workers; {reports} seeded reports for the tiles")
     try:
-        _submissions(port, dsn, citizens, department, places, side)
+        _submissions(port, bare_port, dsn, citizens, department, places, side)
+        stop(bare_proc)
         _tiles(port, dsn, reports)
     finally:
         stop(proc)
+        stop(bare_proc)
 
 
 if __name__ == "__main__":
