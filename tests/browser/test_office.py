@@ -172,3 +172,80 @@ def test_documents_are_found_without_diacritics_and_the_week_takes_a_meeting(
     officer.get_by_label("Tìm văn bản").fill("quy hoach")
     officer.locator("#office").get_by_role("button", name="Tìm").click()
     expect(officer.locator(".office-documents")).to_contain_text(symbol, timeout=30_000)
+
+
+# Chromium headless reaches no real push service: the browser's PushManager is stood in for by
+# one that answers a subscription the way a push service's would (its endpoint, its keys).
+FAKE_PUSH = """
+(() => {
+  let held = null;
+  const made = () => ({
+    endpoint: "https://push.example.test/sub/office-test",
+    toJSON() { return { endpoint: this.endpoint, expirationTime: null, keys: {
+      p256dh: "B" + "A".repeat(86), auth: "A".repeat(22) } }; },
+    async unsubscribe() { held = null; return true; },
+  });
+  PushManager.prototype.getSubscription = async function () { return held; };
+  PushManager.prototype.subscribe = async function (options) {
+    window.__pushKey = options.applicationServerKey;
+    held = made();
+    return held;
+  };
+})();
+"""
+
+
+def test_an_officer_reads_the_notices_and_turns_push_on_and_off_for_the_phone(
+        pages: list[Page], live_server: str, engine: Engine) -> None:  # noqa: F811
+    officer = pages[1]
+    ward, _ = _ward_and_parcel(engine)
+    token, phone = _person(engine, "Cán Bộ Nhận Tin", GrantSpec("officer", URBAN, (ward,)))
+    person = _person_id(engine, phone)
+    with engine.begin() as conn:
+        for body, read in (("Hồ sơ 07.01 sắp đến hạn", True),
+                           ("Bạn được giao phản ánh số 9", False)):
+            conn.exec_driver_sql(
+                "INSERT INTO person_notice (person_id, body, link, read_at) VALUES "
+                "(%(p)s, %(b)s, '#/feedback/9', CASE WHEN %(r)s THEN now() END)",
+                {"p": person, "b": body, "r": read})
+    officer.context.grant_permissions(["notifications"], origin=live_server)
+    officer.add_init_script(FAKE_PUSH)
+    _as(officer, live_server, token, "#/office")
+    bell = officer.locator("#office-bell")
+    expect(bell).to_have_text("🔔 1", timeout=30_000)
+    bell.click()
+    listed = officer.locator("#office-notices li")
+    expect(listed).to_have_count(2, timeout=30_000)
+    expect(listed.first).to_contain_text("Chưa đọc · Bạn được giao phản ánh số 9")
+    expect(listed.nth(1)).not_to_contain_text("Chưa đọc")
+    expect(listed.first.get_by_role("link", name="Mở")).to_have_attribute("href", "#/feedback/9")
+
+    def unread() -> int:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql(
+                "SELECT count(*) FROM person_notice WHERE person_id = %(p)s AND read_at IS NULL",
+                {"p": person}).scalar_one())
+
+    for _ in range(50):  # opening the list reads them
+        if unread() == 0:
+            break
+        officer.wait_for_timeout(100)
+    assert unread() == 0
+
+    def subscriptions() -> list[str]:
+        with engine.connect() as conn:
+            return [str(r[0]) for r in conn.exec_driver_sql(
+                "SELECT endpoint FROM push_subscription WHERE person_id = %(p)s "
+                "AND revoked_at IS NULL", {"p": person})]
+
+    toggle = officer.locator("#office-push")
+    expect(toggle).to_have_text("Nhận thông báo trên máy này")
+    toggle.click()
+    expect(toggle).to_have_text("Tắt thông báo trên máy này", timeout=30_000)
+    expect(officer.locator("#office-push-state")).to_contain_text("nhận thông báo đẩy")
+    assert subscriptions() == ["https://push.example.test/sub/office-test"]
+    key = officer.evaluate("window.__pushKey")
+    assert key == officer.request.get(f"{live_server}/api/push/key").json()["key"]
+    toggle.click()
+    expect(toggle).to_have_text("Nhận thông báo trên máy này", timeout=30_000)
+    assert subscriptions() == []

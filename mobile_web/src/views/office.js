@@ -18,8 +18,18 @@ const STRINGS = {
     "office.tab.stats": "Thống kê",
     "office.tab.documents": "Văn bản",
     "office.tab.calendar": "Lịch",
+    "office.tab.notices": "Thông báo",
+    "notices.empty": "Chưa có thông báo nào.",
+    "notices.unread": "Chưa đọc",
+    "notices.open": "Mở",
+    "push.on": "Nhận thông báo trên máy này",
+    "push.off": "Tắt thông báo trên máy này",
+    "push.is_on": "Máy này nhận thông báo đẩy (Web Push) khi có việc mới, sắp đến hạn hoặc quá hạn.",
+    "push.is_off": "Máy này chưa nhận thông báo đẩy; thông báo vẫn có trong danh sách này.",
+    "push.denied": "Trình duyệt không cho phép thông báo: hãy bật lại trong cài đặt của trình duyệt.",
+    "push.unsupported": "Trình duyệt này không hỗ trợ thông báo đẩy; thông báo vẫn có trong danh sách này.",
+    "push.failed": "Không bật được thông báo đẩy, hãy thử lại.",
     "office.notices": "Thông báo chưa đọc: {n}",
-    "office.notices_read": "Đánh dấu đã đọc",
     "office.sign_in": "Đăng nhập bằng tài khoản cán bộ để dùng văn phòng điện tử",
     "office.to_sign_in": "Đăng nhập",
     "office.forbidden": "Bạn không có quyền xem mục này (thống kê: dành cho lãnh đạo)",
@@ -121,8 +131,18 @@ const STRINGS = {
     "office.tab.stats": "Statistics",
     "office.tab.documents": "Documents",
     "office.tab.calendar": "Calendar",
+    "office.tab.notices": "Notices",
+    "notices.empty": "No notice yet.",
+    "notices.unread": "Unread",
+    "notices.open": "Open",
+    "push.on": "Get notices on this device",
+    "push.off": "Stop notices on this device",
+    "push.is_on": "This device gets push notices (Web Push) for new work, work due soon and overdue work.",
+    "push.is_off": "This device gets no push notices; they are still in this list.",
+    "push.denied": "The browser does not allow notices: turn them back on in its settings.",
+    "push.unsupported": "This browser cannot take push notices; they are still in this list.",
+    "push.failed": "Push notices could not be turned on; try again.",
     "office.notices": "Unread notices: {n}",
-    "office.notices_read": "Mark read",
     "office.sign_in": "Sign in with a staff account to use the mobile office",
     "office.to_sign_in": "Sign in",
     "office.forbidden": "You may not see this (statistics: for leaders)",
@@ -219,7 +239,7 @@ const STRINGS = {
 };
 
 const URGENCIES = ["overdue", "today", "soon", "later", "none"];
-const SECTIONS = ["queue", "stats", "documents", "calendar"];
+const SECTIONS = ["queue", "stats", "documents", "calendar", "notices"];
 // Moves besides the next one that the queue offers from a status (the server's guards and
 // policy still decide: a refused move says why beside its row).
 const OTHER_MOVES = {
@@ -269,7 +289,7 @@ export function mount(ctx, { section = "queue", query = {} }) {
     }
     const bell = el("a", "🔔 0", "office-bell");
     bell.id = "office-bell";
-    bell.href = "#/office";
+    bell.href = "#/office/notices";
     bell.setAttribute("aria-label", t("office.notices", { n: 0 }));
     bar.append(bell);
     ctx.api.get("/api/office/notices?unread=true", { cache: "no-store" }).then((r) => {
@@ -278,15 +298,6 @@ export function mount(ctx, { section = "queue", query = {} }) {
       bell.setAttribute("aria-label", t("office.notices", { n: r.data.length }));
       bell.classList.toggle("unread", r.data.length > 0);
       bell.title = r.data.slice(0, 5).map((n) => n.body).join("\n");
-      if (r.data.length) {
-        bell.addEventListener("click", (event) => {
-          event.preventDefault();
-          ctx.api.submit("POST", "/api/office/notices/read", { up_to: r.data[0].id }).then(() => {
-            bell.textContent = "🔔 0";
-            bell.classList.remove("unread");
-          });
-        }, { once: true });
-      }
     });
     return bar;
   }
@@ -910,7 +921,84 @@ export function mount(ctx, { section = "queue", query = {} }) {
     page(nav, week, add, feed);
   }
 
-  const open = { queue, stats, documents, calendar }[where];
+  // The notices (reminders, assignments), newest first; opening the list reads them. Below,
+  // this device's Web Push subscription, on or off.
+  async function notices() {
+    const result = await ctx.api.get("/api/office/notices", { cache: "no-store" });
+    if (gone || refused(result)) return;
+    const list = el("ol", undefined, "issues office-notices");
+    list.id = "office-notices";
+    for (const n of result.data) {
+      const item = el("li", undefined, n.read_at ? "" : "unread");
+      if (!n.read_at) item.append(el("strong", `${t("notices.unread")} · `));
+      item.append(el("span", n.body), el("span", ` · ${new Date(n.created_at).toLocaleString(locale)}`, "muted"));
+      if (n.link) {
+        const go = el("a", t("notices.open"), "link");
+        go.href = n.link;
+        item.append(" ", go);
+      }
+      list.append(item);
+    }
+    page(result.data.length ? list : el("p", t("notices.empty"), "muted"), await pushBox());
+    const unread = result.data.find((n) => !n.read_at);
+    if (unread) {
+      await ctx.session.ready();
+      ctx.api.submit("POST", "/api/office/notices/read", { up_to: unread.id });
+    }
+  }
+
+  async function pushBox() {
+    const box = el("section", undefined, "office-push");
+    const said = el("p", "", "muted");
+    said.id = "office-push-state";
+    if (!("serviceWorker" in navigator) || !("PushManager" in window)
+        || !("Notification" in window)) {
+      said.textContent = t("push.unsupported");
+      box.append(said);
+      return box;
+    }
+    const registration = await navigator.serviceWorker.ready;
+    let current = await registration.pushManager.getSubscription();
+    const toggle = button("", "office-act", async () => {
+      toggle.disabled = true;
+      await ctx.session.ready();
+      try {
+        if (current) {
+          await ctx.api.submit("POST", "/api/push/subscriptions/end",
+            { endpoint: current.endpoint });
+          await current.unsubscribe();
+          current = null;
+        } else if (await Notification.requestPermission() !== "granted") {
+          said.textContent = t("push.denied");
+          return;
+        } else {
+          const key = await ctx.api.get("/api/push/key");
+          if (!key.ok) throw new Error("no key");
+          const made = await registration.pushManager.subscribe({ userVisibleOnly: true,
+            applicationServerKey: key.data.key });
+          const { endpoint, keys } = made.toJSON();
+          const sent = await ctx.api.submit("POST", "/api/push/subscriptions", { endpoint, keys });
+          if (!sent.ok) { await made.unsubscribe(); throw new Error("refused"); }
+          current = made;
+        }
+        show();
+      } catch {
+        said.textContent = t("push.failed");
+      } finally {
+        toggle.disabled = false;
+      }
+    });
+    toggle.id = "office-push";
+    const show = () => {
+      toggle.textContent = t(current ? "push.off" : "push.on");
+      said.textContent = t(current ? "push.is_on" : "push.is_off");
+    };
+    show();
+    box.append(toggle, said);
+    return box;
+  }
+
+  const open = { queue, stats, documents, calendar, notices }[where];
   open();
 
   return () => {
