@@ -1,6 +1,7 @@
 """The register of official documents (văn bản đến / văn bản đi): entries by hand or imported
 from the district's document system through a source adapter (CSV first), each linked to the
-dossiers and parcels its text names; searched without diacritics."""
+dossiers and parcels its text names; searched without diacritics. The deadline an incoming
+document's text sets becomes the officer's task when they confirm it."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from accounts.policy import Principal, Subject, check, reach
-from core.errors import InvalidInputError
+from accounts.policy import Principal, Subject, check, reach, workflow_actor
+from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.workflow import create
+from permits.clock import Clock
+from permits.office.deadlines import deadline_in
 from permits.office.repository import OfficeRepository
-from permits.office.workflow import WORK
+from permits.office.workflow import TASK, WORK
+from permits.workflow import today
 
 DIRECTIONS = ("incoming", "outgoing")
 URGENCIES = ("normal", "urgent", "very_urgent", "flash")
@@ -108,6 +113,43 @@ class DocumentService:
         values["issued_on"] = issued if isinstance(issued, date) else _day(str(issued), line)
         return values
 
+    def _deadline(self, values: Mapping[str, Any], department: str) -> date | None:
+        """The limit an incoming document's text sets, counted as the department counts."""
+        if values["direction"] != "incoming":
+            return None
+        clock = Clock(self.repo.conn)
+        return deadline_in(f"{values['summary']} {values['body_text']}", values["issued_on"],
+                           lambda start, days, kind: clock.due(start, days, kind, department))
+
+    def take_on(self, principal: Principal, document_id: int, due_on: date | None,
+                title: str | None) -> int:
+        """The document's deadline (the one its text sets, or the officer's) as the officer's
+        own task, with the queue's reminders; linked to the document. The task's number."""
+        found = self.repo.documents(self._registers(principal), None, None, None, 1, 0,
+                                    document_id)
+        if not found:
+            raise NotFoundError("no document of your register has this number", "document_id")
+        document = found[0]
+        if any(link["kind"] == "task" for link in document.links):
+            raise ConflictError("the document has its task already", "document_id")
+        due = due_on or document.deadline_on
+        if due is None:
+            raise InvalidInputError("the document names no deadline: give due_on", "due_on")
+        if due < today():
+            raise InvalidInputError("the due date has passed", "due_on")
+        values = {"title": (title or f"{document.symbol}: {document.summary}")[:300].strip(),
+                  "description": f"{document.doc_type} số {document.number} ngày "
+                                 f"{document.issued_on:%d/%m/%Y} của {document.issuer}",
+                  "department": document.department, "due_on": due,
+                  "assignee_id": principal.person_id, "created_by": principal.person_id}
+
+        def subject(r: Mapping[str, Any]) -> Subject:
+            return Subject(owner_id=r["assignee_id"], department=r["department"])
+        made = create(self.repo.conn, TASK, "take_on", workflow_actor(principal, subject),
+                      values, note=f"Từ văn bản {document.symbol}")
+        self.repo.link(document_id, "task", str(made.row_id), False)
+        return int(made.row_id)
+
     def _link(self, document_id: int, values: Mapping[str, Any]) -> list[tuple[int, str, str]]:
         text = f"{values['summary']} {values['body_text']}"
         codes, parcels = self.repo.existing(sorted(set(DOSSIER_CODE.findall(text))),
@@ -125,8 +167,9 @@ class DocumentService:
         if self.repo.document_exists(department, values["direction"], values["number"],
                                      values["issued_on"]):
             raise InvalidInputError("the register holds this number on that day", "number")
-        document_id = self.repo.add_document({**values, "department": department,
-                                              "created_by": principal.person_id})
+        document_id = self.repo.add_document({
+            **values, "department": department, "created_by": principal.person_id,
+            "deadline_on": self._deadline(values, department)})
         self._link(document_id, values)
         return document_id
 
@@ -147,7 +190,7 @@ class DocumentService:
                 continue
             document_id = self.repo.add_document({
                 **values, "department": department, "created_by": principal.person_id,
-                "source": source.name})
+                "source": source.name, "deadline_on": self._deadline(values, department)})
             done.added += 1
             done.linked += self._link(document_id, values)
         return done
@@ -155,9 +198,12 @@ class DocumentService:
     def search(self, principal: Principal, query: str | None, year: int | None,
                direction: str | None, limit: int, offset: int) -> list[Any]:
         """The register of the departments the caller reaches."""
+        return self.repo.documents(self._registers(principal), (query or "").strip() or None,
+                                   year, direction, limit, offset)
+
+    def _registers(self, principal: Principal) -> list[str] | None:
+        """The departments whose register the caller works in (None: every one)."""
         check(principal, WORK)
         reached = reach(principal, WORK)
-        departments = None if reached.everything else sorted(
+        return None if reached.everything else sorted(
             {*reached.departments, *(d for d, _ in reached.department_wards)})
-        return self.repo.documents(departments, (query or "").strip() or None, year,
-                                   direction, limit, offset)

@@ -98,6 +98,7 @@ class OfficeRepository:
             "ELSE plainto_tsquery('simple', civic_unaccent(%(q)s)) END AS tsq) "
             "SELECT d.id, d.direction, d.number, d.symbol, d.issued_on, d.issuer, d.summary, "
             "d.doc_type, d.urgency, d.department, d.handler_id, d.source, d.created_at, "
+            "d.deadline_on, "
             "coalesce((SELECT json_agg(json_build_object('kind', l.kind, 'ref', l.ref, "
             "'found', l.found) ORDER BY l.kind, l.ref) FROM office_document_link l "
             "WHERE l.document_id = d.id), '[]') AS links "

@@ -36,6 +36,7 @@ from permits.office.schemas import (
     Reassignment,
     Stats,
     StatsRow,
+    TakeOn,
     TaskAction,
     TaskEvent,
     TaskIn,
@@ -51,6 +52,7 @@ Leader = Annotated[Principal, Depends(authorize("office.assign"))]
 Counting = Annotated[Principal, Depends(authorize(STATS))]
 Reader = Annotated[Principal, Depends(authorize("public.read"))]
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
+DocumentId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 async def _service(conn: ConnectionDep) -> OfficeService:
@@ -208,6 +210,19 @@ def add_document(body: DocumentIn, principal: Worker, service: Service) -> Docum
     document_id = documents_.add(principal, body.model_dump())
     found = service.repo.documents(None, None, None, None, 1, 0, document_id)
     return DocumentPublic.model_validate(found[0], from_attributes=True)
+
+
+@router.post("/documents/{document_id}/task", status_code=201, response_model=TaskPublic,
+             summary="Take on an incoming document's deadline as my task (with reminders)",
+             responses={409: {"description": "The document has its task already"}})
+def take_on(document_id: DocumentId, body: TakeOn,
+            principal: Worker, service: Service) -> Response:
+    """The date its text sets, or `due_on`; the task is linked to the document."""
+    task_id = DocumentService(service.repo).take_on(principal, document_id, body.due_on,
+                                                    body.title)
+    answer = _task(service, task_id)
+    answer.status_code = 201
+    return answer
 
 
 @router.post("/documents/import", response_model=DocumentsImported,

@@ -194,7 +194,18 @@ class DocumentPublic(BaseModel):
     handler_id: int | None
     source: str
     created_at: datetime
+    deadline_on: date | None = Field(description="The limit its text sets (incoming only), "
+                                     "for the officer to take on as a task")
     links: list[DocumentLink]
+
+
+class TakeOn(BaseModel):
+    """An incoming document's deadline as my task: the date its text sets, or another."""
+
+    model_config = STRICT
+
+    due_on: date | None = None
+    title: str | None = Field(default=None, min_length=3, max_length=300)
 
 
 class DocumentsImported(BaseModel):

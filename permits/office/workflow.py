@@ -44,6 +44,8 @@ TASK = Workflow(
     event_key="task_id",
     transitions=(
         _move(None, "create", T.OPEN, ASSIGN, ("tell_the_assignee",)),
+        # An officer takes on the deadline an incoming document sets, as their own task.
+        _move(None, "take_on", T.OPEN, WORK),
         _move(T.OPEN, "assign", T.OPEN, ASSIGN, ("tell_the_assignee",)),
         _move(T.OPEN, "complete", T.DONE, WORK),
         _move(T.OPEN, "cancel", T.CANCELLED, ASSIGN),

@@ -79,10 +79,11 @@ def test_todays_flood_event_is_drawn_under_the_reports_closed_by_an_officer(
     page.goto(live_server + "/")
     wait_for(page, "window.__civicmap && window.__civicmap.loaded", timeout=90_000)
     wait_for(page, "Boolean(window.__civicmap.map.getLayer('floods'))", timeout=20_000)
-    drawn = page.evaluate(
-        "(id) => window.__civicmap.map.querySourceFeatures('floods')"
-        ".filter(f => f.properties.id === id).map(f => f.properties)", flood)
-    assert drawn, "the day's flood event is not on the map"
+    # The source's data is laid out off the main thread: its features come a moment later.
+    ours = ("window.__civicmap.map.querySourceFeatures('floods')"
+            f".filter(f => f.properties.id === {flood}).map(f => f.properties)")
+    wait_for(page, f"{ours}.length > 0", timeout=20_000)
+    drawn = page.evaluate(ours)
     assert drawn[0]["status"] == "open"
     assert drawn[0]["reports"] >= 2
     assert drawn[0]["label"] == f"Ngập · {drawn[0]['reports']} phản ánh"

@@ -155,7 +155,8 @@ def test_documents_are_found_without_diacritics_and_the_week_takes_a_meeting(
         "X-CSRF-Token": csrf}, data={
         "direction": "incoming", "number": "15", "symbol": symbol,
         "issued_on": today().isoformat(), "issuer": "UBND Thành phố",
-        "summary": "Về việc điều chỉnh quy hoạch khu dân cư", "doc_type": "Công văn"})
+        "summary": "Về việc điều chỉnh quy hoạch khu dân cư", "doc_type": "Công văn",
+        "body_text": f"Đề nghị phòng báo cáo trước ngày {today() + timedelta(days=9):%d/%m/%Y}."})
     assert entered.status == 201, entered.text()
     # A meeting added this week shows on its day.
     when = today().isoformat()
@@ -172,6 +173,16 @@ def test_documents_are_found_without_diacritics_and_the_week_takes_a_meeting(
     officer.get_by_label("Tìm văn bản").fill("quy hoach")
     officer.locator("#office").get_by_role("button", name="Tìm").click()
     expect(officer.locator(".office-documents")).to_contain_text(symbol, timeout=30_000)
+    # The deadline its text sets becomes the officer's task in one tap, and is in the queue.
+    due = today() + timedelta(days=9)
+    entry = officer.locator(".office-documents li", has_text=symbol)
+    expect(entry).to_contain_text(re.compile(  # the browser's vi-VN date, zero-padded or not
+        rf"Hạn trong văn bản: 0?{due.day}/0?{due.month}/{due.year}"))
+    entry.get_by_role("button", name="Tạo việc có nhắc hạn").click()
+    expect(entry).to_contain_text("Đã tạo việc số", timeout=30_000)
+    officer.goto(f"{live_server}/#/office")
+    expect(officer.locator(".office-item[data-kind='task']", has_text=symbol)).to_have_count(
+        1, timeout=30_000)
 
 
 # Chromium headless reaches no real push service: the browser's PushManager is stood in for by

@@ -19,6 +19,9 @@ const STRINGS = {
     "office.tab.documents": "Văn bản",
     "office.tab.calendar": "Lịch",
     "office.tab.notices": "Thông báo",
+    "docs.deadline": "Hạn trong văn bản: {day}",
+    "docs.take_on": "Tạo việc có nhắc hạn",
+    "docs.taken_on": "Đã tạo việc số {id}, hạn {day}: có trong danh sách việc cần làm.",
     "notices.empty": "Chưa có thông báo nào.",
     "notices.unread": "Chưa đọc",
     "notices.open": "Mở",
@@ -132,6 +135,9 @@ const STRINGS = {
     "office.tab.documents": "Documents",
     "office.tab.calendar": "Calendar",
     "office.tab.notices": "Notices",
+    "docs.deadline": "Deadline in the document: {day}",
+    "docs.take_on": "Make it a task with reminders",
+    "docs.taken_on": "Task {id} made, due {day}: it is in your to-do list.",
     "notices.empty": "No notice yet.",
     "notices.unread": "Unread",
     "notices.open": "Open",
@@ -808,6 +814,26 @@ export function mount(ctx, { section = "queue", query = {} }) {
         links.append(a, " ");
       }
       if (d.links.length) li.append(links);
+      // The deadline the document's text sets: one tap makes it the officer's task.
+      if (d.deadline_on && !d.links.some((l) => l.kind === "task")) {
+        const due = el("div", undefined, "office-doc-deadline");
+        const said = el("span", "", "muted");
+        const take = button(t("docs.take_on"), "office-act", async () => {
+          take.disabled = true;
+          await ctx.session.ready();
+          const made = await ctx.api.submit("POST", `/api/office/documents/${d.id}/task`, {});
+          if (gone) return;
+          if (made.ok) {
+            take.remove();
+            said.textContent = t("docs.taken_on", { id: made.data.id, day: day(made.data.due_on) });
+          } else {
+            take.disabled = false;
+            said.textContent = made.error?.detail ?? t("office.failed");
+          }
+        });
+        due.append(el("strong", t("docs.deadline", { day: day(d.deadline_on) })), " ", take, " ", said);
+        li.append(due);
+      }
       list.append(li);
     }
     page(form, result.data.length ? list : el("p", t("docs.none")));
