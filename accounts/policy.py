@@ -136,6 +136,12 @@ class Principal:
         """Holds a staff role."""
         return any(g.role in STAFF_ROLES for g in self.grants)
 
+    def department(self, *roles: str) -> str | None:
+        """The department of its first grant of one of these roles (of any role when none is
+        named), or None."""
+        return next((g.department for g in self.grants
+                     if g.department and (not roles or g.role in roles)), None)
+
 
 NOBODY = Principal()
 

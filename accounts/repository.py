@@ -26,6 +26,13 @@ def grants(conn: Connection, person_id: int) -> tuple[Grant, ...]:
     return tuple(Grant(r.role, r.department, tuple(r.wards or ())) for r in rows)
 
 
+def serves(conn: Connection, person_id: int, department: str) -> bool:
+    """Whether the person is an officer or leader of the department (work may be theirs)."""
+    return conn.exec_driver_sql(
+        "SELECT 1 FROM role_grant WHERE person_id = %(p)s AND role IN ('officer', 'leader') "
+        "AND department = %(d)s", {"p": person_id, "d": department}).first() is not None
+
+
 def session_person(conn: Connection, token: str) -> Any:
     """(person_id, csrf_token, grants) of a live session, or None: one round trip, on every
     signed-in request."""

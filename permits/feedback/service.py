@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from accounts.policy import Principal, Subject, workflow_actor
-from accounts.repository import audit
+from accounts.repository import audit, serves
 from core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from core.notify import Notifier
 from core.workflow import NOW, SYSTEM, Actor, check_version, create, fire
@@ -273,10 +273,7 @@ class FeedbackService:
 
     def _assignee(self, row: Any, person_id: int) -> int:
         """An officer or leader of the report's department."""
-        found = self.repo.conn.exec_driver_sql(
-            "SELECT 1 FROM role_grant WHERE person_id = %(p)s AND role IN ('officer', "
-            "'leader') AND department = %(d)s", {"p": person_id, "d": row.department}).first()
-        if found is None:
+        if not serves(self.repo.conn, person_id, row.department):
             raise InvalidInputError(f"person {person_id} is not an officer of "
                                     f"{row.department}", "assignee_id")
         return person_id

@@ -87,8 +87,7 @@ class DocumentService:
         self.repo = repository
 
     def _department(self, principal: Principal) -> str:
-        department = next((g.department for g in principal.grants
-                           if g.role in ("officer", "leader") and g.department), None)
+        department = principal.department("officer", "leader")
         if department is None:
             check(principal, WORK, Subject(department="-"))  # refused, as the policy says
         assert department is not None

@@ -77,8 +77,7 @@ class Forecast:
 
     def run(self, principal: Principal) -> tuple[list[Officer], list[Risk], list[Suggestion]]:
         """The leader's department: officers, each open item's chance, suggestions."""
-        department = next((g.department for g in principal.grants
-                           if g.role == "leader" and g.department), None)
+        department = principal.department("leader")
         check(principal, ASSIGN, Subject(department=department or "-"))
         assert department is not None
         day = today()

@@ -109,5 +109,4 @@ class Reminders:
         return f"{what} đến hạn ngày {row.due_on:%d/%m/%Y}."
 
     def _working(self, principal: Principal, day: date) -> bool:
-        department = next((g.department for g in principal.grants if g.department), None)
-        return self.office.calendar(department).is_working_day(day)
+        return self.office.calendar(principal.department()).is_working_day(day)

@@ -25,13 +25,6 @@ class OfficeRepository:
             "me": person_id, "depts": list(reach.departments), "pd": [p[0] for p in pairs],
             "pw": [p[1] for p in pairs], "limit": limit}))
 
-    def officer_of(self, person_id: int, department: str) -> bool:
-        """Whether the person is an officer or leader of the department."""
-        return self.conn.exec_driver_sql(
-            "SELECT 1 FROM role_grant WHERE person_id = %(p)s AND role IN ('officer', "
-            "'leader') AND department = %(d)s", {"p": person_id, "d": department}
-        ).first() is not None
-
     def task(self, task_id: int) -> Any:
         """One task with its place, or None."""
         return self.conn.exec_driver_sql(

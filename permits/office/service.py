@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from accounts.policy import Principal, Subject, check, may, reach, workflow_actor
+from accounts.repository import serves
 from core.errors import InvalidInputError, NotFoundError
 from core.workdays import WorkingCalendar
 from core.workflow import NOW, Workflow, create, fire
@@ -138,7 +139,7 @@ class OfficeService:
         return items
 
     def _assignee(self, department: str, person_id: int) -> int:
-        if not self.repo.officer_of(person_id, department):
+        if not serves(self.repo.conn, person_id, department):
             raise InvalidInputError(f"person {person_id} is not an officer of {department}",
                                     "assignee_id")
         return person_id
@@ -167,11 +168,10 @@ class OfficeService:
                     due_on: date, assignee_id: int | None, lon: float | None,
                     lat: float | None, note: str | None) -> Any:
         """A free task of the leader's department, for one of its officers or for all."""
-        departments = [g.department for g in principal.grants
-                       if g.role == "leader" and g.department]
-        if not departments:
+        department = principal.department("leader")
+        if department is None:
             check(principal, ASSIGN, Subject(department="-"))  # refused, as the policy says
-        department = departments[0]
+        assert department is not None
         if due_on < today():
             raise InvalidInputError("the due date has passed", "due_on")
         values: dict[str, Any] = {"title": title.strip(), "description": description.strip(),
