@@ -259,7 +259,7 @@ def _tell_the_assignee(ctx: Context) -> None:
         due = f", hạn {_when(ctx.row.get('due_on'))}" if ctx.row.get("due_on") else ""
         note = f". {ctx.note}" if ctx.note else ""
         tell_person(ctx.conn, int(assignee), f"Hồ sơ {ctx.row['code']} được giao cho bạn"
-                                             f"{due}{note}")
+                                             f"{due}{note}", f"#/dossiers/{ctx.row['id']}")
 
 
 def _public(source: str | None, action: str, target: str, allowed_by: str | None,

@@ -139,7 +139,8 @@ def _tell_the_assignee(ctx: Context) -> None:
         due = ctx.row.get("due_on")
         when = f" (hạn {due:%d/%m/%Y})" if due else ""
         tell_person(ctx.conn, int(assignee),
-                    f"Phản ánh số {ctx.row['id']} được giao cho bạn{when}")
+                    f"Phản ánh số {ctx.row['id']} được giao cho bạn{when}",
+                    f"#/feedback/{ctx.row['id']}")
 
 
 def _move(source: R | None, action: str, target: R, allowed_by: str | None,

@@ -124,6 +124,8 @@ class DocumentService:
                 title: str | None) -> int:
         """The document's deadline (the one its text sets, or the officer's) as the officer's
         own task, with the queue's reminders; linked to the document. The task's number."""
+        # Locked first: two officers taking the same document on at once make one task.
+        self.repo.lock_document(document_id)
         found = self.repo.documents(self._registers(principal), None, None, None, 1, 0,
                                     document_id)
         if not found:

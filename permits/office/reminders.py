@@ -60,9 +60,6 @@ class Reminders:
         ).first() is not None
 
     def _tell(self, person_id: int, body: str, link: str | None) -> None:
-        self.conn.exec_driver_sql(
-            "INSERT INTO person_notice (person_id, body, link) VALUES (%(p)s, %(b)s, %(l)s)",
-            {"p": person_id, "b": body, "l": link})
         tell_person(driver(self.conn), person_id, body, link)
 
     def run(self, *, digest: bool, day: date | None = None) -> Sent:

@@ -66,6 +66,11 @@ class OfficeRepository:
             "AND number = %(n)s AND issued_on = %(o)s",
             {"d": department, "r": direction, "n": number, "o": issued_on}).first() is not None
 
+    def lock_document(self, document_id: int) -> None:
+        """Hold a register entry until the transaction ends (none: nothing to hold)."""
+        self.conn.exec_driver_sql("SELECT 1 FROM office_document WHERE id = %(i)s FOR UPDATE",
+                                  {"i": document_id})
+
     def link(self, document_id: int, kind: str, ref: str, found: bool) -> None:
         """The document is about a dossier, a parcel or a task."""
         self.conn.exec_driver_sql(

@@ -28,7 +28,8 @@ def _tell_the_assignee(ctx: Context) -> None:
     if assignee is not None:
         note = f". {ctx.note}" if ctx.note else ""
         tell_person(ctx.conn, int(assignee),
-                    f"Việc mới: {ctx.row['title']} (hạn {ctx.row['due_on']:%d/%m/%Y}){note}")
+                    f"Việc mới: {ctx.row['title']} (hạn {ctx.row['due_on']:%d/%m/%Y}){note}",
+                    "#/office")
 
 
 def _move(source: T | None, action: str, target: T, allowed_by: str | None,

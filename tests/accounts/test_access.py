@@ -55,6 +55,7 @@ SAMPLES: dict[str, str] = {
     "category": "buses", "ext": "csv", "task_id": "1", "token": "t" * 32,
     "fmt": "json", "service_code": "roads", "service_request_id": "1",
     "photo_id": "1",  # a report's photo: public copy and original (report_id is LOOSE)
+    "document_id": "1",  # a register entry (LOOSE); a dossier's documents are the world's
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
@@ -79,6 +80,8 @@ LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oi
                    r"|^/api/feedback/\{report_id\}|^/api/feedback/floods/\{flood_id\}"
                    # The world has no task, and an assignment names an item and its version.
                    r"|^/api/office/tasks/\{task_id\}|^/api/office/assignments$"
+                   # Nor a register entry to take on.
+                   r"|^/api/office/documents/\{document_id\}/"
                    r"|^/api/office/calendar/feed/"
                    # Open311: a request by its number, a token: likewise none in the world.
                    r"|^/open311/v2/(requests/|tokens/)")
@@ -159,6 +162,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/office/documents"): lambda w, r: {
         "direction": "incoming", "number": f"m-{r}", "symbol": "1/UBND",
         "issued_on": "2026-01-05", "issuer": "UBND", "summary": "Về việc", "doc_type": "CV"},
+    ("POST", "/api/office/documents/{document_id}/task"): lambda w, r: {"due_on": "2099-01-01"},
     ("POST", "/api/office/documents/import"): lambda w, r: {MULTIPART: {"file": (
         "so.csv", b"direction,number,symbol,issued_on,issuer,summary,doc_type\n", "text/csv")}},
     ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {
@@ -277,7 +281,8 @@ def cases(app: Any, world: World) -> Iterator[Case]:
                     url = path
                     for name in params:
                         sample = (value if name in OBJECT_PARAMS
-                                  else world.documents.get(value) if name == "document_id"
+                                  else world.documents.get(value)
+                                  if name == "document_id" and path.startswith("/api/dossiers/")
                                   else samples.get(name))
                         assert sample is not None, f"no sample for {{{name}}} in {path}"
                         url = url.replace(f"{{{name}}}", sample)

@@ -125,6 +125,13 @@ def test_leaders_assign_within_their_department_and_the_officer_hears(
     told = conn.exec_driver_sql("SELECT body FROM outbox_message WHERE recipient = %(r)s "
                                 "ORDER BY id DESC LIMIT 1", {"r": officer.phone}).scalar_one()
     assert "được giao cho bạn" in told
+    # In the officer's in-app list too, opening the dossier.
+    notice = conn.exec_driver_sql(
+        "SELECT body, link FROM person_notice WHERE person_id = %(p)s ORDER BY id DESC LIMIT 1",
+        {"p": officer.person_id}).one()
+    assert (notice.body, notice.link) == (told, f"#/dossiers/{dossier}")
+    listed = client.get("/api/office/notices?unread=true", headers=officer.headers()).json()
+    assert listed[0]["body"] == told
     # The applicant sees nothing of it; the dossier's next moves are unchanged.
     seen = client.get(f"/api/dossiers/{dossier}", headers=world.actors["citizen"].headers())
     assert "assign" not in seen.text
@@ -149,6 +156,10 @@ def test_a_leader_assigns_feedback_and_the_officer_hears(
     assert conn.exec_driver_sql(
         "SELECT count(*) FROM outbox_message WHERE recipient = %(r)s AND body LIKE %(b)s",
         {"r": officer.phone, "b": f"Phản ánh số {report['id']} được giao%"}).scalar_one() == 1
+    assert conn.exec_driver_sql(
+        "SELECT link FROM person_notice WHERE person_id = %(p)s AND body LIKE %(b)s",
+        {"p": officer.person_id, "b": f"Phản ánh số {report['id']} được giao%"}
+    ).scalar_one() == f"#/feedback/{report['id']}"
 
 
 def test_free_tasks_are_given_done_and_refused_outside_the_rules(

@@ -958,14 +958,18 @@ export function mount(ctx, { section = "queue", query = {} }) {
       const item = el("li", undefined, n.read_at ? "" : "unread");
       if (!n.read_at) item.append(el("strong", `${t("notices.unread")} · `));
       item.append(el("span", n.body), el("span", ` · ${new Date(n.created_at).toLocaleString(locale)}`, "muted"));
-      if (n.link) {
+      if (n.link?.startsWith("#/")) { // the app's own screens only
         const go = el("a", t("notices.open"), "link");
         go.href = n.link;
         item.append(" ", go);
       }
       list.append(item);
     }
-    page(result.data.length ? list : el("p", t("notices.empty"), "muted"), await pushBox());
+    // The push switch comes when the service worker is ready (it may never be: the list
+    // does not wait for it).
+    const push = el("section", undefined, "office-push");
+    page(result.data.length ? list : el("p", t("notices.empty"), "muted"), push);
+    pushBox().then((box) => { if (!gone) push.replaceWith(box); });
     const unread = result.data.find((n) => !n.read_at);
     if (unread) {
       await ctx.session.ready();
