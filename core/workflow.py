@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection
 
+from core import clock
 from core.errors import (
     ConflictError,
     ForbiddenError,
@@ -34,7 +35,8 @@ ENGINE_SETTING = "civicmap.transition"
 
 
 class _Now:
-    """A value of `fire`'s `values`: the transaction's time, as the database says it."""
+    """A value of `fire`'s `values`: the transaction's time, as the database says it (or the
+    moment the clock is pinned at)."""
 
     def __repr__(self) -> str:
         return "NOW"
@@ -118,6 +120,7 @@ class Workflow:
     transitions: tuple[Transition, ...]
     guards: Mapping[str, Guard] = field(default_factory=dict)
     effects: Mapping[str, Effect] = field(default_factory=dict)
+    created: str | None = "created_at"  # the row's creation stamp, set when the clock is pinned
 
     def __post_init__(self) -> None:
         names = {s.value for s in self.states}
@@ -222,10 +225,11 @@ def _event(cur: psycopg.Cursor[Any], ctx: Context, row_id: int, source: str | No
     wf = ctx.workflow
     cur.execute(sql.SQL(
         "INSERT INTO {events} ({key}, actor_id, action, from_status, to_status, note, "
-        "visibility, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id").format(
+        "visibility, detail, at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
+        "coalesce(%s::timestamptz, now())) RETURNING id").format(
         events=sql.Identifier(wf.events), key=sql.Identifier(wf.event_key)),
         (row_id, ctx.actor.person_id, ctx.transition.action, source, ctx.transition.target,
-         ctx.note, visibility or ctx.transition.visibility, Jsonb(ctx.detail)))
+         ctx.note, visibility or ctx.transition.visibility, Jsonb(ctx.detail), clock.pinned()))
     found = cur.fetchone()
     assert found is not None
     return int(found["id"])
@@ -281,7 +285,8 @@ def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id:
         stamped = [k for k, v in (values or {}).items() if v is NOW]
         assignments = sql.SQL(", ").join(
             [sql.SQL("{} = %s").format(sql.Identifier(column)) for column in extra]
-            + [sql.SQL("{} = now()").format(sql.Identifier(column)) for column in stamped])
+            + [sql.SQL("{} = coalesce(%s::timestamptz, now())").format(sql.Identifier(column))
+               for column in stamped])
         # The move and its event in one round trip: a pipeline, synced by the event's fetch.
         with raw.pipeline(), raw.cursor(row_factory=dict_row) as moving:
             _as_engine(cur, workflow.table)
@@ -290,7 +295,7 @@ def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id:
                 "RETURNING *").format(
                 t=sql.Identifier(workflow.table),
                 more=sql.SQL(", ") + assignments if extra or stamped else sql.SQL("")),
-                (move.target, *extra.values(), row_id))
+                (move.target, *extra.values(), *[clock.pinned()] * len(stamped), row_id))
             _as_engine(cur, "")
             event_id = ctx.event_id = _event(cur, ctx, row_id, source, visibility)
             moved = moving.fetchone()
@@ -315,6 +320,9 @@ def create(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, actio
     _authorize(workflow, move, actor, values)
     ctx = Context(raw, workflow, dict(values), move, actor, note, dict(detail or {}))
     _guarded(ctx)
+    moment = clock.pinned()
+    if moment is not None and workflow.created is not None:
+        values = {workflow.created: moment, **values}  # the pinned day made it
     columns = [*values, "status", "version"]
     with raw.cursor(row_factory=dict_row) as cur, raw.pipeline():
         _as_engine(cur, workflow.table)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from accounts.policy import Reach
+from core.clock import today
 
 COLUMNS = ("id, version, code, procedure_id, parcel_key, ward_code, department, status, "
            "applicant, answers, created_at, updated_at, submitted_at, owner_id, received_at, "
@@ -88,11 +89,11 @@ class DossierRepository:
         row = self.conn.exec_driver_sql(
             """
             INSERT INTO dossier_code_counter AS c (day, last)
-            VALUES ((now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, 1)
+            VALUES (%(day)s, 1)
             ON CONFLICT (day) DO UPDATE SET last = c.last + 1
             RETURNING to_char(day, 'YYMMDD'), last
             """,
-            {},
+            {"day": today()},
         ).one()
         return f"{agency}-{row[0]}-{row[1]:04d}"
 

@@ -6,9 +6,9 @@ import enum
 import hashlib
 import secrets
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from accounts.notify import tell_person
+from core import clock
 from core.errors import ConflictError
 from core.notify import queue_message
 from core.workflow import Context, Transition, Visibility, Workflow
@@ -45,7 +45,7 @@ UNDECIDED = (S.AWAITING_RECEIPT, S.RECEIVED, S.IN_PROCESSING, S.SUPPLEMENT_REQUE
 CLOCK_RUNS = (S.RECEIVED, S.IN_PROCESSING, S.SUPPLEMENTED)
 # Where a dossier is still the office's work: it can be given to an officer.
 ASSIGNABLE = (*UNDECIDED, S.APPROVED, S.RESULT_READY, S.REFUSED)
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+VIETNAM = clock.VIETNAM
 # The forms of Circular 01/2018/TT-VPCP each move writes in its event's detail.
 FORMS = {"receive": "01", "request_supplement": "02", "refuse": "03", "decline": "03",
          "apologise": "04"}
@@ -58,8 +58,8 @@ FORM_TITLES = {
 
 
 def today() -> date:
-    """Today in Vietnam (a dossier's dates are the office's days)."""
-    return datetime.now(VIETNAM).date()
+    """Today in Vietnam (a dossier's dates are the office's days), as the clock says."""
+    return clock.today()
 
 
 def _day(value: object) -> date | None:
@@ -121,8 +121,8 @@ def _refund_fee(ctx: Context) -> None:
 
 def _stamp_submission(ctx: Context) -> None:
     """The day of submission is the day the statutory time starts from (the first one)."""
-    ctx.conn.execute("UPDATE dossier SET submitted_at = coalesce(submitted_at, now()) "
-                     "WHERE id = %s", (ctx.row["id"],))
+    ctx.conn.execute("UPDATE dossier SET submitted_at = coalesce(submitted_at, "
+                     "%s::timestamptz, now()) WHERE id = %s", (clock.pinned(), ctx.row["id"]))
 
 
 def _supplement_named(ctx: Context) -> str | None:

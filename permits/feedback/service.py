@@ -9,11 +9,12 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from accounts.policy import Principal, Subject, workflow_actor
 from accounts.repository import audit, serves
+from core import clock
 from core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from core.notify import Notifier
 from core.workflow import NOW, SYSTEM, Actor, check_version, create, fire
@@ -171,7 +172,7 @@ class FeedbackService:
             "UPDATE feedback_report SET confirm_hash = %(h)s, confirm_expires_at = %(e)s, "
             "upload_token_hash = %(u)s WHERE id = %(i)s",
             {"h": self._code_hash(made.row_id, code), "i": made.row_id,
-             "e": datetime.now(UTC) + timedelta(minutes=CODE_MINUTES),
+             "e": clock.now() + timedelta(minutes=CODE_MINUTES),
              "u": token_hash(token)})
         channel, to = (("sms", values["reporter_phone"]) if "reporter_phone" in values
                        else ("email", values["reporter_email"]))
@@ -219,7 +220,7 @@ class FeedbackService:
         row = self.repo.get(report_id, lock=True)
         if row is None or row.status != ReportStatus.UNCONFIRMED or row.confirm_hash is None:
             raise NotFoundError("no report waits for this code", "code")
-        if row.confirm_expires_at < datetime.now(UTC):
+        if row.confirm_expires_at < clock.now():
             raise InvalidInputError("the code has expired: send the report again", "code")
         if not hmac.compare_digest(self._code_hash(report_id, code.strip()), row.confirm_hash):
             raise InvalidInputError("the code is not the one sent", "code")

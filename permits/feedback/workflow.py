@@ -5,12 +5,13 @@ and a reopening when it was closed but not fixed)."""
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from psycopg import sql
 
 from accounts.notify import tell_person
+from core import clock
 from core.notify import queue_message
 from core.workflow import Context, Guard, Transition, Visibility, Workflow
 
@@ -95,7 +96,7 @@ def _within_reopen_window(ctx: Context) -> str | None:
     closed = ctx.row.get("closed_at")
     if ctx.row.get("closing") == Closing.DUPLICATE:
         return "a duplicate is followed on the report it duplicates"
-    if closed is None or datetime.now(UTC) - closed > timedelta(days=REOPEN_DAYS):
+    if closed is None or clock.now() - closed > timedelta(days=REOPEN_DAYS):
         return f"a report can be reopened within {REOPEN_DAYS} days of its closing"
     return None
 
