@@ -23,7 +23,8 @@ from permits.workflow import FORM_TITLES, VIETNAM, today
 CITY = "Thành phố Hồ Chí Minh"
 BLANK = "……………………"  # a fact the dossier does not hold: a line to write on, as on paper
 RESULT_TEMPLATES = {"household_business": "result-household-business",
-                    "construction": "result-construction-permit"}
+                    "construction": "result-construction-permit",
+                    "labour": "result-labour-rules"}
 DAY_KINDS = {"working": "ngày làm việc", "calendar": "ngày"}
 RECEIVING_DESK = "Bộ phận tiếp nhận và trả kết quả"
 
@@ -154,6 +155,9 @@ class _Facts:
             facts.update(business_name=_text(answers.get("business_name")),
                          business_lines=_text(answers.get("business_lines")),
                          capital=_number(answers.get("capital_vnd"), "đồng"))
+        elif code == "result-labour-rules":
+            facts.update(employer=_text(answers.get("employer")),
+                         employees=_number(answers.get("employees")))
         else:
             facts.update(floors=_number(answers.get("floors")),
                          height=_number(answers.get("height_m"), "m"),

@@ -281,10 +281,28 @@ def test_the_results_carry_the_answers_on_a4(client: TestClient, world: World,
     assert "125/GPXD" not in text
 
 
+def test_registered_workplace_rules_get_their_notice(client: TestClient, world: World,
+                                                    conn: Connection) -> None:
+    rules = _submitted(client, world, conn, "labour-rules-registration", OTHER_WARD,
+                       employer="Công ty TNHH Bao Bì Tân Thuận", employees=240)
+    for move in ("receive", "start", "approve"):
+        fire(conn, DOSSIER, rules["id"], move, SYSTEM)
+    fire(conn, DOSSIER, rules["id"], "issue_result", SYSTEM, detail={"result_no": "18/TB-LĐ"},
+         carry={"result": ResultFile("0" * 64, 1, "Thử")})
+    reader, text = _read(result_paper(conn, DossierRepository(conn).get(rules["id"]),
+                                      status_url(ORIGIN, rules["code"])), "A4")
+    assert "Về việc đăng ký nội quy lao động" in text
+    assert "Số: 18/TB-LĐ" in text
+    assert "Người sử dụng lao động: Công ty TNHH Bao Bì Tân Thuận" in text
+    assert "Số người lao động: 240" in text
+    assert f"hồ sơ {rules['code']}" in text
+    _checked_qr(reader, rules["code"])
+
+
 def test_every_template_shipped_loads_and_the_forms_are_a5() -> None:
     codes = shipped()
     assert codes == ["01", "02", "03", "04", "result-construction-permit",
-                     "result-household-business"]
+                     "result-household-business", "result-labour-rules"]
     for code in codes:
         loaded = load_template(TEMPLATES / f"{code}.json")
         assert loaded == template(code)
