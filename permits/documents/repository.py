@@ -81,13 +81,14 @@ class DocumentRepository:
 
 def referenced(conn: Connection, digests: Collection[str]) -> set[str]:
     """Those of the hashes that a row not removed still needs (a document's, a result's, a
-    report's photo and its public copy)."""
+    report's photo and its public copy, a register entry's file)."""
     return {str(r[0]) for r in conn.exec_driver_sql(
         "SELECT sha256 FROM dossier_document WHERE removed_at IS NULL "
         "AND sha256 = ANY(%(h)s) UNION SELECT sha256 FROM dossier_result "
         "WHERE sha256 = ANY(%(h)s) UNION SELECT sha256 FROM feedback_photo "
         "WHERE sha256 = ANY(%(h)s) UNION SELECT public_sha256 FROM feedback_photo "
-        "WHERE public_sha256 = ANY(%(h)s)", {"h": list(digests)})}
+        "WHERE public_sha256 = ANY(%(h)s) UNION SELECT file_sha256 FROM office_document "
+        "WHERE file_sha256 = ANY(%(h)s)", {"h": list(digests)})}
 
 
 def claim_file(conn: Connection, digest: str) -> bool:

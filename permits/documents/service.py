@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -43,6 +44,37 @@ def display_name(sent: str, kind: str, key: str) -> str:
         stem = base  # "plan.sh" that is a PDF is "plan.sh.pdf"
     wanted = sniff.EXTENSIONS[kind]
     return stem[:NAME_LONGEST - len(wanted)] + wanted
+
+
+def checked_file(scratch: Scratch, what: str, types: Collection[str], limit: int,
+                 stream: BinaryIO, scanner: Scanner) -> tuple[Path, str]:
+    """An upload as it will be kept, and its sniffed type: within `limit` bytes, of one of
+    `types` by its content, no polyglot, a PDF without active content, an image re-encoded
+    without its metadata, past the virus scan; refusals (422, 413, 415) name `what`."""
+    received = scratch.receive(stream, limit)
+    if received is None:
+        raise TooLargeError(f"{what}: the file is larger than {limit // 1024**2} MB", "file")
+    path, size = received
+    if size == 0:
+        raise InvalidInputError(f"{what}: the file is empty", "file")
+    kind = sniff.content_type(path)
+    if kind is None or kind not in types:
+        accepted = ", ".join(sniff.EXTENSIONS.get(t, t).lstrip(".").upper() for t in types)
+        raise UnsupportedTypeError(
+            f"{what}: the file's content is not of an accepted type ({accepted})", "file")
+    problem = sniff.polyglot(path)
+    if problem is None and kind == sniff.PDF:
+        problem = sniff.pdf_problem(path)
+    if problem is None and kind != sniff.PDF:
+        cleaned = scratch.new(sniff.EXTENSIONS[kind])
+        problem = sniff.clean_image(path, kind, cleaned)
+        path = cleaned
+    if problem is not None:
+        raise InvalidInputError(f"{what}: {problem}", "file")
+    found = scanner.scan(path)
+    if found is not None:
+        raise InvalidInputError(f"{what}: the virus scan refused the file ({found})", "file")
+    return path, kind
 
 
 class DocumentService:
@@ -94,35 +126,8 @@ class DocumentService:
     def _checked(self, scratch: Scratch, spec: DocumentSpec,
                  stream: BinaryIO) -> tuple[Path, str]:
         """The file as it will be kept, and its type; refusals name the document."""
-        what = f"{spec.key} ({spec.vi})"
-        limit = min(spec.max_mb * 1024**2, self.max_bytes)
-        received = scratch.receive(stream, limit)
-        if received is None:
-            raise TooLargeError(f"{what}: the file is larger than {limit // 1024**2} MB",
-                                "file")
-        path, size = received
-        if size == 0:
-            raise InvalidInputError(f"{what}: the file is empty", "file")
-        kind = sniff.content_type(path)
-        if kind is None or kind not in spec.types:
-            accepted = ", ".join(sniff.EXTENSIONS.get(t, t).lstrip(".").upper()
-                                 for t in spec.types)
-            raise UnsupportedTypeError(
-                f"{what}: the file's content is not of an accepted type ({accepted})", "file")
-        problem = sniff.polyglot(path)
-        if problem is None and kind == sniff.PDF:
-            problem = sniff.pdf_problem(path)
-        if problem is None and kind != sniff.PDF:
-            cleaned = scratch.new(sniff.EXTENSIONS[kind])
-            problem = sniff.clean_image(path, kind, cleaned)
-            path = cleaned
-        if problem is not None:
-            raise InvalidInputError(f"{what}: {problem}", "file")
-        found = self.scanner.scan(path)
-        if found is not None:
-            raise InvalidInputError(f"{what}: the virus scan refused the file ({found})",
-                                    "file")
-        return path, kind
+        return checked_file(scratch, f"{spec.key} ({spec.vi})", spec.types,
+                            min(spec.max_mb * 1024**2, self.max_bytes), stream, self.scanner)
 
     def list(self, principal: Principal,
              dossier_id: int) -> list[tuple[Any, DocumentSpec | None]]:

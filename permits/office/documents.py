@@ -11,12 +11,18 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
 from accounts.policy import Principal, Subject, check, reach, workflow_actor
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.workflow import create
 from permits.clock import Clock
+from permits.documents import sniff
+from permits.documents.repository import DocumentRepository
+from permits.documents.scan import Scanner
+from permits.documents.service import checked_file, display_name
+from permits.documents.storage import FileStore, digest_of
 from permits.office.deadlines import deadline_in
 from permits.office.repository import OfficeRepository
 from permits.office.workflow import TASK, WORK
@@ -29,6 +35,8 @@ PARCEL_KEY = re.compile(r"(?<!\d)\d{12}(?!\d)")
 FIELDS = ("direction", "number", "symbol", "issued_on", "issuer", "summary", "doc_type",
           "urgency", "body_text")
 MAX_IMPORT_ROWS = 5000
+# A register entry's file: the document as a PDF, or its scan as an image.
+FILE_TYPES, FILE_MB = (sniff.PDF, sniff.JPEG, sniff.PNG), 50
 
 
 class DocumentSource(Protocol):
@@ -125,12 +133,7 @@ class DocumentService:
         """The document's deadline (the one its text sets, or the officer's) as the officer's
         own task, with the queue's reminders; linked to the document. The task's number."""
         # Locked first: two officers taking the same document on at once make one task.
-        self.repo.lock_document(document_id)
-        found = self.repo.documents(self._registers(principal), None, None, None, 1, 0,
-                                    document_id)
-        if not found:
-            raise NotFoundError("no document of your register has this number", "document_id")
-        document = found[0]
+        document = self._entry(principal, document_id, lock=True)
         if any(link["kind"] == "task" for link in document.links):
             raise ConflictError("the document has its task already", "document_id")
         due = due_on or document.deadline_on
@@ -150,6 +153,41 @@ class DocumentService:
                       values, note=f"Từ văn bản {document.symbol}")
         self.repo.link(document_id, "task", str(made.row_id), False)
         return int(made.row_id)
+
+    def _entry(self, principal: Principal, document_id: int, lock: bool = False) -> Any:
+        """An entry of a register the caller works in (404 otherwise), locked if asked."""
+        if lock:
+            self.repo.lock_document(document_id)
+        found = self.repo.documents(self._registers(principal), None, None, None, 1, 0,
+                                    document_id)
+        if not found:
+            raise NotFoundError("no document of your register has this number", "document_id")
+        return found[0]
+
+    def attach(self, principal: Principal, document_id: int, file_name: str,
+               stream: BinaryIO, store: FileStore, scanner: Scanner) -> Any:
+        """The entry's file (the document itself, scanned or signed), checked as every upload
+        is and kept by its hash; it replaces the one before. The entry."""
+        document = self._entry(principal, document_id, lock=True)
+        with store.scratch() as scratch:
+            kept, kind = checked_file(scratch, f"document {document.symbol}", FILE_TYPES,
+                                      FILE_MB * 1024**2, stream, scanner)
+            digest = digest_of(kept)
+            DocumentRepository(self.repo.conn).hold_file(digest)  # the sweep keeps off it
+            size = kept.stat().st_size
+            store.place(kept, digest)
+        self.repo.set_file(document_id, digest, kind, size,
+                           display_name(file_name, kind, "van-ban"))
+        return self._entry(principal, document_id)
+
+    def file(self, principal: Principal, document_id: int, store: FileStore
+             ) -> tuple[Any, Path]:
+        """The entry's file and where it is kept."""
+        self._entry(principal, document_id)
+        found = self.repo.file_of(document_id)
+        if found is None or not store.path_of(found.file_sha256).is_file():
+            raise NotFoundError("the document has no file", "document_id")
+        return found, store.path_of(found.file_sha256)
 
     def _link(self, document_id: int, values: Mapping[str, Any]) -> list[tuple[int, str, str]]:
         text = f"{values['summary']} {values['body_text']}"

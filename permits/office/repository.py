@@ -96,7 +96,7 @@ class OfficeRepository:
             "ELSE plainto_tsquery('simple', civic_unaccent(%(q)s)) END AS tsq) "
             "SELECT d.id, d.direction, d.number, d.symbol, d.issued_on, d.issuer, d.summary, "
             "d.doc_type, d.urgency, d.department, d.handler_id, d.source, d.created_at, "
-            "d.deadline_on, "
+            "d.deadline_on, d.file_name, d.file_type, d.file_size, "
             "coalesce((SELECT json_agg(json_build_object('kind', l.kind, 'ref', l.ref, "
             "'found', l.found) ORDER BY l.kind, l.ref) FROM office_document_link l "
             "WHERE l.document_id = d.id), '[]') AS links "
@@ -109,6 +109,19 @@ class OfficeRepository:
             "d.issued_on DESC, d.id DESC LIMIT %(n)s OFFSET %(o)s",
             {"q": query, "all": departments is None, "depts": departments or [], "y": year,
              "dir": direction, "n": limit, "o": offset, "id": document_id}))
+
+    def set_file(self, document_id: int, digest: str, kind: str, size: int, name: str) -> None:
+        """The entry's file (another replaces it; the old one goes with the sweep)."""
+        self.conn.exec_driver_sql(
+            "UPDATE office_document SET file_sha256 = %(h)s, file_type = %(t)s, "
+            "file_size = %(s)s, file_name = %(n)s WHERE id = %(i)s",
+            {"h": digest, "t": kind, "s": size, "n": name, "i": document_id})
+
+    def file_of(self, document_id: int) -> Any:
+        """The entry's file, if it has one."""
+        return self.conn.exec_driver_sql(
+            "SELECT file_sha256, file_type, file_name FROM office_document "
+            "WHERE id = %(i)s AND file_sha256 IS NOT NULL", {"i": document_id}).first()
 
     def add_event(self, values: dict[str, Any]) -> int:
         """A calendar entry; its id."""

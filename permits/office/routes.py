@@ -8,12 +8,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep, IfMatch
 from core.errors import InvalidInputError, NotFoundError
+from permits.documents.routes import DOWNLOAD_HEADERS, get_scanner
+from permits.documents.scan import Scanner
+from permits.documents.storage import FileStore
 from permits.office.calendar import VIETNAM, CalendarService
 from permits.office.documents import CsvSource, DocumentService
 from permits.office.forecast import Forecast
@@ -47,6 +50,13 @@ from permits.office.stats import STATS, XLSX, figures, period, xlsx
 from permits.office.workflow import TASK
 
 router = APIRouter(prefix="/api/office", tags=["office"])
+FILE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No entry of your register has this number"},
+    413: {"description": "Larger than 50 MB"},
+    415: {"description": "Not a PDF, JPEG or PNG by its content"},
+    422: {"description": "A hostile or broken file, or the virus scan refused it"},
+    503: {"description": "The virus scanner does not answer: try again later"},
+}
 Worker = Annotated[Principal, Depends(authorize("office.work"))]
 Leader = Annotated[Principal, Depends(authorize("office.assign"))]
 Counting = Annotated[Principal, Depends(authorize(STATS))]
@@ -223,6 +233,34 @@ def take_on(document_id: DocumentId, body: TakeOn,
     answer = _task(service, task_id)
     answer.status_code = 201
     return answer
+
+
+@router.put("/documents/{document_id}/file", response_model=DocumentPublic,
+            summary="Attach the document's file (a PDF, or its scan as JPEG or PNG)",
+            responses=FILE_REFUSALS)
+def attach_file(document_id: DocumentId, principal: Worker, service: Service, request: Request,
+                scanner: Annotated[Scanner, Depends(get_scanner)],
+                file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, ≤ 50 MB")]
+                ) -> DocumentPublic:
+    """Checked as every upload is (its type by its content, its structure, the virus scan);
+    it replaces the file the entry had."""
+    row = DocumentService(service.repo).attach(
+        principal, document_id, file.filename or "", file.file,
+        FileStore(request.app.state.settings.file_dir), scanner)
+    return DocumentPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("/documents/{document_id}/file", response_class=FileResponse,
+            summary="The document's file (a download, never shown as a page)",
+            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {},
+                                         "image/png": {}}}})
+def document_file(document_id: DocumentId, principal: Worker, service: Service,
+                  request: Request) -> FileResponse:
+    """As an attachment, with its sniffed type."""
+    found, path = DocumentService(service.repo).file(
+        principal, document_id, FileStore(request.app.state.settings.file_dir))
+    return FileResponse(path, media_type=found.file_type, filename=found.file_name,
+                        content_disposition_type="attachment", headers=DOWNLOAD_HEADERS)
 
 
 @router.post("/documents/import", response_model=DocumentsImported,

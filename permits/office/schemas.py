@@ -196,6 +196,10 @@ class DocumentPublic(BaseModel):
     created_at: datetime
     deadline_on: date | None = Field(description="The limit its text sets (incoming only), "
                                      "for the officer to take on as a task")
+    file_name: str | None = Field(default=None, description="Its file's name, if it has one "
+                                  "(GET …/file downloads it)")
+    file_type: str | None = None
+    file_size: int | None = None
     links: list[DocumentLink]
 
 

@@ -163,6 +163,8 @@ BODIES: dict[tuple[str, str], Body] = {
         "direction": "incoming", "number": f"m-{r}", "symbol": "1/UBND",
         "issued_on": "2026-01-05", "issuer": "UBND", "summary": "Về việc", "doc_type": "CV"},
     ("POST", "/api/office/documents/{document_id}/task"): lambda w, r: {"due_on": "2099-01-01"},
+    ("PUT", "/api/office/documents/{document_id}/file"): lambda w, r: {MULTIPART: {
+        "file": ("cong-van.pdf", pdf(), "application/pdf")}},
     ("POST", "/api/office/documents/import"): lambda w, r: {MULTIPART: {"file": (
         "so.csv", b"direction,number,symbol,issued_on,issuer,summary,doc_type\n", "text/csv")}},
     ("POST", "/api/feedback/{report_id}/photos"): lambda w, r: {MULTIPART: {

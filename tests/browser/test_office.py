@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from permits.workflow import DOSSIER, today
 from tests.accounts.world import PERMIT, URBAN, attach_all, complete_answers
 from tests.browser.conftest import wait_for
 from tests.browser.test_dossiers import WORLD_WARDS, _as, _person, pages  # noqa: F401
+from tests.permits.document_files import pdf
 
 
 def _ward_and_parcel(engine: Engine) -> tuple[str, str]:
@@ -143,7 +145,8 @@ def test_a_leader_assigns_a_report_and_sees_the_on_time_figure_move_once_answere
 
 
 def test_documents_are_found_without_diacritics_and_the_week_takes_a_meeting(
-        pages: list[Page], live_server: str, engine: Engine) -> None:  # noqa: F811
+        pages: list[Page], live_server: str, engine: Engine,  # noqa: F811
+        tmp_path: Path) -> None:
     officer = pages[0]
     ward, _ = _ward_and_parcel(engine)
     token, _ = _person(engine, "Cán Bộ Văn Thư", GrantSpec("officer", URBAN, (ward,)))
@@ -180,6 +183,14 @@ def test_documents_are_found_without_diacritics_and_the_week_takes_a_meeting(
         rf"Hạn trong văn bản: 0?{due.day}/0?{due.month}/{due.year}"))
     entry.get_by_role("button", name="Tạo việc có nhắc hạn").click()
     expect(entry).to_contain_text("Đã tạo việc số", timeout=30_000)
+    # The document's own file is attached from its entry, and downloads as it was sent.
+    scan = tmp_path / "cong-van-den.pdf"
+    scan.write_bytes(pdf())
+    entry.get_by_label("Đính kèm tệp văn bản (PDF, ảnh quét)").set_input_files(scan)
+    expect(entry).to_contain_text("Đã đính kèm cong-van-den.pdf", timeout=30_000)
+    with officer.expect_download() as fetched:
+        entry.get_by_role("link", name=re.compile(r"^Tệp văn bản: cong-van-den\.pdf")).click()
+    assert Path(fetched.value.path()).read_bytes() == scan.read_bytes()
     officer.goto(f"{live_server}/#/office")
     expect(officer.locator(".office-item[data-kind='task']", has_text=symbol)).to_have_count(
         1, timeout=30_000)

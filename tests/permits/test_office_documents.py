@@ -4,13 +4,18 @@ their text names, found without diacritics, within the caller's department."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
+from permits.documents.storage import FileStore, sweep
 from tests.accounts.world import MY_WARD, World, build
+from tests.permits.document_files import _open_action, jpeg, pdf
 
 CSV_HEAD = "direction,number,symbol,issued_on,issuer,summary,doc_type,urgency,body_text\n"
 
@@ -85,3 +90,51 @@ def test_an_import_is_checked_whole_before_anything_is_written(
     latin = client.post("/api/office/documents/import", headers=officer,
                         files={"file": ("x.csv", b"direction\xff\xfe,x\n", "text/csv")})
     assert (latin.status_code, latin.json()["field"]) == (422, "file")
+
+
+def test_an_entry_keeps_its_file_checked_as_every_upload(
+        client: TestClient, conn: Connection, world: World, files_dir: Path) -> None:
+    officer = world.actors["officer"].headers()
+    made = client.post("/api/office/documents", json=_entry(number="126"), headers=officer)
+    assert made.status_code == 201, made.text
+    entry = made.json()
+    assert entry["file_name"] is None
+    url = f"/api/office/documents/{entry['id']}/file"
+    assert client.get(url, headers=officer).status_code == 404  # no file yet
+    scan = pdf()
+    sent = client.put(url, headers=officer, files={
+        "file": ("45-SXD-QLQH.pdf", scan, "application/pdf")})
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["file_name"], sent.json()["file_type"], sent.json()["file_size"]) == \
+        ("45-SXD-QLQH.pdf", "application/pdf", len(scan))
+    listed = client.get("/api/office/documents?q=quy hoach", headers=officer).json()
+    assert [d["file_name"] for d in listed if d["id"] == entry["id"]] == ["45-SXD-QLQH.pdf"]
+    got = client.get(url, headers=officer)
+    assert got.status_code == 200
+    assert got.content == scan
+    assert got.headers["content-disposition"].startswith("attachment")
+    assert "sandbox" in got.headers["content-security-policy"]
+    # Hostile or wrong files are refused, naming the document, and the file stays as it was.
+    for name, data, status in (("cong-van.pdf", pdf(_open_action(S="/JavaScript", JS="x")), 422),
+                               ("cong-van.exe", b"MZ\x90\x00" + b"\x00" * 200, 415),
+                               ("rong.pdf", b"", 422)):
+        refused = client.put(url, headers=officer, files={"file": (name, data, "text/plain")})
+        assert refused.status_code == status, (name, refused.text)
+        assert refused.json()["field"] == "file"
+        assert "45/SXD-QLQH" in refused.json()["detail"]
+    assert client.get(url, headers=officer).content == scan
+    # A scan as an image loses its metadata; it replaces the PDF.
+    photo = client.put(url, headers=officer, files={"file": ("anh.jpg", jpeg(), "image/jpeg")})
+    assert (photo.status_code, photo.json()["file_type"]) == (200, "image/jpeg")
+    assert b"Exif" not in client.get(url, headers=officer).content
+    # Another department's officer reaches neither the entry nor its file.
+    stranger = world.actors["officer2"].headers()
+    assert client.get(url, headers=stranger).status_code == 404
+    assert client.put(url, headers=stranger, files={
+        "file": ("x.pdf", scan, "application/pdf")}).status_code == 404
+    assert client.get(url, headers=world.actors["citizen"].headers()).status_code == 403
+    # The sweep keeps the entry's file (and lets the replaced PDF go).
+    store = FileStore(files_dir)
+    report = sweep(conn, store, older_than=timedelta(0), now=time.time() + 60)
+    assert report.removed == 1
+    assert client.get(url, headers=officer).status_code == 200
