@@ -17,6 +17,7 @@ from core.cli import current_settings, db_app, db_migrate, ensure_database, outb
 from core.db import database_url
 from core.settings import PROJECT_ROOT, get_settings
 from layers.cli import etl_app, sample_app, sample_load
+from permits.cli import work_app, work_sample
 from tiles.cli import raster_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(raster_app, name="raster")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(etl_app, name="etl")
+app.add_typer(work_app, name="work")
 
 
 @app.command()
@@ -123,9 +125,11 @@ def run(
     host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
     port: Annotated[int | None, typer.Option(help="Port (CIVICMAP_PORT)")] = None,
 ) -> None:
-    """Everything `make run` does after setup: database, migrations, sample data, serve."""
+    """Everything `make run` does after setup: database, migrations, sample data (the offices'
+    half year queued for the worker), serve."""
     db_migrate()
     sample_load(parcels=None, seed=7, folder=None, replace=False, if_empty=True)
+    work_sample(if_empty=True, background=True)
     serve(host=host, port=port, workers=None)
 
 

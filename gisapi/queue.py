@@ -22,6 +22,7 @@ from permits.documents import tasks as document_tasks
 from permits.feedback import tasks as feedback_tasks
 from permits.office import tasks as office_tasks
 from permits.payments import tasks as payment_tasks
+from permits.sample import tasks as sample_tasks
 
 
 def senders(env: TaskEnv) -> dict[str, Sender]:
@@ -42,7 +43,8 @@ def blueprints() -> dict[str, Blueprint]:
             document_tasks.NAMESPACE: document_tasks.blueprint(),
             payment_tasks.NAMESPACE: payment_tasks.blueprint(),
             feedback_tasks.NAMESPACE: feedback_tasks.blueprint(),
-            office_tasks.NAMESPACE: office_tasks.blueprint()}
+            office_tasks.NAMESPACE: office_tasks.blueprint(),
+            sample_tasks.NAMESPACE: sample_tasks.blueprint()}
 
 
 def platform_queue(url: str, concurrency: int,

@@ -51,3 +51,9 @@ class Clock:
     def extend(self, due: date, days: int, department: str) -> date:
         """The return date moved on by the working days the clock stood still."""
         return self._calendar(due, department).add_working_days(due, days) if days else due
+
+    def working_days(self, first: date, last: date, department: str) -> list[date]:
+        """The department's working days from `first` to `last`, both included."""
+        cal = self._calendar(first, department)
+        days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+        return [d for d in days if cal.is_working_day(d)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -9,7 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from core.settings import PROJECT_ROOT, Settings
 from etl.sample import generate
 from gisapi.main import create_app
 from layers.planning_set import LAYER_ORDER, PlanningSetLoader
+from permits.sample.service import HalfYear
 
 TEST_PARCELS = 20_000
 
@@ -42,12 +44,11 @@ def sample_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return generate(tmp_path_factory.mktemp("sample"), parcels=TEST_PARCELS, seed=7)
 
 
-@pytest.fixture(scope="session")
-def engine(cluster: PostgresCluster, sample_files: dict[str, Path]) -> Iterator[Engine]:
+def _planning_database(cluster: PostgresCluster, sample_files: dict[str, Path]) -> Engine:
+    """An engine on the cluster's database, migrated, with the sample planning data."""
     eng = make_engine(cluster.sqlalchemy_url(), pool_size=2, max_overflow=2)
     with eng.begin() as conn:
         upgrade(conn)
-    # The sample is loaded once and only read by tests; what a test writes is rolled back.
     raw = eng.raw_connection()
     try:
         files = {k: sample_files[k] for k in LAYER_ORDER}
@@ -55,6 +56,13 @@ def engine(cluster: PostgresCluster, sample_files: dict[str, Path]) -> Iterator[
         raw.commit()
     finally:
         raw.close()
+    return eng
+
+
+@pytest.fixture(scope="session")
+def engine(cluster: PostgresCluster, sample_files: dict[str, Path]) -> Iterator[Engine]:
+    # The sample is loaded once and only read by tests; what a test writes is rolled back.
+    eng = _planning_database(cluster, sample_files)
     yield eng
     eng.dispose()
 
@@ -102,20 +110,13 @@ def client(engine: Engine, conn: Connection, uploads_dir: Path, files_dir: Path,
 LIVE_ENV: dict[str, str] = {}  # the live server's environment, for its workers
 
 
-@pytest.fixture(scope="session")
-def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path, signing_dir: Path,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def _serving(cluster: PostgresCluster, env: dict[str, str]) -> Iterator[str]:
+    """The app served by its own process on a free port, with `env`, until the block ends."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    # No queue worker in the server: the session's jobs are run by the apps (and settings)
-    # that queue them; a browser test that uploads asks for `live_worker`.
-    env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
-               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
-               CIVICMAP_UPLOADS_DIR=str(uploads_dir), CIVICMAP_SIGNING_DIR=str(signing_dir),
-               CIVICMAP_FILES_DIR=str(tmp_path_factory.mktemp("files")))
-    LIVE_ENV.clear()
-    LIVE_ENV.update(env)
+    env = dict(env, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()))
     proc = subprocess.Popen(
         [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers", "1"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -130,9 +131,55 @@ def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path, sig
                 proc.kill()
                 raise RuntimeError("the server did not start") from None
             time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path, signing_dir: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # No queue worker in the server: the session's jobs are run by the apps (and settings)
+    # that queue them; a browser test that uploads asks for `live_worker`.
+    env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
+               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
+               CIVICMAP_UPLOADS_DIR=str(uploads_dir), CIVICMAP_SIGNING_DIR=str(signing_dir),
+               CIVICMAP_FILES_DIR=str(tmp_path_factory.mktemp("files")))
+    LIVE_ENV.clear()
+    LIVE_ENV.update(env)
+    with _serving(cluster, env) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def half_year(cluster: PostgresCluster, sample_files: dict[str, Path],
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A database of its own holding the sample planning data and the sample's half year,
+    committed (a live server reads it), so that no other test sees its 3,349 dossiers."""
+    own = dataclasses.replace(cluster, dbname="civicmap_half_year")
+    own.ensure_database()
+    eng = _planning_database(own, sample_files)
+    with eng.begin() as conn:
+        # The figures alone: the signed results (some minutes more) are the small test's.
+        HalfYear(conn, Settings(files_dir=tmp_path_factory.mktemp("half-year-files")),
+                 results=False).live()
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def half_year_server(cluster: PostgresCluster, half_year: Engine, signing_dir: Path,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served over the half year's database."""
+    own = dataclasses.replace(cluster, dbname="civicmap_half_year")
+    env = dict(os.environ, CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
+               CIVICMAP_SIGNING_DIR=str(signing_dir),
+               CIVICMAP_UPLOADS_DIR=str(tmp_path_factory.mktemp("half-year-uploads")),
+               CIVICMAP_FILES_DIR=str(tmp_path_factory.mktemp("half-year-served")))
+    with _serving(own, env) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from accounts.policy import Principal, check, reach
 from core.errors import InvalidInputError
+from permits.departments import DEPARTMENT_NAMES, FIELD_NAMES
 from permits.workflow import today
 
 STATS = "office.stats"
@@ -87,8 +88,30 @@ def figures(conn: Connection, principal: Principal, first: date, last: date,
     params: dict[str, Any] = {"first": first, "last": last, "today": today(),
                               "all": reached.everything, "depts": list(reached.departments),
                               "group": group}
-    return {kind: [Row(**r._mapping) for r in conn.exec_driver_sql(sql, params)]
-            for kind, sql in SQL.items()}
+    found = {kind: [Row(**r._mapping) for r in conn.exec_driver_sql(sql, params)]
+             for kind, sql in SQL.items()}
+    names = _names(conn, group, {r.key for rows in found.values() for r in rows if r.key})
+    return {kind: [replace(r, name=r.name or names.get(r.key or "")) for r in rows]
+            for kind, rows in found.items()}
+
+
+def _names(conn: Connection, group: str, keys: set[str]) -> dict[str, str]:
+    """What a group's keys are called: a ward's name (today's), an officer's, a field's or a
+    department's in Vietnamese (a procedure's comes with its row)."""
+    if group == "field":
+        return FIELD_NAMES
+    if group == "department":
+        return DEPARTMENT_NAMES
+    if group == "ward":
+        sql = ("SELECT DISTINCT ON (code) code, name FROM admin_unit WHERE level = 'ward' "
+               "AND code = ANY(%(k)s) ORDER BY code, valid_to DESC NULLS FIRST")
+    elif group == "officer":
+        sql = ("SELECT id::text, display_name FROM person "
+               "WHERE id = ANY(%(k)s::bigint[]) AND deleted_at IS NULL")
+    else:
+        return {}
+    wanted = sorted(k for k in keys if group != "officer" or k.isdigit())
+    return {str(k): str(n) for k, n in conn.exec_driver_sql(sql, {"k": wanted})}
 
 
 def xlsx(title: str, header: list[str], rows: list[list[Any]]) -> bytes:

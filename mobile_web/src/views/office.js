@@ -22,6 +22,10 @@ const STRINGS = {
     "docs.deadline": "Hạn trong văn bản: {day}",
     "docs.take_on": "Tạo việc có nhắc hạn",
     "docs.taken_on": "Đã tạo việc số {id}, hạn {day}: có trong danh sách việc cần làm.",
+    "docs.file": "Tệp văn bản: {name} ({kb} KB)",
+    "docs.attach": "Đính kèm tệp văn bản (PDF, ảnh quét)",
+    "docs.replace": "Thay tệp văn bản",
+    "docs.attached": "Đã đính kèm {name}.",
     "notices.empty": "Chưa có thông báo nào.",
     "notices.unread": "Chưa đọc",
     "notices.open": "Mở",
@@ -89,6 +93,12 @@ const STRINGS = {
     "stats.dossiers": "Hồ sơ thủ tục hành chính",
     "stats.feedback": "Phản ánh, kiến nghị",
     "stats.group": "Nhóm",
+    "stats.group_by": "Theo",
+    "stats.by.procedure": "Thủ tục",
+    "stats.by.field": "Lĩnh vực",
+    "stats.by.ward": "Phường",
+    "stats.by.officer": "Cán bộ",
+    "stats.by.department": "Phòng ban",
     "stats.received": "Tiếp nhận",
     "stats.handled": "Đã giải quyết",
     "stats.on_time": "Đúng hạn",
@@ -138,6 +148,10 @@ const STRINGS = {
     "docs.deadline": "Deadline in the document: {day}",
     "docs.take_on": "Make it a task with reminders",
     "docs.taken_on": "Task {id} made, due {day}: it is in your to-do list.",
+    "docs.file": "The document's file: {name} ({kb} KB)",
+    "docs.attach": "Attach the document's file (PDF, a scan)",
+    "docs.replace": "Replace the document's file",
+    "docs.attached": "{name} attached.",
     "notices.empty": "No notice yet.",
     "notices.unread": "Unread",
     "notices.open": "Open",
@@ -205,6 +219,12 @@ const STRINGS = {
     "stats.dossiers": "Administrative dossiers",
     "stats.feedback": "Citizen reports",
     "stats.group": "Group",
+    "stats.group_by": "By",
+    "stats.by.procedure": "Procedure",
+    "stats.by.field": "Field",
+    "stats.by.ward": "Ward",
+    "stats.by.officer": "Officer",
+    "stats.by.department": "Department",
     "stats.received": "Received",
     "stats.handled": "Handled",
     "stats.on_time": "On time",
@@ -246,6 +266,8 @@ const STRINGS = {
 
 const URGENCIES = ["overdue", "today", "soon", "later", "none"];
 const SECTIONS = ["queue", "stats", "documents", "calendar", "notices"];
+// The statistics' groupings (the API's `group`).
+const GROUPS = ["procedure", "field", "ward", "officer", "department"];
 // Moves besides the next one that the queue offers from a status (the server's guards and
 // policy still decide: a refused move says why beside its row).
 const OTHER_MOVES = {
@@ -696,8 +718,9 @@ export function mount(ctx, { section = "queue", query = {} }) {
     const kind = ["month", "quarter", "half"].includes(query.kind) ? query.kind : "half";
     const chosen = query.period || currentPeriod(kind, new Date());
     const year = Number(chosen.slice(0, 4)) || new Date().getFullYear();
-    const result = await ctx.api.get(`/api/office/stats?period=${encodeURIComponent(chosen)}&group=procedure`,
-      { cache: "no-store" });
+    const group = GROUPS.includes(query.group) ? query.group : "procedure";
+    const asked = `period=${encodeURIComponent(chosen)}&group=${group}`;
+    const result = await ctx.api.get(`/api/office/stats?${asked}`, { cache: "no-store" });
     if (gone || refused(result)) return;
     const form = el("form", undefined, "office-period");
     const kindBox = el("div", undefined, "field");
@@ -731,12 +754,24 @@ export function mount(ctx, { section = "queue", query = {} }) {
     fill(kind);
     kindSelect.addEventListener("change", () => fill(kindSelect.value));
     periodBox.append(periodLabel, periodSelect);
+    const groupBox = el("div", undefined, "field");
+    const groupLabel = el("label", t("stats.group_by"));
+    const groupSelect = el("select");
+    groupSelect.id = "stats-group";
+    groupLabel.htmlFor = groupSelect.id;
+    for (const g of GROUPS) {
+      const option = el("option", t(`stats.by.${g}`));
+      option.value = g;
+      option.selected = g === group;
+      groupSelect.append(option);
+    }
+    groupBox.append(groupLabel, groupSelect);
     const go = el("button", t("stats.show"));
     go.type = "submit";
-    form.append(kindBox, periodBox, go);
+    form.append(kindBox, periodBox, groupBox, go);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      ctx.router.go(`#/office/stats?kind=${kindSelect.value}&period=${periodSelect.value}`);
+      ctx.router.go(`#/office/stats?kind=${kindSelect.value}&period=${periodSelect.value}&group=${groupSelect.value}`);
     });
     const s = result.data;
     const parts = [form, el("p", `${day(s.first)} – ${day(s.last)}`, "muted")];
@@ -750,7 +785,7 @@ export function mount(ctx, { section = "queue", query = {} }) {
     const downloads = el("p", undefined, "office-downloads");
     for (const fmt of ["csv", "xlsx"]) {
       const a = el("a", t(`stats.${fmt}`), "link");
-      a.href = `/api/office/stats?period=${encodeURIComponent(chosen)}&group=procedure&format=${fmt}`;
+      a.href = `/api/office/stats?${asked}&format=${fmt}`;
       a.setAttribute("download", "");
       downloads.append(a, " ");
     }
@@ -759,6 +794,52 @@ export function mount(ctx, { section = "queue", query = {} }) {
   }
 
   // ——— Documents ———
+  // The entry's file: its download, and a picker that attaches (or replaces) it.
+  function fileOf(d) {
+    const box = el("div", undefined, "office-doc-file");
+    const shown = el("span");
+    const show = (entry) => {
+      shown.replaceChildren();
+      if (!entry.file_name) return;
+      const a = el("a", t("docs.file", { name: entry.file_name,
+        kb: Math.max(1, Math.round(entry.file_size / 1024)) }), "link");
+      a.href = `/api/office/documents/${entry.id}/file`;
+      a.setAttribute("download", entry.file_name);
+      shown.append(a, " ");
+    };
+    show(d);
+    const label = el("label", t(d.file_name ? "docs.replace" : "docs.attach"), "office-act");
+    const input = el("input");
+    input.type = "file";
+    input.accept = "application/pdf,image/jpeg,image/png";
+    input.id = `docs-file-${d.id}`;
+    label.htmlFor = input.id;
+    const said = el("span", "", "muted");
+    said.setAttribute("role", "status");
+    input.addEventListener("change", async () => {
+      const chosen = input.files?.[0];
+      if (!chosen) return;
+      const form = new FormData();
+      form.append("file", chosen, chosen.name);
+      input.disabled = true;
+      await ctx.session.ready();
+      const sent = await ctx.api.submit("PUT", `/api/office/documents/${d.id}/file`, form,
+        { retries: 0 });
+      input.disabled = false;
+      input.value = "";
+      if (gone) return;
+      if (sent.ok) {
+        show(sent.data);
+        label.firstChild.textContent = t("docs.replace");
+        said.textContent = t("docs.attached", { name: sent.data.file_name });
+      } else {
+        said.textContent = sent.error?.detail ?? t("office.failed");
+      }
+    });
+    box.append(shown, label, input, " ", said);
+    return box;
+  }
+
   async function documents() {
     const q = query.q ?? "";
     const year = query.year ?? "";
@@ -814,6 +895,7 @@ export function mount(ctx, { section = "queue", query = {} }) {
         links.append(a, " ");
       }
       if (d.links.length) li.append(links);
+      li.append(fileOf(d));
       // The deadline the document's text sets: one tap makes it the officer's task.
       if (d.deadline_on && !d.links.some((l) => l.kind === "task")) {
         const due = el("div", undefined, "office-doc-deadline");

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.errors import DomainError, ForbiddenError, InvalidInputError, NotFoundError
 from layers.text import normalize_search
+from permits.departments import agency
 from permits.feedback.open311.repository import Open311Repository
 from permits.feedback.open311.schemas import (
     Attribute,
@@ -37,14 +38,6 @@ CHANGESET = "2026-12-02"
 WINDOW = timedelta(days=90)  # the spec's widest date window, and its default
 MAX_REQUESTS = 1000  # the spec's default volume
 KEY_PREFIX = "o311_"
-# The departments' Vietnamese names (the codes are the platform's own; no table names them
-# yet, so the names live here: unverified against the district's own wording).
-DEPARTMENT_NAMES = {
-    "urban-management": "Phòng Quản lý đô thị",
-    "economy": "Phòng Kinh tế",
-    "natural-resources-environment": "Phòng Tài nguyên và Môi trường",
-    "home-affairs": "Phòng Nội vụ",
-}
 PARCEL_ATTRIBUTE = Attribute(
     variable=True, code="parcel_key", datatype="string", required=True,
     datatype_description="12 chữ số: mã thửa đất trên bản đồ (ví dụ 778270100012)", order=1,
@@ -56,11 +49,6 @@ URL = re.compile(r"^https?://[^\s]{1,1990}$")
 
 class RequestError(DomainError):
     """A request the spec answers with 400: a field missing or wrong (the table's 400)."""
-
-
-def agency(department: str) -> str:
-    """A department's name, in Vietnamese."""
-    return DEPARTMENT_NAMES.get(department, department)
 
 
 def w3(moment: datetime) -> str:

@@ -1,0 +1,1 @@
+"""The sample half year of the offices' work, lived through the services."""
