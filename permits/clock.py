@@ -27,9 +27,15 @@ class Clock:
 
     def __init__(self, conn: Connection) -> None:
         self.calendars = CalendarService(CalendarRepository(conn))
+        # Read once per clock (a request's, an import's): each reading queries the overrides.
+        self._read: dict[tuple[int, str], WorkingCalendar] = {}
 
     def _calendar(self, start: date, department: str) -> WorkingCalendar:
-        return self.calendars.calendar(start.year - 1, start.year + YEARS_AHEAD, department)
+        key = (start.year, department)
+        if key not in self._read:
+            self._read[key] = self.calendars.calendar(start.year - 1,
+                                                      start.year + YEARS_AHEAD, department)
+        return self._read[key]
 
     def due(self, received: date, days: int, day_kind: str, department: str) -> date:
         """The return date of a dossier received on `received`.

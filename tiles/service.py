@@ -173,11 +173,13 @@ class TileService:
                                "fields": layer.fields}],
         }
 
-    async def state(self) -> LayerState:
-        """Layer versions and data-driven minimum zooms, re-read at most every few seconds."""
+    async def state(self, fresh: bool = False) -> LayerState:
+        """Layer versions and data-driven minimum zooms, re-read at most every few seconds;
+        always when `fresh` (a TileJSON or the style: rare requests naming the tiles' URLs,
+        which a publish or a rollback has just changed)."""
         global _state
         fetched_at, state = _state
-        if state is None or time.monotonic() - fetched_at > VERSION_TTL_S:
+        if fresh or state is None or time.monotonic() - fetched_at > VERSION_TTL_S:
             rows = await self.repo.versions()
             versions = {layer: version for layer, (version, _) in rows.items()}
             versions[BASEMAP] = sum(versions.values())
@@ -192,7 +194,7 @@ class TileService:
                                       await self.repo.bounds() or DISTRICT_BOUNDS)
         await self.layers_of(layer_id, MAX_ZOOM)  # 404 for an unknown layer
         layers = list(LAYERS.values()) if layer_id == BASEMAP else [LAYERS[layer_id]]
-        state = await self.state()
+        state = await self.state(fresh=True)
         version = state.versions.get(layer_id, 1)
         bounds = await self.repo.bounds() or DISTRICT_BOUNDS
         return {

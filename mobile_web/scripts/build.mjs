@@ -40,6 +40,10 @@ const chunkOf = (source) => basename(Object.entries(outputs)
 await build({ ...common, entryPoints: { "bench-bare": join(root, "src", "bench-bare.js") },
   outdir: dist, entryNames: "[name]" });
 cpSync(join(root, "src", "bench-bare.html"), join(dist, "bench-bare.html"));
+// The officers' map reports' page script: deck.gl over MapLibre (its own bundle: citizens'
+// pages never load it).
+await build({ ...common, entryPoints: { report: join(root, "src", "report.js") },
+  outdir: dist, entryNames: "[name]" });
 
 for (const file of ["maplibre-gl-worker.mjs", "maplibre-gl-shared.mjs"]) {
   cpSync(join(maplibre, file), join(dist, file));

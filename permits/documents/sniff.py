@@ -175,10 +175,11 @@ def clean_image(path: Path, kind: str, out: Path) -> str | None:
     comments, nothing appended. An upright JPEG keeps its compressed pixels (its metadata
     segments dropped, `_jpeg_without_metadata`) once every one of them decodes; anything
     else is decoded and encoded again, its orientation applied. The reason when it cannot."""
+    data = path.read_bytes()  # read once: decoded, then copied without its metadata
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path, formats=[PILLOW_FORMATS[kind]]) as image:
+            with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[kind]]) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     return (f"the image has too many pixels ({width}×{height}; at most "
@@ -188,9 +189,9 @@ def clean_image(path: Path, kind: str, out: Path) -> str | None:
                     # (a broken or cut file fails here), at a fraction of the cost.
                     image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
                     image.load()
-                    if _strip_jpeg(path, out):
+                    if _strip_jpeg(data, out):
                         return None
-            with Image.open(path, formats=[PILLOW_FORMATS[kind]]) as image:
+            with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[kind]]) as image:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 _save(upright, kind, out)
@@ -201,11 +202,11 @@ def clean_image(path: Path, kind: str, out: Path) -> str | None:
     return None
 
 
-def _strip_jpeg(path: Path, out: Path) -> bool:
+def _strip_jpeg(data: bytes, out: Path) -> bool:
     """Write the JPEG without its metadata; False (nothing written) when its structure is one
     this does not know, or what is left still carries markup or an archive (a polyglot can
     hide in the coded pixels: encoding them again is what removes it)."""
-    stripped = _jpeg_without_metadata(path.read_bytes())
+    stripped = _jpeg_without_metadata(data)
     if stripped is None or polyglot(stripped) is not None:
         return False
     out.write_bytes(stripped)

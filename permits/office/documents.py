@@ -93,6 +93,7 @@ class DocumentService:
 
     def __init__(self, repository: OfficeRepository) -> None:
         self.repo = repository
+        self.clock = Clock(repository.conn)  # one for an import's rows: it caches calendars
 
     def _department(self, principal: Principal) -> str:
         department = principal.department("officer", "leader")
@@ -124,9 +125,9 @@ class DocumentService:
         """The limit an incoming document's text sets, counted as the department counts."""
         if values["direction"] != "incoming":
             return None
-        clock = Clock(self.repo.conn)
         return deadline_in(f"{values['summary']} {values['body_text']}", values["issued_on"],
-                           lambda start, days, kind: clock.due(start, days, kind, department))
+                           lambda start, days, kind: self.clock.due(start, days, kind,
+                                                                    department))
 
     def take_on(self, principal: Principal, document_id: int, due_on: date | None,
                 title: str | None) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from accounts.policy import Reach
+from core.clock import today
 
 QUEUE_SQL = (Path(__file__).parent / "sql" / "queue.sql").read_text()
 
@@ -122,6 +123,92 @@ class OfficeRepository:
         return self.conn.exec_driver_sql(
             "SELECT file_sha256, file_type, file_name FROM office_document "
             "WHERE id = %(i)s AND file_sha256 IS NOT NULL", {"i": document_id}).first()
+
+    def workload_by_ward(self, departments: list[str] | None) -> list[Any]:
+        """Each ward of today: its name, a point inside it, its open dossiers, reports and
+        tasks (`departments` None: every department's), and how many are overdue."""
+        return list(self.conn.exec_driver_sql(
+            """
+            WITH open AS (
+                SELECT ward_code, due_on, department FROM dossier
+                WHERE status IN ('awaiting_receipt', 'received', 'in_processing',
+                                 'supplement_requested', 'supplemented', 'approved',
+                                 'overdue', 'result_ready', 'refused')
+                UNION ALL
+                SELECT ward_code, due_on, department FROM feedback_report
+                WHERE status IN ('received', 'assigned', 'in_progress', 'question', 'answered')
+                UNION ALL
+                SELECT ward_code, due_on, department FROM office_task
+                WHERE status = 'open' AND ward_code IS NOT NULL
+            )
+            SELECT w.code, w.name, ST_X(p.c) AS lon, ST_Y(p.c) AS lat,
+                   count(o.ward_code) AS open,
+                   count(o.ward_code) FILTER (WHERE o.due_on < %(today)s) AS late
+            FROM admin_unit w
+            CROSS JOIN LATERAL (SELECT ST_PointOnSurface(w.geom) AS c) p
+            LEFT JOIN open o ON o.ward_code = w.code
+                AND (%(all)s OR o.department = ANY(%(d)s::text[]))
+            WHERE w.level = 'ward' AND w.valid_to IS NULL
+            GROUP BY w.code, w.name, p.c ORDER BY w.code
+            """, {"all": departments is None, "d": departments or [], "today": today()}))
+
+    def feedback_points(self, first: Any, last: Any, departments: list[str] | None
+                        ) -> list[Any]:
+        """The period's reports (received in it; no voices, none hidden): where, what, and
+        whether they were answered late or are overdue. No reporter's anything."""
+        return list(self.conn.exec_driver_sql(
+            """
+            SELECT ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat, c.name_vi AS category,
+                   coalesce((SELECT min(e.at) FROM feedback_event e WHERE e.report_id = r.id
+                             AND e.action IN ('answer', 'close')), now())
+                       AT TIME ZONE 'Asia/Ho_Chi_Minh' > r.due_on + 1 AS late
+            FROM feedback_report r JOIN feedback_category c ON c.code = r.category
+            WHERE NOT r.joined AND r.hidden_reason IS NULL AND r.confirmed_at IS NOT NULL
+              AND (r.confirmed_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
+                  BETWEEN %(first)s AND %(last)s
+              AND (%(all)s OR r.department = ANY(%(d)s::text[]))
+            ORDER BY r.id LIMIT 20000
+            """, {"first": first, "last": last, "all": departments is None,
+                  "d": departments or []}))
+
+    def ward_outlines(self) -> dict[str, Any]:
+        """Today's wards as a GeoJSON FeatureCollection (simplified: a map at district
+        scale), each with its name."""
+        found = self.conn.exec_driver_sql(
+            "SELECT json_build_object('type', 'FeatureCollection', 'features', "
+            "coalesce(json_agg(json_build_object('type', 'Feature', 'properties', "
+            "json_build_object('name', name), 'geometry', "
+            "ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.0001), 6)::json) "
+            "ORDER BY code), '[]')) FROM admin_unit WHERE level = 'ward' "
+            "AND valid_to IS NULL").scalar_one()
+        return dict(found)
+
+    def save_report(self, kind: str, period: str, department: str | None, page: str,
+                    person_id: int | None) -> int:
+        """Keep a report (in place of the one of the same kind, period and department)."""
+        return int(self.conn.exec_driver_sql(
+            "INSERT INTO office_report (kind, period, department, html, made_by) "
+            "VALUES (%(k)s, %(p)s, %(d)s, %(h)s, %(b)s) "
+            "ON CONFLICT (kind, period, (coalesce(department, ''))) DO UPDATE SET "
+            "html = excluded.html, made_by = excluded.made_by, made_at = now() RETURNING id",
+            {"k": kind, "p": period, "d": department, "h": page, "b": person_id}
+        ).scalar_one())
+
+    def reports(self, departments: list[str] | None) -> list[Any]:
+        """The kept reports (`departments` None: every one, the district's too), newest
+        first."""
+        return list(self.conn.exec_driver_sql(
+            "SELECT id, kind, period, department, made_at FROM office_report "
+            "WHERE %(all)s OR department = ANY(%(d)s::text[]) "
+            "ORDER BY made_at DESC, id DESC LIMIT 100",
+            {"all": departments is None, "d": departments or []}))
+
+    def report(self, report_id: int) -> Any:
+        """One kept report, its page."""
+        return self.conn.exec_driver_sql(
+            "SELECT id, kind, period, department, made_at, html FROM office_report "
+            "WHERE id = %(i)s",
+            {"i": report_id}).first()
 
     def add_event(self, values: dict[str, Any]) -> int:
         """A calendar entry; its id."""

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from accounts.auth import authorize
 from accounts.policy import Principal
@@ -20,6 +20,7 @@ from permits.documents.storage import FileStore
 from permits.office.calendar import VIETNAM, CalendarService
 from permits.office.documents import CsvSource, DocumentService
 from permits.office.forecast import Forecast
+from permits.office.report import ReportService
 from permits.office.repository import OfficeRepository
 from permits.office.schemas import (
     Assigned,
@@ -37,6 +38,8 @@ from permits.office.schemas import (
     OfficerLoad,
     QueueItem,
     Reassignment,
+    ReportIn,
+    ReportPublic,
     Stats,
     StatsRow,
     TakeOn,
@@ -63,6 +66,7 @@ Counting = Annotated[Principal, Depends(authorize(STATS))]
 Reader = Annotated[Principal, Depends(authorize("public.read"))]
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
 DocumentId = Annotated[int, Path(ge=1, le=2**62)]
+ReportId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 async def _service(conn: ConnectionDep) -> OfficeService:
@@ -157,6 +161,36 @@ def act_on_task(task_id: TaskId, body: TaskAction, principal: Worker, service: S
     """Its officer completes it; its leader cancels or reopens it."""
     service.act_on_task(principal, task_id, body.action, if_match, body.note)
     return _task(service, task_id)
+
+
+@router.post("/reports", status_code=201, response_model=ReportPublic,
+             summary="Make the workload and feedback-density map of a period (HTML)")
+def make_report(body: ReportIn, principal: Counting, service: Service) -> ReportPublic:
+    """Open work per ward and the period's reports, over the district map; made again, it
+    replaces the one before. Its page loads nothing from outside the platform."""
+    made = ReportService(service.repo).make(principal, body.department, body.period)
+    return _report(service.repo.report(made.id))
+
+
+@router.get("/reports", response_model=list[ReportPublic],
+            summary="The map reports I may open, newest first")
+def reports(principal: Counting, service: Service) -> list[ReportPublic]:
+    """A leader's department's; an administrator's, every one."""
+    return [_report(r) for r in ReportService(service.repo).list(principal)]
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse,
+            summary="A map report's page (deck.gl over our own map)")
+def report_page(report_id: ReportId, principal: Counting, service: Service) -> HTMLResponse:
+    """Shared by its link with whoever may read its department's figures."""
+    return HTMLResponse(ReportService(service.repo).page(principal, report_id),
+                        headers={"Cache-Control": "private, no-store"})
+
+
+def _report(row: Any) -> ReportPublic:
+    return ReportPublic(id=row.id, kind=row.kind, period=row.period,
+                        department=row.department, made_at=row.made_at,
+                        url=f"/api/office/reports/{row.id}")
 
 
 @router.get("/stats", response_model=Stats,

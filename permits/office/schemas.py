@@ -212,6 +212,27 @@ class TakeOn(BaseModel):
     title: str | None = Field(default=None, min_length=3, max_length=300)
 
 
+class ReportIn(BaseModel):
+    """A map report to make: its period; an administrator names the department (none: the
+    whole district), a leader's is their own."""
+
+    model_config = STRICT
+
+    period: str = Field(max_length=7, examples=["2026-11", "2026-Q4", "2026-H2"])
+    department: str | None = Field(default=None, max_length=64)
+
+
+class ReportPublic(BaseModel):
+    """A kept map report; `url` opens its page."""
+
+    id: int
+    kind: str
+    period: str
+    department: str | None
+    made_at: datetime
+    url: str
+
+
 class DocumentsImported(BaseModel):
     """What an import did."""
 

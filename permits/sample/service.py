@@ -257,28 +257,28 @@ class HalfYear:
         self._step(_at(received, 7, minute),
                    lambda: self._apply(case, procedure, documents, applicant, parcel))
         self._step(_at(received, 8, minute), lambda: self._assign(case, office, officer))
-        self._step(_at(received, 9, minute), lambda: self._handle(case, officer, "receive"))
-        self._step(_at(received, 10, minute), lambda: self._handle(case, officer, "start"))
+        self._step(_at(received, 9, minute), lambda: self._act(case, officer, "receive"))
+        self._step(_at(received, 10, minute), lambda: self._act(case, officer, "start"))
         busy = working[1]  # the first working day after the receipt
         if rng.random() < SUPPLEMENTS:
             asked, answered = working[1], working[1 + rng.randint(1, 4)]
             stood = cal.stood(asked, answered, dept)
             due = cal.extend(due, stood, dept)
-            self._step(_at(asked, 10, minute), lambda: self._handle(
+            self._step(_at(asked, 10, minute), lambda: self._act(
                 case, officer, "request_supplement",
                 {"missing": ["Bản sao có chứng thực giấy tờ còn thiếu"],
                  "due_on": (asked + timedelta(days=10)).isoformat()}))
             self._step(_at(answered, 15, minute),
                        lambda: self._act(case, applicant, "supplement",
                                          note="Đã bổ sung bản sao theo yêu cầu"))
-            self._step(_at(answered, 16, minute), lambda: self._handle(case, officer, "resume"))
+            self._step(_at(answered, 16, minute), lambda: self._act(case, officer, "resume"))
             busy = working[working.index(answered) + 1]
         if not late:
             decided = rng.choice([d for d in working if busy <= d <= due])
         else:
             after = [d for d in working if d > due]
             apology, decided = after[0], after[rng.randint(1, late)]
-            self._step(_at(apology, 8, minute), lambda: self._handle(
+            self._step(_at(apology, 8, minute), lambda: self._act(
                 case, officer, "apologise",
                 {"reason": "Hồ sơ cần lấy ý kiến cơ quan liên quan",
                  "new_due_on": decided.isoformat()}))
@@ -288,13 +288,13 @@ class HalfYear:
         later = [d for d in working if d > decided]
         if refused:
             self._step(_at(later[0], 15, minute),
-                       partial(self._handle, case, officer, "return_result"))
+                       partial(self._act, case, officer, "return_result"))
         elif self.results:
             issued = later[rng.randint(0, 1)]
             self._step(_at(issued, 10, minute),
                        partial(self._issue, case, officer, procedure.id))
             self._step(_at(later[later.index(issued) + rng.randint(1, 3)], 15, minute),
-                       partial(self._handle, case, officer, "return_result"))
+                       partial(self._act, case, officer, "return_result"))
 
     def _plan_reports(self, offices: dict[str, _Office], households: list[Principal]) -> None:
         categories = self.repo.categories()
@@ -375,10 +375,6 @@ class HalfYear:
         self.office.assign(office.leader, "dossier", row.id, officer.person_id,
                            DOSSIER.etag(row.id, row.version), None)
         self.moves += 1
-
-    def _handle(self, case: dict[str, Any], officer: Principal, action: str,
-                form: dict[str, Any] | None = None) -> None:
-        self._act(case, officer, action, form)
 
     def _issue(self, case: dict[str, Any], officer: Principal, procedure_id: str) -> None:
         n = self.numbers[procedure_id] = self.numbers.get(procedure_id, 0) + 1

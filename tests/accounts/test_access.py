@@ -80,8 +80,8 @@ LOOSE = re.compile(r"^/raster/|^/api/auth/(verify|password/reset)$|^/api/auth/oi
                    r"|^/api/feedback/\{report_id\}|^/api/feedback/floods/\{flood_id\}"
                    # The world has no task, and an assignment names an item and its version.
                    r"|^/api/office/tasks/\{task_id\}|^/api/office/assignments$"
-                   # Nor a register entry to take on.
-                   r"|^/api/office/documents/\{document_id\}/"
+                   # Nor a register entry to take on, nor a map report.
+                   r"|^/api/office/documents/\{document_id\}/|^/api/office/reports/"
                    r"|^/api/office/calendar/feed/"
                    # Open311: a request by its number, a token: likewise none in the world.
                    r"|^/open311/v2/(requests/|tokens/)")
@@ -163,6 +163,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "direction": "incoming", "number": f"m-{r}", "symbol": "1/UBND",
         "issued_on": "2026-01-05", "issuer": "UBND", "summary": "Về việc", "doc_type": "CV"},
     ("POST", "/api/office/documents/{document_id}/task"): lambda w, r: {"due_on": "2099-01-01"},
+    ("POST", "/api/office/reports"): lambda w, r: {"period": "2026-11"},
     ("PUT", "/api/office/documents/{document_id}/file"): lambda w, r: {MULTIPART: {
         "file": ("cong-van.pdf", pdf(), "application/pdf")}},
     ("POST", "/api/office/documents/import"): lambda w, r: {MULTIPART: {"file": (

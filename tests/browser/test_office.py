@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import Engine
 
 from accounts.service import GrantSpec
@@ -253,6 +253,7 @@ def test_an_officer_reads_the_notices_and_turns_push_on_and_off_for_the_phone(
             break
         officer.wait_for_timeout(100)
     assert unread() == 0
+    expect(bell).to_have_text("🔔 0", timeout=30_000)  # read, and the bell says so
 
     def subscriptions() -> list[str]:
         with engine.connect() as conn:
@@ -271,3 +272,32 @@ def test_an_officer_reads_the_notices_and_turns_push_on_and_off_for_the_phone(
     toggle.click()
     expect(toggle).to_have_text("Nhận thông báo trên máy này", timeout=30_000)
     assert subscriptions() == []
+
+
+def test_the_workload_map_is_drawn_from_the_platform_alone(
+        pages: list[Page], live_server: str, engine: Engine) -> None:  # noqa: F811
+    leader = pages[0]
+    token, _ = _person(engine, "Lãnh Đạo Xem Bản Đồ", GrantSpec("leader", URBAN))
+    outside: list[str] = []
+
+    def only_ours(route: Route) -> None:
+        if route.request.url.startswith(live_server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+    leader.route("**/*", only_ours)
+    errors: list[str] = []
+    leader.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    leader.on("pageerror", lambda e: errors.append(str(e)))
+    _as(leader, live_server, token, "#/office/stats")
+    leader.get_by_role("button", name="Lập bản đồ khối lượng công việc và phản ánh").click()
+    opened = leader.get_by_role("link", name="Mở bản đồ (chia sẻ bằng đường dẫn)")
+    expect(opened).to_have_attribute("href", re.compile(r"^/api/office/reports/\d+$"),
+                                     timeout=30_000)
+    leader.goto(live_server + str(opened.get_attribute("href")))
+    expect(leader.locator("body")).to_have_attribute("data-drawn", "3", timeout=60_000)
+    expect(leader.locator("#report-title")).to_contain_text("Khối lượng công việc và phản ánh")
+    assert leader.locator("#deck-container canvas").count() >= 2  # the map's and deck.gl's
+    assert outside == []
+    assert [e for e in errors if "Content Security Policy" in e or "Error" in e] == []

@@ -94,6 +94,8 @@ const STRINGS = {
     "stats.feedback": "Phản ánh, kiến nghị",
     "stats.group": "Nhóm",
     "stats.group_by": "Theo",
+    "stats.report": "Lập bản đồ khối lượng công việc và phản ánh",
+    "stats.report_open": "Mở bản đồ (chia sẻ bằng đường dẫn)",
     "stats.by.procedure": "Thủ tục",
     "stats.by.field": "Lĩnh vực",
     "stats.by.ward": "Phường",
@@ -220,6 +222,8 @@ const STRINGS = {
     "stats.feedback": "Citizen reports",
     "stats.group": "Group",
     "stats.group_by": "By",
+    "stats.report": "Make the workload and feedback map",
+    "stats.report_open": "Open the map (share its link)",
     "stats.by.procedure": "Procedure",
     "stats.by.field": "Field",
     "stats.by.ward": "Ward",
@@ -305,7 +309,9 @@ export function mount(ctx, { section = "queue", query = {} }) {
     return b;
   }
 
-  // The officers' header: the sections and the unread notices.
+  // The officers' header: the sections and the unread notices (`ring` shows a count).
+  let shownNotices = null;
+  let ring = () => {};
   function header() {
     const bar = el("nav", undefined, "office-tabs");
     bar.setAttribute("aria-label", t("office.title"));
@@ -320,13 +326,19 @@ export function mount(ctx, { section = "queue", query = {} }) {
     bell.href = "#/office/notices";
     bell.setAttribute("aria-label", t("office.notices", { n: 0 }));
     bar.append(bell);
-    ctx.api.get("/api/office/notices?unread=true", { cache: "no-store" }).then((r) => {
-      if (!r.ok || gone) return;
-      bell.textContent = `🔔 ${r.data.length}`;
-      bell.setAttribute("aria-label", t("office.notices", { n: r.data.length }));
-      bell.classList.toggle("unread", r.data.length > 0);
-      bell.title = r.data.slice(0, 5).map((n) => n.body).join("\n");
-    });
+    ring = (unread) => {
+      bell.textContent = `🔔 ${unread.length}`;
+      bell.setAttribute("aria-label", t("office.notices", { n: unread.length }));
+      bell.classList.toggle("unread", unread.length > 0);
+      bell.title = unread.slice(0, 5).map((n) => n.body).join("\n");
+    };
+    // The notices' own screen has them all already: no second request for the unread.
+    if (shownNotices) ring(shownNotices.filter((n) => !n.read_at));
+    else {
+      ctx.api.get("/api/office/notices?unread=true", { cache: "no-store" }).then((r) => {
+        if (r.ok && !gone) ring(r.data);
+      });
+    }
     return bar;
   }
 
@@ -714,6 +726,33 @@ export function mount(ctx, { section = "queue", query = {} }) {
     return box;
   }
 
+  // The period's workload and feedback-density map (a page of its own, deck.gl over our map).
+  function reportBox(chosen) {
+    const box = el("p", undefined, "office-report");
+    const said = el("span", "", "muted");
+    said.setAttribute("role", "status");
+    const make = button(t("stats.report"), "office-act", async () => {
+      make.disabled = true;
+      await ctx.session.ready();
+      const made = await ctx.api.submit("POST", "/api/office/reports", { period: chosen },
+        { retries: 0 });
+      make.disabled = false;
+      if (gone) return;
+      said.replaceChildren();
+      if (made.ok) {
+        const open = el("a", t("stats.report_open"), "link");
+        open.href = made.data.url;
+        open.target = "_blank";
+        open.rel = "noopener";
+        said.append(open);
+      } else {
+        said.textContent = made.error?.detail ?? t("office.failed");
+      }
+    });
+    box.append(make, " ", said);
+    return box;
+  }
+
   async function stats() {
     const kind = ["month", "quarter", "half"].includes(query.kind) ? query.kind : "half";
     const chosen = query.period || currentPeriod(kind, new Date());
@@ -789,7 +828,7 @@ export function mount(ctx, { section = "queue", query = {} }) {
       a.setAttribute("download", "");
       downloads.append(a, " ");
     }
-    parts.push(downloads);
+    parts.push(downloads, reportBox(chosen));
     page(...parts);
   }
 
@@ -1050,12 +1089,14 @@ export function mount(ctx, { section = "queue", query = {} }) {
     // The push switch comes when the service worker is ready (it may never be: the list
     // does not wait for it).
     const push = el("section", undefined, "office-push");
+    shownNotices = result.data;
     page(result.data.length ? list : el("p", t("notices.empty"), "muted"), push);
     pushBox().then((box) => { if (!gone) push.replaceWith(box); });
     const unread = result.data.find((n) => !n.read_at);
     if (unread) {
       await ctx.session.ready();
-      ctx.api.submit("POST", "/api/office/notices/read", { up_to: unread.id });
+      const read = await ctx.api.submit("POST", "/api/office/notices/read", { up_to: unread.id });
+      if (read.ok && !gone) ring([]);
     }
   }
 

@@ -150,21 +150,11 @@ export function mount(ctx) {
   }
 
   async function refreshTiles() {
-    // The TileJSON carries the layers' versions (the style inlines it): its tile URLs now
-    // name the new version, so the map fetches the new tiles. Each server process trusts its
-    // copy of the versions for a few seconds (tiles/service.py, VERSION_TTL_S): asked again
-    // until the URLs change, for ten seconds at most.
-    const source = map.getSource("district");
-    const before = JSON.stringify(source?.tiles ?? []);
-    for (let tries = 0; tries < 10 && !gone; tries += 1) {
-      const res = await ctx.api.get("/tiles/basemap.json", { cache: "no-store" });
-      if (!res.ok) return; // offline: the map keeps its tiles until the next load
-      if (JSON.stringify(res.data.tiles) !== before) {
-        map.getSource("district")?.setTiles(res.data.tiles);
-        return;
-      }
-      await new Promise((done) => { setTimeout(done, 1000); });
-    }
+    // The TileJSON carries the layers' versions (the style inlines it), read fresh on each
+    // request (tiles/service.py): its tile URLs now name the new version, so the map fetches
+    // the new tiles.
+    const res = await ctx.api.get("/tiles/basemap.json", { cache: "no-store" });
+    if (res.ok && !gone) map.getSource("district")?.setTiles(res.data.tiles);
   }
 
   async function uploadForm() {
