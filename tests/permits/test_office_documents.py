@@ -4,6 +4,7 @@ their text names, found without diacritics, within the caller's department."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy import Connection
 
 from permits.documents.storage import FileStore, sweep
 from tests.accounts.world import MY_WARD, World, build
-from tests.permits.document_files import _open_action, jpeg, pdf
+from tests.permits.document_files import _content, _open_action, jpeg, pdf
 
 CSV_HEAD = "direction,number,symbol,issued_on,issuer,summary,doc_type,urgency,body_text\n"
 
@@ -101,7 +102,8 @@ def test_an_entry_keeps_its_file_checked_as_every_upload(
     assert entry["file_name"] is None
     url = f"/api/office/documents/{entry['id']}/file"
     assert client.get(url, headers=officer).status_code == 404  # no file yet
-    scan = pdf()
+    # Its own content: the same bytes committed by another test would be theirs to keep.
+    scan = pdf(_content(f"% {secrets.token_hex(8)}".encode()))
     sent = client.put(url, headers=officer, files={
         "file": ("45-SXD-QLQH.pdf", scan, "application/pdf")})
     assert sent.status_code == 200, sent.text
