@@ -118,8 +118,16 @@ class Http:
 
     def send(self, method: str, path: str, body: bytes | None = None,
              **headers: str) -> tuple[int, dict[str, str], bytes]:
-        self.conn.request(method, path, body=body, headers={**self.headers, **headers})
-        res = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers={**self.headers, **headers})
+            res = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError):
+            if method != "GET":
+                raise
+            # The server closed the idle connection (its keep-alive timeout): once more.
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers={**self.headers, **headers})
+            res = self.conn.getresponse()
         return res.status, dict(res.getheaders()), res.read()
 
     def json(self, method: str, path: str, value: object,
