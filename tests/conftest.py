@@ -111,12 +111,12 @@ LIVE_ENV: dict[str, str] = {}  # the live server's environment, for its workers
 
 
 @contextmanager
-def _serving(cluster: PostgresCluster, env: dict[str, str]) -> Iterator[str]:
-    """The app served by its own process on a free port, with `env`, until the block ends."""
+def _serving(env: dict[str, str]) -> Iterator[str]:
+    """The app served by its own process on a free port, with `env` (its database named
+    there), until the block ends."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(env, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()))
     proc = subprocess.Popen(
         [sys.executable, "-m", "gisapi.cli", "serve", "--port", str(port), "--workers", "1"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -149,8 +149,13 @@ def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path, sig
                CIVICMAP_FILES_DIR=str(tmp_path_factory.mktemp("files")))
     LIVE_ENV.clear()
     LIVE_ENV.update(env)
-    with _serving(cluster, env) as url:
+    with _serving(env) as url:
         yield url
+
+
+def _half_year_cluster(cluster: PostgresCluster) -> PostgresCluster:
+    """The suite's cluster, addressed at the half year's database."""
+    return dataclasses.replace(cluster, dbname="civicmap_half_year")
 
 
 @pytest.fixture(scope="session")
@@ -158,7 +163,7 @@ def half_year(cluster: PostgresCluster, sample_files: dict[str, Path],
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A database of its own holding the sample planning data and the sample's half year,
     committed (a live server reads it), so that no other test sees its 3,349 dossiers."""
-    own = dataclasses.replace(cluster, dbname="civicmap_half_year")
+    own = _half_year_cluster(cluster)
     own.ensure_database()
     eng = _planning_database(own, sample_files)
     with eng.begin() as conn:
@@ -173,12 +178,13 @@ def half_year(cluster: PostgresCluster, sample_files: dict[str, Path],
 def half_year_server(cluster: PostgresCluster, half_year: Engine, signing_dir: Path,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served over the half year's database."""
-    own = dataclasses.replace(cluster, dbname="civicmap_half_year")
-    env = dict(os.environ, CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
+    own = _half_year_cluster(cluster)
+    env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(own.sqlalchemy_url()),
+               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
                CIVICMAP_SIGNING_DIR=str(signing_dir),
                CIVICMAP_UPLOADS_DIR=str(tmp_path_factory.mktemp("half-year-uploads")),
                CIVICMAP_FILES_DIR=str(tmp_path_factory.mktemp("half-year-served")))
-    with _serving(own, env) as url:
+    with _serving(env) as url:
         yield url
 
 

@@ -186,9 +186,10 @@ class DocumentService:
         """The entry's file and where it is kept."""
         self._entry(principal, document_id)
         found = self.repo.file_of(document_id)
-        if found is None or not store.path_of(found.file_sha256).is_file():
+        path = None if found is None else store.path_of(found.file_sha256)
+        if path is None or not path.is_file():
             raise NotFoundError("the document has no file", "document_id")
-        return found, store.path_of(found.file_sha256)
+        return found, path
 
     def _link(self, document_id: int, values: Mapping[str, Any]) -> list[tuple[int, str, str]]:
         text = f"{values['summary']} {values['body_text']}"
