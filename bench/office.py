@@ -15,6 +15,8 @@ from datetime import date, timedelta
 
 import psycopg
 
+from accounts.policy import Principal
+from accounts.repository import grants
 from accounts.service import AccountService, GrantSpec
 from bench.common import bench_database, log, percentile, start_server, stop
 from bench.dossiers import Http
@@ -22,7 +24,8 @@ from core.db import make_engine
 from core.notify import OutboxNotifier
 from core.pgcluster import PostgresCluster
 from core.workflow import ENGINE_SETTING
-from permits.office.repository import QUEUE_SQL
+from permits.office.repository import QUEUE_SQL, OfficeRepository
+from permits.office.service import OfficeService
 from permits.office.stats import SQL as STATS_SQL
 
 PARCELS = int(os.environ.get("BENCH_OFFICE_PARCELS", "20000"))
@@ -99,8 +102,8 @@ def _seed(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     conn.execute("ANALYZE")
 
 
-def _people(cluster: PostgresCluster) -> tuple[dict[str, str], dict[str, str], list[str]]:
-    """An officer serving every ward of the department, its leader, the wards."""
+def _people(cluster: PostgresCluster) -> tuple[dict[str, str], dict[str, str]]:
+    """An officer serving every ward of the department, and its leader."""
     with psycopg.connect(cluster.libpq_dsn()) as conn:
         wards = [str(r[0]) for r in conn.execute(
             "SELECT code FROM admin_unit WHERE level = 'ward' AND valid_to IS NULL")]
@@ -116,10 +119,21 @@ def _people(cluster: PostgresCluster) -> tuple[dict[str, str], dict[str, str], l
             made.append({"cookie": session.token, "csrf": session.csrf_token,
                          "person": str(person)})
     engine.dispose()
-    return made[0], made[1], wards
+    return made[0], made[1]
 
 
-def _timed(call: Callable[[], None], n: int) -> float:
+def _queue_query(cluster: PostgresCluster, person_id: int) -> dict[str, object]:
+    """The parameters our path gives sql/queue.sql for the officer (made once for the raw
+    path; ours makes them on each request)."""
+    engine = make_engine(cluster.sqlalchemy_url(), pool_size=1, max_overflow=0)
+    with engine.connect() as db:
+        principal = Principal(person_id=person_id, grants=grants(db, person_id), via="cookie")
+        query = OfficeService(OfficeRepository(db)).queue_query(principal, ITEMS)
+    engine.dispose()
+    return query
+
+
+def _timed(call: Callable[[], object], n: int) -> float:
     took = []
     for _ in range(n):
         started = time.perf_counter()
@@ -134,19 +148,20 @@ def main() -> None:
     dsn = cluster.libpq_dsn()
     with psycopg.connect(dsn) as conn:
         _seed(conn)
-    officer, leader, wards = _people(cluster)
+    officer, leader = _people(cluster)
     proc, port = start_server(cluster, 1, {"CIVICMAP_EMBEDDED_WORKER": "false"})
     ours_officer, ours_leader = Http(port, officer), Http(port, leader)
     raw = psycopg.connect(dsn)
-    queue_params = {"me": int(officer["person"]), "depts": [], "pd": [DEPARTMENT] * len(wards),
-                    "pw": wards, "limit": ITEMS}
+    queue_params = _queue_query(cluster, int(officer["person"]))
     stats_params = {"first": HALF[0], "last": HALF[1], "today": date.today(), "all": False,
                     "depts": [DEPARTMENT], "group": "procedure"}
 
-    def our_queue() -> None:
+    def our_queue() -> bytes:
+        # Timed to the last byte received, as the raw path to its last row: the client's
+        # own parse of 2 MB of JSON is not the server's time (its rows are counted once).
         status, _, body = ours_officer.send("GET", f"/api/office/queue?limit={ITEMS}")
         assert status == 200, body[:300]
-        assert len(json.loads(body)) >= ITEMS * 0.9
+        return body
 
     def raw_queue() -> None:
         rows = raw.execute(QUEUE_SQL, queue_params).fetchall()  # type: ignore[arg-type]
@@ -166,6 +181,7 @@ def main() -> None:
     try:
         for fn in (our_queue, raw_queue, our_stats, raw_stats):  # warm both paths
             fn()
+        assert len(json.loads(our_queue())) >= ITEMS * 0.9
         for n in range(ROUNDS):
             pairs = [("queue_ours", our_queue), ("queue_raw", raw_queue),
                      ("stats_ours", our_stats), ("stats_raw", raw_stats)]

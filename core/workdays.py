@@ -155,6 +155,20 @@ class WorkingCalendar:
         """Whether the office is open on `d`."""
         return self.status(d).working
 
+    def exceptions(self) -> tuple[list[date], list[date]]:
+        """The days of its years the weekday rule gets wrong: weekdays closed, weekend days
+        worked (what SQL needs to count working days with `extract(isodow)`)."""
+        closed: list[date] = []
+        worked: list[date] = []
+        for d in sorted({*self._holidays, *self._weekend_workdays, *self._swaps,
+                         *self._closures}):
+            if not self.first_year <= d.year <= self.last_year:
+                continue
+            working = self.is_working_day(d)
+            if working == (d.weekday() in WEEKEND_NAMES):
+                (worked if working else closed).append(d)
+        return closed, worked
+
     def days(self, first: date, last: date) -> Iterator[DayStatus]:
         """Every day from `first` to `last`, both included."""
         d = first

@@ -4,12 +4,13 @@ department's working days), the one next move of each item, and the leaders' ass
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from accounts.policy import Principal, Subject, check, may, reach, workflow_actor
+from accounts.policy import Principal, Reach, Subject, check, reach, workflow_actor
 from accounts.repository import serves
 from core.errors import InvalidInputError, NotFoundError
 from core.workdays import WorkingCalendar
@@ -36,7 +37,6 @@ class Urgency(enum.StrEnum):
     NONE = "none"  # no deadline yet (a dossier waiting to be received)
 
 
-ORDER = {u: i for i, u in enumerate(Urgency)}
 WORKFLOWS: Mapping[str, Workflow] = {"dossier": DOSSIER, "feedback": FEEDBACK, "task": TASK}
 # The one next move of an item in a status, and the policy action it needs.
 NEXT: Mapping[tuple[str, str], tuple[str, str]] = {
@@ -67,10 +67,6 @@ class Item:
     etag: str
 
 
-def _subject(row: Any) -> Subject:
-    return Subject(owner_id=None, department=row.department, ward=row.ward_code)
-
-
 class OfficeService:
     """The queue and the assignments of the district's officers."""
 
@@ -78,7 +74,6 @@ class OfficeService:
         self.repo = repository
         self.calendars = CalendarService(CalendarRepository(repository.conn))
         self._by_department: dict[str, WorkingCalendar] = {}
-        self._counted: dict[str, dict[date, int]] = {}
 
     def calendar(self, department: str | None) -> WorkingCalendar:
         """The department's working days around this year (its closures included)."""
@@ -89,54 +84,39 @@ class OfficeService:
                                                                department)
         return self._by_department[key]
 
-    def _ordinals(self, department: str) -> dict[date, int]:
-        """Each day of the calendar's years and the working days up to it: the working days
-        between two days is a subtraction (the queue asks it of thousands of items)."""
-        if department not in self._counted:
-            cal, count, counted = self.calendar(department), 0, {}
-            year = today().year
-            day, last = date(year - 1, 1, 1), date(year + 2, 12, 31)
-            while day <= last:
-                count += cal.is_working_day(day)
-                counted[day] = count
-                day += timedelta(days=1)
-            self._counted[department] = counted
-        return self._counted[department]
-
-    def _left(self, due: date | None, department: str, day: date) -> int | None:
-        """Working days from today to the deadline (negative: that many overdue)."""
-        if due is None:
-            return None
-        counted = self._ordinals(department)
-        if due in counted and day in counted:
-            return counted[due] - counted[day]
-        return (due - day).days  # beyond the calendar's years: only the sign matters
+    def queue_query(self, principal: Principal, limit: int) -> dict[str, Any]:
+        """The parameters of the queue's SQL: whom the principal serves, today and the
+        calendar's window, and who may make each item's next move (the policy's reach)."""
+        check(principal, WORK)
+        assert principal.person_id is not None
+        year = today().year
+        offs, ons = self.calendar(None).exceptions()
+        served = reach(principal, WORK)
+        pairs = [(d, w) for d, wards in served.department_wards for w in wards]
+        reaches: dict[str, Reach] = {}
+        moves = []
+        for (kind, status), (move, action) in NEXT.items():
+            # A move's subject has no owner and is not private: `may` is its reach.
+            can = reaches.setdefault(action, reach(principal, action))
+            moves.append({"kind": kind, "status": status, "next": move,
+                          "everything": can.everything, "departments": list(can.departments),
+                          "pairs": [f"{d}|{w}" for d, wards in can.department_wards
+                                    for w in wards]})
+        return {"me": principal.person_id, "depts": list(served.departments),
+                "pd": [p[0] for p in pairs], "pw": [p[1] for p in pairs], "today": today(),
+                "soon": SOON_DAYS, "limit": limit, "first": date(year - 1, 1, 1),
+                "last": date(year + 2, 12, 31), "offs": offs, "ons": ons,
+                "moves": json.dumps(moves)}
 
     def queue(self, principal: Principal, limit: int = 500) -> list[Item]:
         """The officer's open items: overdue first, then due today, within two working days,
         the rest, and those with no deadline yet; each with its one next move."""
-        check(principal, WORK)
-        assert principal.person_id is not None
-        day, items = today(), []
-        allowed: dict[tuple[str, str, str, str | None], str | None] = {}
-        for row in self.repo.queue(principal.person_id, reach(principal, WORK), limit):
-            left = self._left(row.due_on, row.department, day)
-            urgency = (Urgency.NONE if row.due_on is None
-                       else Urgency.OVERDUE if row.due_on < day or row.status == "overdue"
-                       else Urgency.TODAY if row.due_on == day
-                       else Urgency.SOON if left is not None and left <= SOON_DAYS
-                       else Urgency.LATER)
-            key = (row.kind, row.status, row.department, row.ward_code)
-            if key not in allowed:  # the policy's answer is the same for all alike
-                move = NEXT.get((row.kind, row.status))
-                allowed[key] = move[0] if move and may(principal, move[1], _subject(row)) \
-                    else None
-            items.append(Item(row, urgency, left, allowed[key],
-                              WORKFLOWS[row.kind].etag(row.id, row.version)))
-        items.sort(key=lambda i: (ORDER[i.urgency], i.row.due_on or date.max,
-                                  i.row.since.timestamp() if i.row.since else 0.0,
-                                  i.row.kind, i.row.id))
-        return items
+        return [Item(r, Urgency(r.urgency), r.working_days_left, r.next_action, r.etag)
+                for r in self.repo.queue(self.queue_query(principal, limit))]
+
+    def queue_json(self, principal: Principal, limit: int = 500) -> str:
+        """The same queue, as the JSON array of the API (written by the database)."""
+        return self.repo.queue_json(self.queue_query(principal, limit))
 
     def _assignee(self, department: str, person_id: int) -> int:
         if not serves(self.repo.conn, person_id, department):

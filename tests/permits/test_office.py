@@ -14,12 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
+from accounts.policy import Subject, may
 from core.workdays import WorkingCalendar
 from core.workflow import SYSTEM, create, fire
 from permits.office.calendar import VIETNAM
 from permits.office.reminders import Reminders, staff
+from permits.office.repository import OfficeRepository
 from permits.office.schemas import QueueItem
-from permits.office.service import Urgency
+from permits.office.service import NEXT, WORKFLOWS, OfficeService, Urgency
+from permits.office.workflow import TASK
 from permits.workflow import DOSSIER, today
 from tests.accounts.world import MY_WARD, PERMIT, URBAN, World, attach_all, build, complete_answers
 from tests.permits.test_feedback import _in_ward, _send
@@ -92,6 +95,57 @@ def test_the_queue_puts_the_overdue_first_then_today_soon_later(
     assert ("dossier", world.dossiers["c2_sub"].id) in theirs
     assert client.get("/api/office/queue",
                       headers=world.actors["citizen"].headers()).status_code == 403
+
+
+def test_the_database_counts_working_days_and_offers_moves_as_the_calendar_and_policy_do(
+        client: TestClient, conn: Connection, world: World) -> None:
+    """Day by day, the queue's SQL counts working days left as core.workdays does (holidays,
+    a worked Saturday, a department's closure of a working day, one of a Sunday), offers the
+    next move `may` allows, and answers the API with the rows the services read."""
+    day = today()
+    national = WorkingCalendar.for_years(day.year - 1, day.year + 2)
+    ahead = [day + timedelta(days=n) for n in range(2, 12)]
+    saturday = next(d for d in ahead if d.weekday() == 5)
+    sunday = next(d for d in ahead if d.weekday() == 6)
+    closed = next(d for d in ahead if d.weekday() < 5 and national.is_working_day(d))
+    conn.exec_driver_sql("INSERT INTO working_day_swap (day, kind, reason) VALUES (%(d)s, "
+                         "'working_day', 'Làm bù') ON CONFLICT DO NOTHING", {"d": saturday})
+    for shut in (closed, sunday):
+        conn.exec_driver_sql("INSERT INTO department_closure (department, day, reason) VALUES "
+                             "(%(u)s, %(d)s, 'Tập huấn') ON CONFLICT DO NOTHING",
+                             {"u": URBAN, "d": shut})
+    dues = [day + timedelta(days=n) for n in range(-15, 30)] + [date(day.year + 4, 3, 2)]
+    tasks = {create(conn, TASK, "create", SYSTEM, {
+        "title": f"Việc {due}", "department": URBAN, "ward_code": MY_WARD, "due_on": due}
+        ).row_id: due for due in dues}
+    office = OfficeService(OfficeRepository(conn))
+    calendar = office.calendar(URBAN)
+    assert calendar.is_working_day(saturday)
+    assert not calendar.is_working_day(closed)
+    for who in ("officer", "leader", "officer2"):
+        principal = world.actors[who].principal
+        items = office.queue(principal, 5000)
+        for item in items:
+            row = item.row
+            move = NEXT.get((row.kind, row.status))
+            subject = Subject(owner_id=None, department=row.department, ward=row.ward_code)
+            assert item.next_action == (move[0] if move and may(principal, move[1], subject)
+                                        else None), (who, row.kind, row.status)
+            assert item.etag == WORKFLOWS[row.kind].etag(row.id, row.version)
+        left = {i.row.id: i.working_days_left for i in items if i.row.kind == "task"}
+        if who == "officer2":  # another department's: none of ours
+            assert not left.keys() & tasks.keys()
+            continue
+        assert {t: left[t] for t in tasks} == {
+            t: calendar.working_days_between(day, due) if due.year <= day.year + 2
+            else (due - day).days for t, due in tasks.items()}
+        ranks = [list(Urgency).index(i.urgency) for i in items]
+        assert ranks == sorted(ranks)
+        answer = client.get("/api/office/queue?limit=5000",
+                            headers=world.actors[who].headers()).json()
+        assert answer == [QueueItem.model_validate(
+            {**i.row._mapping, "urgency": str(i.urgency)}).model_dump(mode="json")
+            for i in items]
 
 
 def test_leaders_assign_within_their_department_and_the_officer_hears(
