@@ -44,18 +44,20 @@ def _tile(z: int) -> tuple[int, int]:
 
 
 X14, Y14 = _tile(14)
-# Path parameters that are not objects someone owns: one sample each.
+# Path parameters that are not objects someone owns: one sample each. An object's number is one
+# no row holds (a browser test commits its rows, and its report or task may well be number 1).
+NO_ROW = str(4 * 10**18 + 1)
 SAMPLES: dict[str, str] = {
     "layer": "basemap", "z": "14", "x": str(X14), "y": str(Y14), "fontstack": "Noto Sans Regular",
     "glyph_range": "0-255", "name": "district", "kind": "json",
     "tileMatrixSetId": "WebMercatorQuad", "format": "png", "lon": str(LON), "lat": str(LAT),
     "provider": "vneid", "collection_id": "zoning_blocks",
     "layer_id": "land_use", "number": "1", "procedure_id": "construction-permit-house",
-    "access_code": "a" * 24, "form": "01", "report_id": "1", "flood_id": "1",
-    "category": "buses", "ext": "csv", "task_id": "1", "token": "t" * 32,
-    "fmt": "json", "service_code": "roads", "service_request_id": "1",
-    "photo_id": "1",  # a report's photo: public copy and original (report_id is LOOSE)
-    "document_id": "1",  # a register entry (LOOSE); a dossier's documents are the world's
+    "access_code": "a" * 24, "form": "01", "report_id": NO_ROW, "flood_id": NO_ROW,
+    "category": "buses", "ext": "csv", "task_id": NO_ROW, "token": "t" * 32,
+    "fmt": "json", "service_code": "roads", "service_request_id": NO_ROW,
+    "photo_id": NO_ROW,  # a report's photo: public copy and original (report_id is LOOSE)
+    "document_id": NO_ROW,  # a register entry (LOOSE); a dossier's documents are the world's
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/api/parcels/at": {"lon": str(LON), "lat": str(LAT)},
