@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from sqlalchemy import Connection
 
 from core.workflow import driver
+
+if TYPE_CHECKING:  # the store's module reads this one (its sweep)
+    from permits.documents.storage import FileStore
 
 COLUMNS = ("id, dossier_id, doc_key, sha256, content_type, size_bytes, file_name, uploaded_by, "
            "uploaded_at, for_event_id")
@@ -77,6 +81,14 @@ class DocumentRepository:
         """Keep the sweep off this file until the transaction ends (an upload placing it)."""
         self.conn.exec_driver_sql("SELECT pg_advisory_xact_lock_shared(%(k)s)",
                                   {"k": hash_lock_key(digest)})
+
+    def keep(self, store: FileStore, src: Path, digest: str) -> int:
+        """A finished temporary file moved into the store under its hash, the sweep held off
+        it until the transaction that references it ends; its size."""
+        self.hold_file(digest)
+        size = src.stat().st_size
+        store.place(src, digest)
+        return size
 
 
 def referenced(conn: Connection, digests: Collection[str]) -> set[str]:

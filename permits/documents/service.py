@@ -114,9 +114,7 @@ class DocumentService:
             same = self.repo.same(dossier_id, key, digest)
             if same is not None:
                 return same, spec, False
-            self.repo.hold_file(digest)
-            size = kept.stat().st_size
-            self.store.place(kept, digest)
+            size = self.repo.keep(self.store, kept, digest)
         for_event = (self.repo.supplement_request(dossier_id)
                      if dossier.status == DossierStatus.SUPPLEMENT_REQUESTED else None)
         row = self.repo.add(dossier_id, key, digest, kind, size,

@@ -58,7 +58,7 @@ class FileStore:
     def place(self, src: Path, digest: str) -> Path:
         """Move a finished temporary file (of this hash) into place, durably: the file and
         its folder fsynced. A file already there stays, made young again so that the sweep
-        leaves it alone; the caller holds the hash's lock meanwhile (`hold_file`)."""
+        leaves it alone; the caller holds the hash's lock meanwhile (`DocumentRepository.keep`)."""
         target = self.path_of(digest)
         if target.exists():
             os.utime(target)

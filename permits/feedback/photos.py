@@ -89,9 +89,7 @@ class PhotoService:
                 return same
             if count >= MAX_PHOTOS:
                 raise ConflictError(f"a report takes at most {MAX_PHOTOS} photos", "file")
-            DocumentRepository(self.conn).hold_file(digest)
-            kept = cleaned.stat().st_size
-            self.store.place(cleaned, digest)
+            kept = DocumentRepository(self.conn).keep(self.store, cleaned, digest)
         row = self.conn.exec_driver_sql(
             "INSERT INTO feedback_photo (report_id, sha256, content_type, size_bytes) "
             "VALUES (%(r)s, %(h)s, %(t)s, %(s)s) "
@@ -124,8 +122,7 @@ class PhotoService:
             if locked.public_sha256 is not None:
                 return int(locked.blurred_regions)
             if regions:
-                DocumentRepository(self.conn).hold_file(digest)
-                self.store.place(out, digest)
+                DocumentRepository(self.conn).keep(self.store, out, digest)
         self.conn.exec_driver_sql(
             "UPDATE feedback_photo SET public_sha256 = %(h)s, blurred_regions = %(n)s "
             "WHERE id = %(i)s", {"h": digest, "n": regions, "i": photo_id})

@@ -174,9 +174,7 @@ class DocumentService:
             kept, kind = checked_file(scratch, f"document {document.symbol}", FILE_TYPES,
                                       FILE_MB * 1024**2, stream, scanner)
             digest = digest_of(kept)
-            DocumentRepository(self.repo.conn).hold_file(digest)  # the sweep keeps off it
-            size = kept.stat().st_size
-            store.place(kept, digest)
+            size = DocumentRepository(self.repo.conn).keep(store, kept, digest)
         self.repo.set_file(document_id, digest, kind, size,
                            display_name(file_name, kind, "van-ban"))
         return self._entry(principal, document_id)

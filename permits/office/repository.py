@@ -37,6 +37,18 @@ class OfficeRepository:
         """The same, as the JSON array the API answers."""
         return str(self.conn.exec_driver_sql(QUEUE_JSON_SQL, dict(query)).scalar_one())
 
+    def ward_names(self, codes: list[str]) -> dict[str, str]:
+        """Wards' names by code (today's name where a code had two)."""
+        return {str(c): str(n) for c, n in self.conn.exec_driver_sql(
+            "SELECT DISTINCT ON (code) code, name FROM admin_unit WHERE level = 'ward' "
+            "AND code = ANY(%(k)s) ORDER BY code, valid_to DESC NULLS FIRST", {"k": codes})}
+
+    def person_names(self, ids: list[int]) -> dict[str, str]:
+        """People's names by id (as text, a statistics group's key)."""
+        return {str(i): str(n) for i, n in self.conn.exec_driver_sql(
+            "SELECT id, display_name FROM person WHERE id = ANY(%(k)s::bigint[]) "
+            "AND deleted_at IS NULL", {"k": ids})}
+
     def task(self, task_id: int) -> Any:
         """One task with its place, or None."""
         return self.conn.exec_driver_sql(

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from accounts.policy import Principal, check, reach
 from core.errors import InvalidInputError
 from permits.departments import DEPARTMENT_NAMES, FIELD_NAMES
+from permits.office.repository import OfficeRepository
 from permits.workflow import today
 
 STATS = "office.stats"
@@ -102,16 +103,12 @@ def _names(conn: Connection, group: str, keys: set[str]) -> dict[str, str]:
         return FIELD_NAMES
     if group == "department":
         return DEPARTMENT_NAMES
+    repo = OfficeRepository(conn)
     if group == "ward":
-        sql = ("SELECT DISTINCT ON (code) code, name FROM admin_unit WHERE level = 'ward' "
-               "AND code = ANY(%(k)s) ORDER BY code, valid_to DESC NULLS FIRST")
-    elif group == "officer":
-        sql = ("SELECT id::text, display_name FROM person "
-               "WHERE id = ANY(%(k)s::bigint[]) AND deleted_at IS NULL")
-    else:
-        return {}
-    wanted = sorted(k for k in keys if group != "officer" or k.isdigit())
-    return {str(k): str(n) for k, n in conn.exec_driver_sql(sql, {"k": wanted})}
+        return repo.ward_names(sorted(keys))
+    if group == "officer":
+        return repo.person_names(sorted(int(k) for k in keys if k.isdigit()))
+    return {}
 
 
 def xlsx(title: str, header: list[str], rows: list[list[Any]]) -> bytes:

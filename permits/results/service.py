@@ -51,11 +51,10 @@ class ResultMaker:
             raise UnavailableError("the result's signature does not verify: it was not issued",
                                    "result_no")
         digest = sha256_hex(signed)
-        DocumentRepository(self.conn).hold_file(digest)  # the sweep keeps off it meanwhile
         with self.store.scratch() as scratch:
             kept = scratch.new(".pdf")
             kept.write_bytes(signed)
-            self.store.place(kept, digest)
+            DocumentRepository(self.conn).keep(self.store, kept, digest)
         return ResultFile(digest, len(signed), check.signer)
 
 
