@@ -2,7 +2,7 @@
 // area (the server's /api/feedback/floods), drawn under the report points while the reports'
 // layer is shown (main.js's layer group names its three layers), an open event filled, a closed
 // one faint, each labelled with its count. Loaded after the first map, and asked for again
-// each time the reports are shown.
+// each time the reports are shown (the layers are added with the first event).
 const STRINGS = {
   vi: { "flood.open": "Ngập · {n} phản ánh", "flood.closed": "Đã rút · {n} phản ánh" },
   en: { "flood.open": "Flooding · {n} reports", "flood.closed": "Receded · {n} reports" },
@@ -30,6 +30,9 @@ export async function showFloods({ map, api, translate }) {
     source.setData(collection);
     return;
   }
+  // Most days have none: no layers then, so the map is not restyled and drawn again for them
+  // (on a phone's slow GPU, a frame of the whole map) just after the first map.
+  if (!collection.features.length) return;
   map.addSource("floods", { type: "geojson", data: collection });
   // Under the reports' clusters and points, so that a tap still opens a report.
   const below = map.getLayer("feedback-clusters") ? "feedback-clusters" : undefined;
