@@ -22,6 +22,7 @@ QUEUE_JSON_SQL = (
     + ", ".join(f"x.{f}" for f in QUEUE_FIELDS)
     + f" FROM ({QUEUE_SQL}) AS x ORDER BY x.queue_position) AS q")
 
+
 class OfficeRepository:
     """Reads the queue; writes tasks (their status only through the engine)."""
 

@@ -89,7 +89,8 @@ class OfficeService:
         calendar's window, and who may make each item's next move (the policy's reach)."""
         check(principal, WORK)
         assert principal.person_id is not None
-        year = today().year
+        day = today()
+        year = day.year
         offs, ons = self.calendar(None).exceptions()
         served = reach(principal, WORK)
         pairs = [(d, w) for d, wards in served.department_wards for w in wards]
@@ -103,7 +104,7 @@ class OfficeService:
                           "pairs": [f"{d}|{w}" for d, wards in can.department_wards
                                     for w in wards]})
         return {"me": principal.person_id, "depts": list(served.departments),
-                "pd": [p[0] for p in pairs], "pw": [p[1] for p in pairs], "today": today(),
+                "pd": [p[0] for p in pairs], "pw": [p[1] for p in pairs], "today": day,
                 "soon": SOON_DAYS, "limit": limit, "first": date(year - 1, 1, 1),
                 "last": date(year + 2, 12, 31), "offs": offs, "ons": ons,
                 "moves": json.dumps(moves)}

@@ -105,6 +105,7 @@ SELECT i.kind, i.id, i.version, i.label, i.title, i.status, i.department, i.ward
        CASE WHEN m.everything OR i.department = ANY(m.departments)
                  OR i.department || '|' || i.ward_code = ANY(m.pairs) THEN m.next END
            AS next_action,
+       -- As core.workflow's Workflow.etag writes it (a workflow's name is its kind here).
        '"' || i.kind || '-' || i.id || '-v' || i.version || '"' AS etag,
        coalesce(nw.name, (SELECT a.name FROM admin_unit a WHERE a.level = 'ward'
                           AND a.valid_to IS NULL AND a.code = i.ward_code LIMIT 1)) AS ward,
