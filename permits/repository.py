@@ -31,10 +31,11 @@ class DossierRepository:
         self.conn = conn
 
     def procedure(self, procedure_id: str) -> Any:
-        """A procedure with its department, statutory time and form, or None."""
+        """A procedure with its department, statutory time, fee and form, or None."""
         return self.conn.exec_driver_sql(
             "SELECT id, department, statutory_days, day_kind, name_vi, name_en, documents, "
-            "form_schema FROM procedure WHERE id = %(i)s", {"i": procedure_id}
+            "form_schema, fee_vnd, online_level FROM procedure WHERE id = %(i)s",
+            {"i": procedure_id}
         ).first()
 
     def parcel_ward(self, parcel_key: str) -> str | None:

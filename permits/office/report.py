@@ -54,9 +54,8 @@ def _scope(department: str | None) -> str:
     return DEPARTMENT_NAMES.get(department, department) if department else "toàn quận"
 
 
-def render(repo: OfficeRepository, department: str | None, text: str) -> str:
-    """The report's page for a department (None: the whole district) and a period."""
-    first, last = period(text)
+def render(repo: OfficeRepository, department: str | None, first: date, last: date) -> str:
+    """The report's page for a department (None: the whole district) and a period's days."""
     departments = None if department is None else [department]
     wards = [{"lon": w.lon, "lat": w.lat, "open": w.open, "late": w.late,
               # Redder as more of the ward's open work is overdue.
@@ -105,14 +104,14 @@ class ReportService:
         """The report of a period for a department (a leader's own; an administrator's
         choice, None for the district); `principal` None: the monthly task. Made again, it
         replaces the one before."""
-        period(text)  # a 422 naming `period` before anything is read
+        first, last = period(text)  # a 422 naming `period` before anything is read
         if principal is not None:
             check(principal, STATS)
             reached = reach(principal, STATS)
             if not reached.everything:
                 department = principal.department("leader")
             check(principal, STATS, Subject(department=department or "-"))
-        page = render(self.repo, department, text)
+        page = render(self.repo, department, first, last)
         report_id = self.repo.save_report(KIND, text, department, page,
                                           principal.person_id if principal else None)
         return Made(report_id, text, department)

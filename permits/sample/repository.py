@@ -58,12 +58,6 @@ class SampleRepository:
             "SELECT code FROM admin_unit WHERE level = 'ward' AND valid_to IS NULL "
             "ORDER BY code")]
 
-    def procedure(self, procedure_id: str) -> Any:
-        """A procedure's department, time and documents."""
-        return self.conn.exec_driver_sql(
-            "SELECT id, department, statutory_days, day_kind, fee_vnd, online_level, documents "
-            "FROM procedure WHERE id = %(p)s", {"p": procedure_id}).one()
-
     def categories(self) -> list[Any]:
         """Feedback categories reported anywhere (not those about one parcel)."""
         return list(self.conn.exec_driver_sql(

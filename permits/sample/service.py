@@ -228,7 +228,8 @@ class HalfYear:
 
     def _plan_share(self, share: Share, offices: dict[str, _Office],
                     households: list[Principal]) -> int:
-        procedure = self.repo.procedure(share.procedure)
+        procedure = self.dossiers.repo.procedure(share.procedure)
+        assert procedure is not None, share.procedure  # the shares name seeded procedures
         office = offices[procedure.department]
         # The last receipts leave room for a late one's decision within the half year.
         every = self._working(procedure.department, FIRST, LAST)
