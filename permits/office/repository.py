@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import Connection
 
 from core.clock import today
+from permits.feedback.workflow import OPEN as FEEDBACK_OPEN
+from permits.office.workflow import TaskStatus
+from permits.workflow import ASSIGNABLE
 
+# The statuses in which an item is still the office's work, as its workflow lists them.
+OPEN = {"open_dossier": [str(s) for s in ASSIGNABLE],
+        "open_feedback": [str(s) for s in FEEDBACK_OPEN],
+        "open_task": [str(TaskStatus.OPEN)]}
 QUEUE_SQL = (Path(__file__).parent / "sql" / "queue.sql").read_text()
 # The queue as the API answers it, written by the database: thousands of rows of known types
 # need no Python between the cluster and the socket. The aggregate reads its subquery's rows in
@@ -155,15 +162,13 @@ class OfficeRepository:
             """
             WITH open AS (
                 SELECT ward_code, due_on, department FROM dossier
-                WHERE status IN ('awaiting_receipt', 'received', 'in_processing',
-                                 'supplement_requested', 'supplemented', 'approved',
-                                 'overdue', 'result_ready', 'refused')
+                WHERE status = ANY(%(open_dossier)s::text[])
                 UNION ALL
                 SELECT ward_code, due_on, department FROM feedback_report
-                WHERE status IN ('received', 'assigned', 'in_progress', 'question', 'answered')
+                WHERE status = ANY(%(open_feedback)s::text[])
                 UNION ALL
                 SELECT ward_code, due_on, department FROM office_task
-                WHERE status = 'open' AND ward_code IS NOT NULL
+                WHERE status = ANY(%(open_task)s::text[]) AND ward_code IS NOT NULL
             )
             SELECT w.code, w.name, ST_X(p.c) AS lon, ST_Y(p.c) AS lat,
                    count(o.ward_code) AS open,
@@ -174,7 +179,8 @@ class OfficeRepository:
                 AND (%(all)s OR o.department = ANY(%(d)s::text[]))
             WHERE w.level = 'ward' AND w.valid_to IS NULL
             GROUP BY w.code, w.name, p.c ORDER BY w.code
-            """, {"all": departments is None, "d": departments or [], "today": today()}))
+            """, {"all": departments is None, "d": departments or [], "today": today(),
+                  **OPEN}))
 
     def feedback_points(self, first: Any, last: Any, departments: list[str] | None
                         ) -> list[Any]:

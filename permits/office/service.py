@@ -20,7 +20,7 @@ from permits.calendar.service import CalendarService
 from permits.feedback.repository import FeedbackRepository
 from permits.feedback.workflow import FEEDBACK
 from permits.feedback.workflow import HANDLE as FEEDBACK_HANDLE
-from permits.office.repository import OfficeRepository
+from permits.office.repository import OPEN, OfficeRepository
 from permits.office.workflow import ASSIGN, TASK, WORK
 from permits.workflow import DECIDE, DOSSIER, HANDLE, today
 
@@ -107,7 +107,7 @@ class OfficeService:
                 "pd": [p[0] for p in pairs], "pw": [p[1] for p in pairs], "today": day,
                 "soon": SOON_DAYS, "limit": limit, "first": date(year - 1, 1, 1),
                 "last": date(year + 2, 12, 31), "offs": offs, "ons": ons,
-                "moves": json.dumps(moves)}
+                "moves": json.dumps(moves), **OPEN}
 
     def queue(self, principal: Principal, limit: int = 500) -> list[Item]:
         """The officer's open items: overdue first, then due today, within two working days,

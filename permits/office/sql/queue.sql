@@ -8,7 +8,9 @@
 --   days worked in it, for every office (core.workdays: holidays and swaps); a department's
 --   closures are read here, closing even a day worked in exchange (the calendar's rule 1);
 --   %(moves)s the next move by (kind, status) with who may make it: [{kind, status, next,
---   everything, departments, pairs: ["department|ward", ...]}] (accounts.policy.reach).
+--   everything, departments, pairs: ["department|ward", ...]}] (accounts.policy.reach);
+--   %(open_dossier)s, %(open_feedback)s, %(open_task)s the statuses in which an item is still
+--   the office's work (repository.OPEN, from the workflows).
 WITH reach AS (
     SELECT x.d, x.w FROM unnest(%(pd)s::text[], %(pw)s::text[]) AS x(d, w)
 ), items AS (
@@ -17,8 +19,7 @@ WITH reach AS (
            d.parcel_key, NULL::geometry AS geom
     FROM dossier d
     JOIN procedure p ON p.id = d.procedure_id
-    WHERE d.status IN ('awaiting_receipt', 'received', 'in_processing', 'supplement_requested',
-                       'supplemented', 'approved', 'overdue', 'result_ready', 'refused')
+    WHERE d.status = ANY(%(open_dossier)s::text[])
       AND (d.assignee_id = %(me)s OR d.department = ANY(%(depts)s::text[])
            OR EXISTS (SELECT 1 FROM reach WHERE reach.d = d.department
                       AND reach.w = d.ward_code))
@@ -27,7 +28,7 @@ WITH reach AS (
            r.ward_code, r.due_on, r.assignee_id, r.confirmed_at, NULL, r.geom
     FROM feedback_report r
     JOIN feedback_category c ON c.code = r.category
-    WHERE r.status IN ('received', 'assigned', 'in_progress', 'question', 'answered')
+    WHERE r.status = ANY(%(open_feedback)s::text[])
       AND (r.assignee_id = %(me)s OR r.department = ANY(%(depts)s::text[])
            OR EXISTS (SELECT 1 FROM reach WHERE reach.d = r.department
                       AND reach.w = r.ward_code))
@@ -35,7 +36,7 @@ WITH reach AS (
     SELECT 'task', t.id, t.version, NULL, t.title, t.status, t.department, t.ward_code,
            t.due_on, t.assignee_id, t.created_at, NULL, t.geom
     FROM office_task t
-    WHERE t.status = 'open'
+    WHERE t.status = ANY(%(open_task)s::text[])
       AND (t.assignee_id = %(me)s OR t.department = ANY(%(depts)s::text[])
            OR (t.assignee_id IS NULL AND EXISTS (SELECT 1 FROM reach
                                                WHERE reach.d = t.department
