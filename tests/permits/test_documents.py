@@ -27,6 +27,7 @@ from core.settings import Settings
 from core.workflow import ENGINE_SETTING, SYSTEM, fire
 from gisapi.main import create_app
 from gisapi.queue import platform_queue
+from permits.documents import sniff
 from permits.documents.repository import missing_documents
 from permits.documents.scan import EICAR, ClamdScanner, LocalScanner
 from permits.documents.storage import FileStore, sweep
@@ -386,6 +387,25 @@ def test_the_sweep_runs_every_hour_on_the_queue() -> None:
     assert "documents:sweep_files" in queue.tasks
     assert any(p.task.name == "documents:sweep_files"
                for p in queue.periodic_registry.periodic_tasks.values())
+
+
+@pytest.mark.parametrize("offset", [-40, -5, 0, 3])
+def test_what_straddles_two_reads_of_a_file_is_still_found(tmp_path: Path, offset: int) -> None:
+    """The scanner's signature and a script URL (literals) and markup (a pattern), each cut
+    by the boundary between two chunks of the file as it is read."""
+    def cut(needle: bytes) -> Path:
+        start = sniff.CHUNK - len(needle) // 2 + offset
+        path = tmp_path / f"{len(needle)}-{offset}.bin"
+        path.write_bytes(b"%PDF-1.7\n" + b"0" * (start - 9) + needle + b"0" * 4096)
+        return path
+
+    assert LocalScanner().scan(cut(EICAR)) == "Eicar-Test-Signature"
+    assert "javascript:" in (sniff.polyglot(cut(b"JavaScript:alert(1)")) or "")
+    assert "<script" in (sniff.polyglot(cut(b"<SCRIPT>alert(1)</SCRIPT>")) or "")
+    clean = tmp_path / "clean.bin"
+    clean.write_bytes(b"%PDF-1.7\n" + b"0" * (2 * sniff.CHUNK))
+    assert LocalScanner().scan(clean) is None
+    assert sniff.polyglot(clean) is None
 
 
 def test_the_clamd_adapter_speaks_instream(tmp_path: Path, fake_clamd: _FakeClamd) -> None:
