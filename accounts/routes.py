@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from accounts.auth import COOKIE, authorize
@@ -40,8 +40,9 @@ from accounts.service import PURPOSE, SESSION_DAYS, AccountService, GrantSpec, S
 from core.deps import ConnectionDep
 from core.errors import DomainError, error_response
 from core.notify import OutboxNotifier
+from core.routing import Router
 
-router = APIRouter(prefix="/api", tags=["accounts"])
+router = Router(prefix="/api", tags=["accounts"])
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "testserver"}
 OIDC_COOKIE = "civicmap_oidc"
 ProviderName = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$", examples=["vneid"])]

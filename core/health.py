@@ -1,10 +1,10 @@
 """Liveness and readiness."""
 
-from fastapi import APIRouter
 
 from core.deps import ConnectionDep
+from core.routing import Router
 
-router = APIRouter(prefix="/api", tags=["health"])
+router = Router(prefix="/api", tags=["health"])
 
 
 @router.get("/health", summary="Liveness and database readiness")

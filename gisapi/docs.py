@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from swagger_ui_bundle import swagger_ui_path
 
 from core.errors import NotFoundError
+from core.routing import Router
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>civicmap API</title>

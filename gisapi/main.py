@@ -19,6 +19,7 @@ from core.health import router as health_router
 from core.http import HttpMannersMiddleware, content_security_policy
 from core.jobs import TaskEnv, run_worker
 from core.limits import DOCUMENT_PATH, UPLOAD_PATH, UploadSizeMiddleware
+from core.routing import WALK_EVERY_ROUTE
 from core.settings import Settings, get_settings
 from gisapi.docs import router as docs_router
 from gisapi.queue import platform_queue
@@ -91,7 +92,8 @@ async def _walk_every_route(app: ASGIApp) -> None:
     scope = {"type": "http", "method": "GET", "path": WARM_UP_PATH,
              "raw_path": WARM_UP_PATH.encode(), "query_string": b"", "headers": [],
              "http_version": "1.1", "scheme": "http", "root_path": "",
-             "server": ("127.0.0.1", 0), "client": ("127.0.0.1", 0), "asgi": {"version": "3.0"}}
+             "server": ("127.0.0.1", 0), "client": ("127.0.0.1", 0), "asgi": {"version": "3.0"},
+             WALK_EVERY_ROUTE: True}
 
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}

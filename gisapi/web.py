@@ -6,13 +6,14 @@ import re
 from pathlib import Path as FsPath
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from core.errors import NotFoundError
 from core.http import accepted_codings, inline_script_hashes, packed_copy
+from core.routing import Router
 from core.settings import PROJECT_ROOT
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 DIST = PROJECT_ROOT / "mobile_web" / "dist"
 ASSET = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$"

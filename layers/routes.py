@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from core.deps import ReadConnectionDep
+from core.routing import Router
 from layers.schemas import LandUseCodePublic, ParcelCard, ParcelList, SearchResult
 from layers.service import ParcelService
 
-router = APIRouter(prefix="/api", tags=["parcels"])
+router = Router(prefix="/api", tags=["parcels"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No parcel there; the message says what is there instead"}

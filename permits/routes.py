@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from accounts.auth import authorize
@@ -13,6 +13,7 @@ from accounts.policy import Principal
 from accounts.ratelimit import DOSSIER_LOOKUP, RateLimiter
 from core.deps import ConnectionDep, IfMatch, side_transaction
 from core.idempotency import IdempotencyDep
+from core.routing import Router
 from permits.precheck.schemas import PrecheckPublic
 from permits.repository import DossierRepository
 from permits.results.service import LazyResultMaker
@@ -31,7 +32,7 @@ from permits.schemas import (
 from permits.service import DossierService
 from permits.workflow import DOSSIER, FORM_TITLES
 
-router = APIRouter(prefix="/api/dossiers", tags=["dossiers"])
+router = Router(prefix="/api/dossiers", tags=["dossiers"])
 
 Creator = Annotated[Principal, Depends(authorize("dossier.create"))]
 Reader = Annotated[Principal, Depends(authorize("dossier.read"))]
@@ -200,7 +201,7 @@ def supplement(dossier_id: DossierId, body: SupplementAnswer, caller: Applicant,
         service.act(caller, dossier_id, "supplement", if_match, body.note)[0]))
 
 
-supplements = APIRouter(prefix="/api/supplements", tags=["dossiers"])
+supplements = Router(prefix="/api/supplements", tags=["dossiers"])
 AccessCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{20,40}$",
                                  description="The code in the message's link")]
 

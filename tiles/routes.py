@@ -8,17 +8,18 @@ from gzip import compress
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from core.deps import ReadConnectionDep
 from core.errors import NotFoundError
 from core.http import accepted_codings, packed_copy
+from core.routing import Router
 from tiles.http import IMMUTABLE, LIVE, MVT, REVALIDATE, tile_answer
 from tiles.layers import LIVE_LAYERS
 from tiles.service import Tile, TileService
 from tiles.sprite import sprite
 
-router = APIRouter(prefix="/tiles", tags=["tiles"])
+router = Router(prefix="/tiles", tags=["tiles"])
 
 
 
@@ -66,7 +67,7 @@ async def tilejson(request: Request, conn: ReadConnectionDep,
     return await TileService(conn).tilejson(layer, str(request.base_url))
 
 
-assets = APIRouter(tags=["map assets"])
+assets = Router(tags=["map assets"])
 
 FONTSTACK = r"^[A-Za-z0-9 ,]{1,200}$"
 GLYPH_RANGE = r"^\d{1,5}-\d{1,5}$"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import (
-    APIRouter,
     Depends,
     File,
     Form,
@@ -20,13 +19,14 @@ from accounts.auth import authorize
 from accounts.policy import Principal, workflow_actor
 from core.deps import ConnectionDep, IfMatch
 from core.errors import InvalidInputError
+from core.routing import Router
 from core.workflow import driver
 from layers.catalogue.publish import publish
 from layers.catalogue.schemas import Answer, JobPublic, LayerCreate, LayerPublic, VersionPublic
 from layers.catalogue.service import CatalogueService, mapping_answers
 from layers.catalogue.tasks import defer_ingest
 
-router = APIRouter(prefix="/api", tags=["layers"])
+router = Router(prefix="/api", tags=["layers"])
 Planner = Annotated[Principal, Depends(authorize("layer.write"))]
 LayerId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,47}$", examples=["land_use"])]
 Number = Annotated[int, Path(ge=1, le=1_000_000)]

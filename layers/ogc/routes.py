@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Depends, Path, Request, Response
 
 from accounts.auth import may
 from core.deps import ReadConnectionDep
+from core.routing import Router
 from layers.ogc.repository import FeatureRepository
 from layers.ogc.service import CONFORMANCE, GEOJSON, FeatureService
 
-router = APIRouter(prefix="/ogc", tags=["ogc api features"])
+router = Router(prefix="/ogc", tags=["ogc api features"])
 CollectionId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,47}$", examples=["zoning_blocks"])]
 PUBLIC, PRIVATE = "public, max-age=60", "private, no-store"
 

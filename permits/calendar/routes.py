@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import Depends, Path, Query, Response
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep
+from core.routing import Router
 from permits.calendar.repository import CalendarRepository
 from permits.calendar.schemas import (
     ClosureCreate,
@@ -21,7 +22,7 @@ from permits.calendar.schemas import (
 )
 from permits.calendar.service import MAX_DAYS, CalendarService
 
-router = APIRouter(prefix="/api/calendar", tags=["calendar"])
+router = Router(prefix="/api/calendar", tags=["calendar"])
 
 Anyone = Annotated[Principal, Depends(authorize("public.read"))]
 Editor = Annotated[Principal, Depends(authorize("calendar.edit"))]

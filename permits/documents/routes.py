@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
+from fastapi import Depends, File, Form, Path, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep
+from core.routing import Router
 from permits.documents.repository import DocumentRepository
 from permits.documents.scan import Scanner, scanner_for
 from permits.documents.schemas import DocumentPublic, DocumentSpec
@@ -17,7 +18,7 @@ from permits.documents.service import DocumentService
 from permits.documents.storage import FileStore
 from permits.repository import DossierRepository
 
-router = APIRouter(prefix="/api/dossiers/{dossier_id}/documents", tags=["dossiers"])
+router = Router(prefix="/api/dossiers/{dossier_id}/documents", tags=["dossiers"])
 
 Reader = Annotated[Principal, Depends(authorize("dossier.read"))]
 Editor = Annotated[Principal, Depends(authorize("dossier.edit"))]

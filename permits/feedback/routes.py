@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
+from fastapi import Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from accounts.auth import authorize, authorize_or_holder, caller
@@ -20,6 +20,7 @@ from core.deps import ConnectionDep, IfMatch, side_transaction
 from core.errors import NotFoundError
 from core.idempotency import IdempotencyDep
 from core.notify import OutboxNotifier
+from core.routing import Router
 from permits.documents.storage import FileStore
 from permits.feedback.photos import PhotoService
 from permits.feedback.repository import FeedbackRepository
@@ -42,7 +43,7 @@ from permits.feedback.service import FeedbackService, Reporter, category_etag
 from permits.feedback.workflow import FEEDBACK, FLOOD
 from permits.workflow import today
 
-router = APIRouter(prefix="/api/feedback", tags=["feedback"])
+router = Router(prefix="/api/feedback", tags=["feedback"])
 Anyone = Annotated[Principal, Depends(authorize("feedback.report"))]
 Reader = Annotated[Principal, Depends(authorize("public.read"))]
 # Each move's own policy action decides (the engine asks it): a signed-in person is enough here.

@@ -7,13 +7,14 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi import Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep, IfMatch
 from core.errors import InvalidInputError, NotFoundError
+from core.routing import Router
 from permits.documents.routes import DOWNLOAD_HEADERS, get_scanner
 from permits.documents.scan import Scanner
 from permits.documents.storage import FileStore
@@ -52,7 +53,7 @@ from permits.office.service import OfficeService
 from permits.office.stats import STATS, XLSX, figures, period, xlsx
 from permits.office.workflow import TASK
 
-router = APIRouter(prefix="/api/office", tags=["office"])
+router = Router(prefix="/api/office", tags=["office"])
 FILE_REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No entry of your register has this number"},
     413: {"description": "Larger than 50 MB"},

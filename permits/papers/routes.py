@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Depends, Path, Request, Response
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep
+from core.routing import Router
 from permits.papers.repository import PaperRepository
 from permits.papers.service import PaperService
 from permits.repository import DossierRepository
 
-router = APIRouter(prefix="/api/dossiers/{dossier_id}/papers", tags=["dossiers"])
+router = Router(prefix="/api/dossiers/{dossier_id}/papers", tags=["dossiers"])
 
 Reader = Annotated[Principal, Depends(authorize("dossier.read"))]
 DossierId = Annotated[int, Path(ge=1, le=2**62)]

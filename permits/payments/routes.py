@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi import Body, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from accounts.auth import authorize
@@ -13,12 +13,13 @@ from accounts.policy import Principal
 from core.deps import ConnectionDep
 from core.errors import NotFoundError
 from core.idempotency import IdempotencyDep
+from core.routing import Router
 from permits.payments.providers import PaymentProvider, provider_for
 from permits.payments.repository import PaymentRepository
 from permits.payments.schemas import DossierFee, NoticeTaken, PaymentBegin, PaymentStarted
 from permits.payments.service import Applied, PaymentService
 
-router = APIRouter(tags=["payments"])
+router = Router(tags=["payments"])
 
 Payer = Annotated[Principal, Depends(authorize("dossier.apply"))]
 Reader = Annotated[Principal, Depends(authorize("dossier.read"))]

@@ -7,18 +7,19 @@ from __future__ import annotations
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import URL
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep
+from core.routing import Router
 from permits.payments.providers import SandboxProvider, sandbox_secret
 from permits.payments.repository import PaymentRepository
 from permits.payments.service import PaymentService
 
-router = APIRouter(prefix="/sandbox", tags=["payments"], include_in_schema=False)
+router = Router(prefix="/sandbox", tags=["payments"], include_in_schema=False)
 Anyone = Annotated[Principal, Depends(authorize("payment.notify"))]
 CHOICES = (("paid", "Thanh toán thành công"), ("failed", "Thanh toán thất bại"),
            ("cancelled", "Huỷ giao dịch"))

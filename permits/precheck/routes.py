@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep
+from core.routing import Router
 from permits.precheck.schemas import PrecheckPublic, PrecheckRequest
 from permits.precheck.service import precheck_for
 
-router = APIRouter(prefix="/api/precheck", tags=["precheck"])
+router = Router(prefix="/api/precheck", tags=["precheck"])
 
 Anyone = Annotated[Principal, Depends(authorize("public.read"))]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such parcel"}}

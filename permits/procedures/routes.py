@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import Depends, Path, Query, Response
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep, IfMatch
+from core.routing import Router
 from permits.procedures.repository import ProcedureRepository
 from permits.procedures.schemas import (
     ProcedureField,
@@ -18,7 +19,7 @@ from permits.procedures.schemas import (
 )
 from permits.procedures.service import ProcedureService
 
-router = APIRouter(prefix="/api/procedures", tags=["procedures"])
+router = Router(prefix="/api/procedures", tags=["procedures"])
 
 Anyone = Annotated[Principal, Depends(authorize("public.read"))]
 Editor = Annotated[Principal, Depends(authorize("procedure.edit"))]

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import FileResponse
 
 from accounts.auth import authorize
 from accounts.policy import Principal
 from core.deps import ConnectionDep
+from core.routing import Router
 from permits.documents.storage import FileStore
 from permits.repository import DossierRepository
 from permits.results.service import ResultService
 
-router = APIRouter(prefix="/api/dossiers", tags=["dossiers"])
+router = Router(prefix="/api/dossiers", tags=["dossiers"])
 Reader = Annotated[Principal, Depends(authorize("dossier.read"))]
 DossierId = Annotated[int, Path(ge=1, le=2**62)]
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from accounts.ratelimit import OPEN311_READ, OPEN311_SEND, RateLimiter
 from core.deps import ConnectionDep, side_transaction
 from core.errors import NotFoundError, failure_response
 from core.notify import OutboxNotifier
+from core.routing import Router
 from permits.feedback.open311.repository import Open311Repository
 from permits.feedback.open311.schemas import ClientIn, ClientIssued, ClientPublic
 from permits.feedback.open311.service import ClientKeys, Open311Service, RequestError
@@ -77,8 +78,8 @@ class Open311Route(APIRoute):
             {Exception: spec_errors}, status_handlers)}, receive, send)
 
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
-admin = APIRouter(prefix="/api/admin/open311-clients", tags=["open311"])
+router = Router(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+admin = Router(prefix="/api/admin/open311-clients", tags=["open311"])
 Reader = Annotated[Principal, Depends(authorize("public.read"))]
 Sender = Annotated[Principal, Depends(authorize("feedback.report"))]
 Administrator = Annotated[Principal, Depends(authorize("open311.clients"))]
