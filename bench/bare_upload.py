@@ -1,21 +1,24 @@
-"""The floor under the feedback bench's HTTP path: a bare FastAPI app on the same uvicorn,
-taking the same two requests (the report as JSON, then its photo as multipart) and writing the
-same rows by plain SQL and the same file, with nothing checked (no account, no rate limit, no
-engine, no decoding). What it leaves is what HTTP and multipart cost on this machine.
+"""The floor under the HTTP paths of the feedback and dossier benches: a bare FastAPI app on
+the same uvicorn, taking the same requests (a report as JSON, then its photo as multipart; a
+dossier's draft as JSON, its document as multipart, its submission) and writing the same rows
+by plain SQL and the same files, with nothing checked (no account, no rate limit, no engine,
+no decoding). What it leaves is what HTTP and multipart cost on this machine.
 
-Run by bench/feedback.py: `uvicorn bench.bare_upload:app`, BENCH_BARE_DSN naming the database,
-BENCH_BARE_FILES the folder."""
+Run by bench/feedback.py and bench/dossiers.py: `uvicorn bench.bare_upload:app`,
+BENCH_BARE_DSN naming the database, BENCH_BARE_FILES the folder."""
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import FastAPI, File, UploadFile
+from fastapi import FastAPI, File, Form, UploadFile
 from psycopg_pool import ConnectionPool
 
 from bench.common import keep_file
@@ -66,3 +69,51 @@ def photo(report_id: int, file: Annotated[UploadFile, File()]) -> dict[str, str]
         conn.execute("INSERT INTO feedback_photo (report_id, sha256, content_type, size_bytes) "
                      "VALUES (%s, %s, 'image/jpeg', %s)", (report_id, digest, len(data)))
     return {"sha256": digest}
+
+
+@app.post("/d", status_code=201)
+def draft(body: dict[str, Any]) -> dict[str, int]:
+    """A dossier's draft and its event."""
+    conn: psycopg.Connection[Any]
+    with POOL.connection() as conn, conn.transaction():
+        conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
+        row = conn.execute(
+            "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, parcel_key, "
+            "applicant, answers, status, version) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+            "'draft', 1) RETURNING id",
+            (body["owner"], body["procedure_id"], body["department"], body["ward"],
+             body["parcel_key"], json.dumps(body["applicant"]), json.dumps(body["answers"]))
+        ).fetchone()
+        assert row is not None
+        conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, to_status, "
+                     "visibility) VALUES (%s, %s, 'create', 'draft', 'applicant')",
+                     (row[0], body["owner"]))
+    return {"id": int(row[0])}
+
+
+@app.post("/d/{dossier_id}/f", status_code=201)
+def document(dossier_id: int, owner: Annotated[int, Form()],
+             file: Annotated[UploadFile, File()]) -> dict[str, str]:
+    """The document's file as it came (fsynced, renamed into place) and its row."""
+    data = file.file.read()
+    digest = keep_file(FILES, data)
+    with POOL.connection() as conn, conn.transaction():
+        conn.execute("INSERT INTO dossier_document (dossier_id, doc_key, sha256, content_type, "
+                     "size_bytes, file_name, uploaded_by) VALUES (%s, 'application', %s, "
+                     "'application/pdf', %s, %s, %s)",
+                     (dossier_id, digest, len(data), file.filename, owner))
+    return {"sha256": digest}
+
+
+@app.post("/d/{dossier_id}/s")
+def submit(dossier_id: int, body: dict[str, Any]) -> dict[str, str]:
+    """The move to awaiting receipt, with a code, and its event."""
+    code = f"BARE-{uuid.uuid4().hex[:16]}"
+    with POOL.connection() as conn, conn.transaction():
+        conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
+        conn.execute("UPDATE dossier SET status = 'awaiting_receipt', version = version + 1, "
+                     "code = %s, submitted_at = now() WHERE id = %s", (code, dossier_id))
+        conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, from_status, "
+                     "to_status, visibility) VALUES (%s, %s, 'submit', 'draft', "
+                     "'awaiting_receipt', 'public')", (dossier_id, body["owner"]))
+    return {"code": code}

@@ -76,6 +76,18 @@ def start_server(cluster: PostgresCluster, workers: int,
     return listening(proc, port), port
 
 
+def start_bare(dsn: str, files: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """The bare app (bench/bare_upload.py: HTTP's floor) on uvicorn, writing into `dsn` and
+    `files`; returns the process and its port."""
+    port = free_port()
+    env = dict(os.environ, BENCH_BARE_DSN=dsn, BENCH_BARE_FILES=str(files))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.bare_upload:app", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    return listening(proc, port), port
+
+
 def listening(proc: subprocess.Popen[bytes], port: int) -> subprocess.Popen[bytes]:
     """The server process once its port takes connections (killed after 30 s without)."""
     deadline = time.monotonic() + 30

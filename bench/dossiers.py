@@ -1,8 +1,10 @@
 """BENCH dossiers: citizens submitting dossiers with a 1 MB attachment each over HTTP (draft,
 upload, submit: three requests through the engine, the form's and the documents' checks)
-against the same rows and file written by plain SQL and a file write; and an officer's move
-(receive, through the engine with If-Match) against its raw UPDATE + INSERT. Rounds alternate
-ours and raw; the medians are printed."""
+against the same rows and file written by plain SQL and a file write, and beside them the same
+three requests to a bare app that checks nothing (bench/bare_upload.py: HTTP's and
+multipart's floor on this machine); and an officer's move (receive, through the engine with
+If-Match) against its raw UPDATE + INSERT. Rounds rotate the sides; the medians are
+printed."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import io
 import json
 import os
 import secrets
+import shutil
 import statistics
 import time
 import uuid
@@ -29,6 +32,7 @@ from bench.common import (
     log,
     percentile,
     run_clients,
+    start_bare,
     start_server,
     stop,
 )
@@ -49,6 +53,7 @@ PROCEDURE = "bench-one-document"
 DEPARTMENT = "economy"
 ANSWERS = {"business_name": "Tạp hoá Thử", "business_lines": "Bán lẻ", "capital_vnd": 50_000_000}
 FILES = BENCH_DIR / "files-raw"
+FILES_BARE = BENCH_DIR / "files-bare"
 
 
 def _pdf(size: int = 1 << 20) -> bytes:
@@ -136,10 +141,11 @@ class Http:
                          **{"Content-Type": "application/json", **headers})
 
 
-def _multipart(key: str, name: str, data: bytes) -> tuple[bytes, str]:
+def _multipart(fields: dict[str, str], name: str, data: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n{key}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+    head = ("".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
+                    f"{v}\r\n" for k, v in fields.items())
+            + f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
             f"filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n").encode()
     return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary
 
@@ -157,7 +163,7 @@ def _our_submitter(port: int, citizens: list[dict[str, str]], parcel: str
             **{"Idempotency-Key": secrets.token_hex(16)})
         assert status == 201, body[:300]
         dossier = json.loads(body)["id"]
-        data, boundary = _multipart("application", "don.pdf", attachment)
+        data, boundary = _multipart({"key": "application"}, "don.pdf", attachment)
         status, _, body = client.send(
             "POST", f"/api/dossiers/{dossier}/documents", data,
             **{"Content-Type": f"multipart/form-data; boundary={boundary}"})
@@ -208,13 +214,38 @@ def _raw_submitter(dsn: str, citizens: list[dict[str, str]], parcel: str, ward: 
     return submit
 
 
+def _bare_submitter(port: int, citizens: list[dict[str, str]], parcel: str, ward: str
+                    ) -> Callable[[int, bytes], None]:
+    """The same three requests to the bare app (bench/bare_upload.py): HTTP's floor."""
+    clients: dict[int, Http] = {}
+
+    def submit(slot: int, attachment: bytes) -> None:
+        client = clients.setdefault(slot, Http(port, {"cookie": "", "csrf": ""}))
+        owner = citizens[slot % len(citizens)]["person"]
+        status, _, body = client.json("POST", "/d", {
+            "owner": int(owner), "procedure_id": PROCEDURE, "department": DEPARTMENT,
+            "ward": ward, "parcel_key": parcel, "answers": ANSWERS,
+            "applicant": {"full_name": "Người Đo", "phone": "0909000111"}})
+        assert status == 201, body[:300]
+        dossier = json.loads(body)["id"]
+        data, boundary = _multipart({"owner": owner}, "don.pdf", attachment)
+        status, _, body = client.send(
+            "POST", f"/d/{dossier}/f", data,
+            **{"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert status == 201, body[:300]
+        status, _, body = client.json("POST", f"/d/{dossier}/s", {"owner": int(owner)})
+        assert status == 200, body[:300]
+    return submit
+
+
 def _awaiting(dsn: str, raw: bool, limit: int) -> list[tuple[int, int]]:
-    """Dossiers waiting for receipt, made by one path, with their versions."""
+    """Dossiers waiting for receipt, made by one path (ours, or raw SQL), with their
+    versions; the bare app's are neither."""
     with psycopg.connect(dsn) as conn:
         return [(int(r[0]), int(r[1])) for r in conn.execute(
             "SELECT id, version FROM dossier WHERE procedure_id = %s "
             "AND status = 'awaiting_receipt' AND (code LIKE 'RAW-%%') = %s "
-            "ORDER BY id LIMIT %s", (PROCEDURE, raw, limit))]
+            "AND code NOT LIKE 'BARE-%%' ORDER BY id LIMIT %s", (PROCEDURE, raw, limit))]
 
 
 def _our_mover(port: int, officer: dict[str, str]) -> Callable[[int, int], None]:
@@ -258,26 +289,33 @@ def _floor_ms(port: int, officer: dict[str, str], n: int = 40) -> float:
 
 
 def main() -> None:
-    """Alternate rounds of both paths; print the medians."""
+    """Rotate the sides round by round; print the medians."""
     cluster = bench_database(PARCELS)
     dsn = cluster.libpq_dsn()
     citizens, officer, parcel, ward = _setup(cluster)
     files = BENCH_DIR / "files-ours"
     proc, port = start_server(cluster, WORKERS, {"CIVICMAP_FILES_DIR": str(files),
                                                  "CIVICMAP_EMBEDDED_WORKER": "false"})
+    bare_proc, bare_port = start_bare(dsn, FILES_BARE, WORKERS)
     log(f"dossiers: {ROUNDS} rounds of {PER_ROUND} submissions by {CLIENTS} clients, "
         f"{MOVES} receipts by one officer, {WORKERS} server workers")
-    rates: dict[str, list[float]] = {"ours": [], "raw": []}
+    rates: dict[str, list[float]] = {"ours": [], "raw": [], "bare": []}
     moves: dict[str, list[float]] = {"ours": [], "raw": []}
     floors: list[float] = []
+    sides = ("ours", "raw", "bare")
     try:
         for n in range(ROUNDS):
-            for path in ("ours", "raw") if n % 2 == 0 else ("raw", "ours"):
+            for path in sides[n % 3:] + sides[:n % 3]:
                 items = [(i, _pdf()) for i in range(PER_ROUND)]
                 make = (partial(_our_submitter, port, citizens, parcel) if path == "ours"
-                        else partial(_raw_submitter, dsn, citizens, parcel, ward))
+                        else partial(_raw_submitter, dsn, citizens, parcel, ward)
+                        if path == "raw" else
+                        partial(_bare_submitter, bare_port, citizens, parcel, ward))
                 _, wall = run_clients(make, items, CLIENTS, 0)
                 rates[path].append(PER_ROUND / wall)
+            for folder in (FILES, FILES_BARE):  # the rows stay; their files are not read again
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir(parents=True)
             for path in ("ours", "raw") if n % 2 == 0 else ("raw", "ours"):
                 waiting = _awaiting(dsn, path == "raw", MOVES)
                 mover = (partial(_our_mover, port, officer) if path == "ours"
@@ -286,20 +324,21 @@ def main() -> None:
                 moves[path].append(percentile(latencies, 50))
             floors.append(_floor_ms(port, officer))
             log(f"  round {n + 1}: submit/s ours={rates['ours'][-1]:.2f} "
-                f"raw={rates['raw'][-1]:.2f}; receive p50 ours={moves['ours'][-1]:.2f} ms "
-                f"raw={moves['raw'][-1]:.2f} ms; signed-in GET p50 {floors[-1]:.2f} ms")
+                f"raw={rates['raw'][-1]:.2f} bare_http={rates['bare'][-1]:.2f}; receive p50 "
+                f"ours={moves['ours'][-1]:.2f} ms raw={moves['raw'][-1]:.2f} ms; signed-in GET "
+                f"p50 {floors[-1]:.2f} ms")
     finally:
+        stop(bare_proc)
         stop(proc)
     ours, raw = statistics.median(rates["ours"]), statistics.median(rates["raw"])
-    print(f"BENCH dossiers submit_per_s ours={ours:.2f} raw={raw:.2f} clients={CLIENTS} "
+    bare = statistics.median(rates["bare"])
+    # bare_http: the same requests to an app that checks nothing, its ratio to raw the most
+    # any HTTP path can reach here.
+    print(f"BENCH dossiers submit_per_s ours={ours:.2f} raw={raw:.2f} bare_http={bare:.2f} "
+          f"bare_http_ratio={bare / raw:.2f} ours_to_bare={ours / bare:.2f} clients={CLIENTS} "
           f"attachment_mb=1 rounds={ROUNDS} ratio={ours / raw:.2f}", flush=True)
     ours, raw = statistics.median(moves["ours"]), statistics.median(moves["raw"])
     floor = statistics.median(floors)
     print(f"BENCH dossiers action_p50_ms ours={ours:.2f} raw={raw:.2f} "
           f"signed_in_get_p50_ms={floor:.2f} rounds={ROUNDS} ratio={ours / raw:.2f} "
           f"floor_ratio={floor / raw:.2f}", flush=True)
-
-
-if __name__ == "__main__":
-    main()
-

@@ -15,8 +15,6 @@ import random
 import secrets
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -31,15 +29,13 @@ from PIL import Image
 from accounts.service import AccountService
 from bench.common import (
     BENCH_DIR,
-    PROJECT_ROOT,
     bench_database,
-    free_port,
     http_caller,
     keep_file,
-    listening,
     log,
     percentile,
     run_clients,
+    start_bare,
     start_server,
     stop,
 )
@@ -263,16 +259,6 @@ def _bare_submitter(port: int, citizens: list[dict[str, str]],
     return submit
 
 
-def _start_bare(dsn: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = dict(os.environ, BENCH_BARE_DSN=dsn, BENCH_BARE_FILES=str(FILES_BARE))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.bare_upload:app", "--port", str(port),
-         "--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
-    return listening(proc, port), port
-
-
 def _submissions(port: int, bare_port: int, dsn: str, citizens: list[dict[str, str]],
                  department: str, places: list[tuple[float, float, str]], side: int) -> None:
     rates: dict[str, list[float]] = {"ours": [], "raw": [], "bare": []}
@@ -385,7 +371,7 @@ def main() -> None:
     files = BENCH_DIR / "feedback-files-ours"
     proc, port = start_server(cluster, WORKERS, {"CIVICMAP_FILES_DIR": str(files),
                                                  "CIVICMAP_EMBEDDED_WORKER": "false"})
-    bare_proc, bare_port = _start_bare(dsn)
+    bare_proc, bare_port = start_bare(dsn, FILES_BARE, WORKERS)
     log(f"feedback: {ROUNDS} rounds of {PER_ROUND} reports with a {side}x{side} photo by "
         f"{CLIENTS} clients, {WORKERS} server workers; {reports} seeded reports for the tiles")
     try:
