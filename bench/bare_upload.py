@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,12 +39,20 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(lifespan=_lifespan)
 
 
+@contextmanager
+def _writing_status(table: str) -> Iterator[psycopg.Connection[Any]]:
+    """A pooled connection in a transaction allowed to write `table`'s status (as the engine
+    is: the table's trigger refuses anything else)."""
+    conn: psycopg.Connection[Any]
+    with POOL.connection() as conn, conn.transaction():
+        conn.execute("SELECT set_config(%s, %s, true)", (ENGINE_SETTING, table))
+        yield conn
+
+
 @app.post("/r", status_code=201)
 def report(body: dict[str, Any]) -> dict[str, int]:
     """The report and its two events, received at once."""
-    conn: psycopg.Connection[Any]
-    with POOL.connection() as conn, conn.transaction():
-        conn.execute("SELECT set_config(%s, 'feedback_report', true)", (ENGINE_SETTING,))
+    with _writing_status("feedback_report") as conn:
         row = conn.execute(
             "INSERT INTO feedback_report (category, status, description, geom, ward_code, "
             "department, reporter_id, show_name, confirmed_at, due_on) VALUES (%s, 'received', "
@@ -74,9 +82,7 @@ def photo(report_id: int, file: Annotated[UploadFile, File()]) -> dict[str, str]
 @app.post("/d", status_code=201)
 def draft(body: dict[str, Any]) -> dict[str, int]:
     """A dossier's draft and its event."""
-    conn: psycopg.Connection[Any]
-    with POOL.connection() as conn, conn.transaction():
-        conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
+    with _writing_status("dossier") as conn:
         row = conn.execute(
             "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, parcel_key, "
             "applicant, answers, status, version) VALUES (%s, %s, %s, %s, %s, %s, %s, "
@@ -109,8 +115,7 @@ def document(dossier_id: int, owner: Annotated[int, Form()],
 def submit(dossier_id: int, body: dict[str, Any]) -> dict[str, str]:
     """The move to awaiting receipt, with a code, and its event."""
     code = f"BARE-{uuid.uuid4().hex[:16]}"
-    with POOL.connection() as conn, conn.transaction():
-        conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
+    with _writing_status("dossier") as conn:
         conn.execute("UPDATE dossier SET status = 'awaiting_receipt', version = version + 1, "
                      "code = %s, submitted_at = now() WHERE id = %s", (code, dossier_id))
         conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, from_status, "
