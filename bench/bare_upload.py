@@ -9,11 +9,10 @@ BENCH_BARE_DSN naming the database, BENCH_BARE_FILES the folder."""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ import psycopg
 from fastapi import FastAPI, File, Form, UploadFile
 from psycopg_pool import ConnectionPool
 
+from bench import dossier_rows as rows
 from bench.common import keep_file
 from core.workflow import ENGINE_SETTING
 
@@ -39,20 +39,12 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(lifespan=_lifespan)
 
 
-@contextmanager
-def _writing_status(table: str) -> Iterator[psycopg.Connection[Any]]:
-    """A pooled connection in a transaction allowed to write `table`'s status (as the engine
-    is: the table's trigger refuses anything else)."""
-    conn: psycopg.Connection[Any]
-    with POOL.connection() as conn, conn.transaction():
-        conn.execute("SELECT set_config(%s, %s, true)", (ENGINE_SETTING, table))
-        yield conn
-
-
 @app.post("/r", status_code=201)
 def report(body: dict[str, Any]) -> dict[str, int]:
     """The report and its two events, received at once."""
-    with _writing_status("feedback_report") as conn:
+    conn: psycopg.Connection[Any]
+    with POOL.connection() as conn, conn.transaction():
+        conn.execute("SELECT set_config(%s, 'feedback_report', true)", (ENGINE_SETTING,))
         row = conn.execute(
             "INSERT INTO feedback_report (category, status, description, geom, ward_code, "
             "department, reporter_id, show_name, confirmed_at, due_on) VALUES (%s, 'received', "
@@ -82,19 +74,11 @@ def photo(report_id: int, file: Annotated[UploadFile, File()]) -> dict[str, str]
 @app.post("/d", status_code=201)
 def draft(body: dict[str, Any]) -> dict[str, int]:
     """A dossier's draft and its event."""
-    with _writing_status("dossier") as conn:
-        row = conn.execute(
-            "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, parcel_key, "
-            "applicant, answers, status, version) VALUES (%s, %s, %s, %s, %s, %s, %s, "
-            "'draft', 1) RETURNING id",
-            (body["owner"], body["procedure_id"], body["department"], body["ward"],
-             body["parcel_key"], json.dumps(body["applicant"]), json.dumps(body["answers"]))
-        ).fetchone()
-        assert row is not None
-        conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, to_status, "
-                     "visibility) VALUES (%s, %s, 'create', 'draft', 'applicant')",
-                     (row[0], body["owner"]))
-    return {"id": int(row[0])}
+    with POOL.connection() as conn, conn.transaction():
+        dossier = rows.draft(conn, body["owner"], body["procedure_id"], body["department"],
+                             body["ward"], body["parcel_key"], body["applicant"],
+                             body["answers"])
+    return {"id": dossier}
 
 
 @app.post("/d/{dossier_id}/f", status_code=201)
@@ -104,10 +88,7 @@ def document(dossier_id: int, owner: Annotated[int, Form()],
     data = file.file.read()
     digest = keep_file(FILES, data)
     with POOL.connection() as conn, conn.transaction():
-        conn.execute("INSERT INTO dossier_document (dossier_id, doc_key, sha256, content_type, "
-                     "size_bytes, file_name, uploaded_by) VALUES (%s, 'application', %s, "
-                     "'application/pdf', %s, %s, %s)",
-                     (dossier_id, digest, len(data), file.filename, owner))
+        rows.document(conn, dossier_id, digest, len(data), file.filename, owner)
     return {"sha256": digest}
 
 
@@ -115,10 +96,6 @@ def document(dossier_id: int, owner: Annotated[int, Form()],
 def submit(dossier_id: int, body: dict[str, Any]) -> dict[str, str]:
     """The move to awaiting receipt, with a code, and its event."""
     code = f"BARE-{uuid.uuid4().hex[:16]}"
-    with _writing_status("dossier") as conn:
-        conn.execute("UPDATE dossier SET status = 'awaiting_receipt', version = version + 1, "
-                     "code = %s, submitted_at = now() WHERE id = %s", (code, dossier_id))
-        conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, from_status, "
-                     "to_status, visibility) VALUES (%s, %s, 'submit', 'draft', "
-                     "'awaiting_receipt', 'public')", (dossier_id, body["owner"]))
+    with POOL.connection() as conn, conn.transaction():
+        rows.submit(conn, dossier_id, body["owner"], code)
     return {"code": code}

@@ -25,6 +25,7 @@ from pypdf import PdfWriter
 from pypdf.generic import ContentStream, NameObject
 
 from accounts.service import AccountService, GrantSpec
+from bench import dossier_rows as rows
 from bench.common import (
     BENCH_DIR,
     bench_database,
@@ -51,6 +52,7 @@ WORKERS = int(os.environ.get("BENCH_DOSSIER_WORKERS", "2"))
 # dossier (a fee would be paid online before receipt, through a gateway not measured here).
 PROCEDURE = "bench-one-document"
 DEPARTMENT = "economy"
+APPLICANT = {"full_name": "Người Đo", "phone": "0909000111"}
 ANSWERS = {"business_name": "Tạp hoá Thử", "business_lines": "Bán lẻ", "capital_vnd": 50_000_000}
 FILES = BENCH_DIR / "files-raw"
 FILES_BARE = BENCH_DIR / "files-bare"
@@ -159,7 +161,7 @@ def _our_submitter(port: int, citizens: list[dict[str, str]], parcel: str
         client = clients.setdefault(slot, Http(port, citizens[slot % len(citizens)]))
         status, headers, body = client.json("POST", "/api/dossiers", {
             "procedure_id": PROCEDURE, "parcel_key": parcel, "answers": ANSWERS,
-            "applicant": {"full_name": "Người Đo", "phone": "0909000111"}},
+            "applicant": APPLICANT},
             **{"Idempotency-Key": secrets.token_hex(16)})
         assert status == 201, body[:300]
         dossier = json.loads(body)["id"]
@@ -184,33 +186,13 @@ def _raw_submitter(dsn: str, citizens: list[dict[str, str]], parcel: str, ward: 
     def submit(slot: int, attachment: bytes) -> None:
         owner = int(citizens[slot % len(citizens)]["person"])
         with conn.transaction():
-            conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
-            row = conn.execute(
-                "INSERT INTO dossier (owner_id, procedure_id, department, ward_code, "
-                "parcel_key, applicant, answers, status, version) VALUES (%s, %s, %s, %s, %s, "
-                "%s, %s, 'draft', 1) RETURNING id",
-                (owner, PROCEDURE, DEPARTMENT, ward, parcel,
-                 json.dumps({"full_name": "Người Đo", "phone": "0909000111"}),
-                 json.dumps(ANSWERS))).fetchone()
-            assert row is not None
-            dossier = row[0]
-            conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, to_status, "
-                         "visibility) VALUES (%s, %s, 'create', 'draft', 'applicant')",
-                         (dossier, owner))
+            dossier = rows.draft(conn, owner, PROCEDURE, DEPARTMENT, ward, parcel, APPLICANT,
+                                 ANSWERS)
         digest = keep_file(FILES, attachment)
         with conn.transaction():
-            conn.execute("INSERT INTO dossier_document (dossier_id, doc_key, sha256, "
-                         "content_type, size_bytes, file_name, uploaded_by) VALUES "
-                         "(%s, 'application', %s, 'application/pdf', %s, 'don.pdf', %s)",
-                         (dossier, digest, len(attachment), owner))
+            rows.document(conn, dossier, digest, len(attachment), "don.pdf", owner)
         with conn.transaction():
-            conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
-            conn.execute("UPDATE dossier SET status = 'awaiting_receipt', "
-                         "version = version + 1, code = %s, submitted_at = now() "
-                         "WHERE id = %s", (f"RAW-{uuid.uuid4().hex[:16]}", dossier))
-            conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, "
-                         "from_status, to_status, visibility) VALUES (%s, %s, 'submit', "
-                         "'draft', 'awaiting_receipt', 'public')", (dossier, owner))
+            rows.submit(conn, dossier, owner, f"RAW-{uuid.uuid4().hex[:16]}")
     return submit
 
 
@@ -225,7 +207,7 @@ def _bare_submitter(port: int, citizens: list[dict[str, str]], parcel: str, ward
         status, _, body = client.json("POST", "/d", {
             "owner": int(owner), "procedure_id": PROCEDURE, "department": DEPARTMENT,
             "ward": ward, "parcel_key": parcel, "answers": ANSWERS,
-            "applicant": {"full_name": "Người Đo", "phone": "0909000111"}})
+            "applicant": APPLICANT})
         assert status == 201, body[:300]
         dossier = json.loads(body)["id"]
         data, boundary = _multipart({"owner": owner}, "don.pdf", attachment)
