@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from core.notify import OutboxNotifier
 from core.workdays import WorkingCalendar
+from core.workdays_repository import load_overrides
 from permits.feedback.repository import FeedbackRepository
 from permits.feedback.service import FeedbackService
 from permits.workflow import today
@@ -386,7 +387,11 @@ def test_administrators_set_where_a_category_goes_and_its_time(
     sent = _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon,
                  lat=lat)
     public = client.get(f"/api/feedback/{sent['id']}").json()
-    calendar = WorkingCalendar.for_years(today().year, today().year + 1)
+    # The category's department's calendar, with the world's swapped day and closure in it.
+    department = changed.json()["department"]
+    first, last = today().year, today().year + 1
+    calendar = WorkingCalendar.for_years(first, last, *load_overrides(conn, first, last,
+                                                                      department), department)
     assert public["due_on"] == calendar.add_working_days(today(), 2).isoformat()
     assert conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE kind = "
                                 "'feedback.category'").scalar_one() == 1

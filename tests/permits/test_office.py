@@ -58,7 +58,8 @@ def test_the_queue_puts_the_overdue_first_then_today_soon_later(
     day = today()
     calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
     later = _received(conn, world, calendar.add_working_days(day, 8))
-    soon = _received(conn, world, calendar.add_working_days(day, 1))
+    # The next working day: one working day left, on a weekend too (the suite runs then).
+    soon = _received(conn, world, calendar.next_working_day(day))
     overdue = _received(conn, world, day - timedelta(days=3))
     due_today = _received(conn, world, day)
     lon, lat = _in_ward(conn, MY_WARD)
@@ -261,7 +262,7 @@ def test_reminders_go_once_per_item_and_moment(client: TestClient, conn: Connect
     day = today()
     calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
     overdue = _received(conn, world, day - timedelta(days=2))
-    tomorrow = calendar.add_working_days(day, 1)
+    tomorrow = calendar.next_working_day(day)  # on a weekend too: Monday
     soon = _received(conn, world, tomorrow)
     later = _received(conn, world, calendar.add_working_days(day, 9))
     reminders = Reminders(conn)
