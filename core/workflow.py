@@ -106,6 +106,11 @@ class Context:
 
 Guard = Callable[[Context], str | None]  # the reason it fails, or None
 Effect = Callable[[Context], None]
+# The caller's right to see the row, checked on the locked row (raises, a 404 or a 403).
+Seen = Callable[[Mapping[str, Any]], None]
+# The other columns a move sets, worked out from the locked row once every check holds (it may
+# add to the event's detail): a dossier's return date from its procedure, say.
+Settle = Callable[[Context], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -237,13 +242,15 @@ def _event(cur: psycopg.Cursor[Any], ctx: Context, row_id: int, source: str | No
 
 def _checked(cur: psycopg.Cursor[Any], workflow: Workflow, row_id: int, action: str,
              actor: Actor, if_match: str | None, note: str | None,
-             detail: Mapping[str, Any] | None) -> Context:
-    """Lock the row and check version, table, policy and guards: the move's context."""
+             detail: Mapping[str, Any] | None, seen: Seen | None = None) -> Context:
+    """Lock the row and check sight, version, table, policy and guards: the move's context."""
     cur.execute(sql.SQL("SELECT * FROM {} WHERE id = %s FOR UPDATE").format(
         sql.Identifier(workflow.table)), (row_id,))
     row = cur.fetchone()
     if row is None:
         raise NotFoundError(f"no {workflow.name} {row_id}")
+    if seen is not None:  # before the version: a row hidden from the caller tells them nothing
+        seen(row)
     check_version(workflow.etag(row_id, int(row["version"])), if_match, required=actor.staff)
     source = str(row["status"])
     move = workflow.move(source, action)
@@ -259,26 +266,32 @@ def _checked(cur: psycopg.Cursor[Any], workflow: Workflow, row_id: int, action: 
 
 def preflight(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id: int,
               action: str, actor: Actor, *, if_match: str | None = None,
-              note: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
-    """Every check `fire` makes, without the move: before work the move would crown."""
+              note: str | None = None, detail: Mapping[str, Any] | None = None,
+              seen: Seen | None = None) -> dict[str, Any]:
+    """Every check `fire` makes, without the move: before work the move would crown. The row,
+    locked."""
     with driver(conn).cursor(row_factory=dict_row) as cur:
-        _checked(cur, workflow, row_id, action, actor, if_match, note, detail)
+        return _checked(cur, workflow, row_id, action, actor, if_match, note, detail, seen).row
 
 
 def fire(conn: psycopg.Connection[Any] | Connection, workflow: Workflow, row_id: int,
          action: str, actor: Actor, *, if_match: str | None = None, note: str | None = None,
          detail: Mapping[str, Any] | None = None, visibility: Visibility | None = None,
          values: Mapping[str, Any] | None = None,
-         carry: Mapping[str, Any] | None = None) -> Fired:
+         carry: Mapping[str, Any] | None = None, seen: Seen | None = None,
+         settle: Settle | None = None) -> Fired:
     """Move row `row_id` by `action`, in the caller's transaction; returns the new ETag.
 
     `values` are other columns the move sets (a dossier's code on submission, say; `NOW`: the
-    transaction's time); `carry` is for the effects only, never written in the event.
+    transaction's time), `settle` works out more from the locked row; `carry` is for the
+    effects only, never written in the event; `seen` checks the caller may see the row at all.
     """
     raw = driver(conn)
     with raw.cursor(row_factory=dict_row) as cur:
-        ctx = _checked(cur, workflow, row_id, action, actor, if_match, note, detail)
+        ctx = _checked(cur, workflow, row_id, action, actor, if_match, note, detail, seen)
         ctx.carry = dict(carry or {})
+        if settle is not None:
+            values = {**(values or {}), **settle(ctx)}
         source, move = str(ctx.row["status"]), ctx.transition
         extra = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in (values or {}).items()
                  if v is not NOW}

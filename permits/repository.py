@@ -38,6 +38,14 @@ class DossierRepository:
             {"i": procedure_id}
         ).first()
 
+    def statutory_time(self, procedure_id: str) -> tuple[int, str]:
+        """A procedure's statutory time and the kind of days it counts (on every receipt:
+        the two columns, not the form and documents)."""
+        row = self.conn.exec_driver_sql(
+            "SELECT statutory_days, day_kind FROM procedure WHERE id = %(i)s",
+            {"i": procedure_id}).one()
+        return int(row.statutory_days), str(row.day_kind)
+
     def parcel_ward(self, parcel_key: str) -> str | None:
         """The current ward code of a parcel, or None when there is no such parcel."""
         row = self.conn.exec_driver_sql(
@@ -128,7 +136,7 @@ class DossierRepository:
         """The open supplement request an access code opens, with its dossier, or None."""
         return self.conn.exec_driver_sql(
             "SELECT a.id, a.dossier_id, a.event_id, a.expires_at, e.detail, d.code, "
-            "d.status, d.version, p.name_vi AS procedure_name_vi, "
+            "d.status, d.version, d.owner_id, p.name_vi AS procedure_name_vi, "
             "p.name_en AS procedure_name_en FROM dossier_access a "
             "JOIN dossier d ON d.id = a.dossier_id "
             "JOIN dossier_event e ON e.id = a.event_id "

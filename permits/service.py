@@ -13,7 +13,9 @@ from core.workflow import (
     NOW,
     SYSTEM,
     Actor,
+    Context,
     Fired,
+    Seen,
     Visibility,
     check_version,
     create,
@@ -123,27 +125,35 @@ class DossierService:
         """Move the dossier by its transition table, through the engine; the form's facts
         (what is missing, the reasons, the new date) go in the event, the dates it sets on
         the dossier."""
-        row = self._reached(principal, "dossier.read", dossier_id)
-        return self._fire(row, action, actor(principal), if_match, note, form, origin)
+        def seen(row: Mapping[str, Any]) -> None:
+            # On the row the engine locked: one read, and the dates below come from it too.
+            check(principal, "dossier.read", _row_subject(row))
 
-    def _fire(self, row: Any, action: str, who: Actor, if_match: str | None,
-              note: str | None, form: Mapping[str, Any] | None, origin: str = ""
-              ) -> tuple[Any, Fired]:
-        values: dict[str, Any] = {"updated_at": NOW}
+        return self._fire(dossier_id, action, actor(principal), if_match, note, form, origin,
+                          seen)
+
+    def _fire(self, dossier_id: int, action: str, who: Actor, if_match: str | None,
+              note: str | None, form: Mapping[str, Any] | None, origin: str = "",
+              seen: Seen | None = None) -> tuple[Any, Fired]:
         detail: dict[str, Any] = {k: v for k, v in (form or {}).items() if v not in (None, [])}
-        if DOSSIER.move(row.status, action) is not None:
-            self._dates(row, action, values, detail)
         if action in FORMS:
             detail["form"] = FORMS[action]
         carry: dict[str, Any] = {"origin": origin}
         if action == "issue_result" and self.results is not None:
             # Signing takes a tenth of a second: only once every check of the move holds.
-            preflight(self.repo.conn, DOSSIER, row.id, action, who, if_match=if_match,
-                      note=note, detail=detail)
-            carry["result"] = self.results.make(row, str(detail["result_no"]), origin)
-        fired = fire(self.repo.conn, DOSSIER, row.id, action, who, if_match=if_match,
-                     note=note, detail=detail, values=values, carry=carry)
+            row = preflight(self.repo.conn, DOSSIER, dossier_id, action, who,
+                            if_match=if_match, note=note, detail=detail, seen=seen)
+            carry["result"] = self.results.make(dossier_of(row), str(detail["result_no"]),
+                                                origin)
+        fired = fire(self.repo.conn, DOSSIER, dossier_id, action, who, if_match=if_match,
+                     note=note, detail=detail, values={"updated_at": NOW}, carry=carry,
+                     seen=seen, settle=self._settle)
         return dossier_of(fired.row), fired
+
+    def _settle(self, ctx: Context) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        self._dates(dossier_of(ctx.row), ctx.transition.action, values, ctx.detail)
+        return values
 
     def _dates(self, row: Any, action: str, values: dict[str, Any],
                detail: dict[str, Any]) -> None:
@@ -152,12 +162,11 @@ class DossierService:
         if action == "submit" and row.code is None:
             values["code"] = self.repo.next_code(self.agency_code)
         elif action == "receive":
-            procedure = self.repo.procedure(row.procedure_id)
-            due = self.clock.due(day, procedure.statutory_days, procedure.day_kind,
-                                 row.department)
+            days, day_kind = self.repo.statutory_time(row.procedure_id)
+            due = self.clock.due(day, days, day_kind, row.department)
             values.update(received_at=now, due_on=due)
-            detail.update(received_on=day.isoformat(), due_on=due.isoformat(),
-                          days=procedure.statutory_days, day_kind=procedure.day_kind)
+            detail.update(received_on=day.isoformat(), due_on=due.isoformat(), days=days,
+                          day_kind=day_kind)
         elif action == "request_supplement":
             values["clock_stopped_on"] = day
         elif action in ("supplement", "withdraw", "refuse") and row.clock_stopped_on:
@@ -231,9 +240,8 @@ class DossierService:
         """The applicant answers the request the code was made for (the code is the authority:
         it was sent only to them, and it opens this one request)."""
         found = self._opened(code)
-        row = self.repo.get(found.dossier_id)
-        by_link = Actor(row.owner_id, authorize=lambda action, _: None)
-        return self._fire(row, "supplement", by_link, None, note,
+        by_link = Actor(found.owner_id, authorize=lambda action, _: None)
+        return self._fire(found.dossier_id, "supplement", by_link, None, note,
                           {"documents": list(documents), "request_event_id": found.event_id})
 
     # -- the platform's own moves ---------------------------------------------------------------
@@ -244,7 +252,7 @@ class DossierService:
         for dossier_id in self.repo.lapsed(today(), [str(s) for s in CLOCK_RUNS], limit):
             row = self.repo.get(dossier_id, lock=True)
             if row is not None and row.status in CLOCK_RUNS:
-                self._fire(row, "lapse", SYSTEM, None, None, None)
+                self._fire(row.id, "lapse", SYSTEM, None, None, None)
                 done += 1
         return done
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from core.errors import (
     ConflictError,
     ForbiddenError,
+    NotFoundError,
     PreconditionFailedError,
     PreconditionRequiredError,
 )
@@ -27,6 +28,7 @@ from core.workflow import (
     ENGINE_SETTING,
     SYSTEM,
     Actor,
+    Context,
     GuardError,
     Visibility,
     Workflow,
@@ -257,6 +259,45 @@ def test_a_move_appends_its_event_and_runs_its_effects(conn: Connection) -> None
         with conn.begin_nested():
             driver(conn).execute("UPDATE dossier_event SET note = 'x' WHERE id = %s",
                                  (fired.event_id,))
+
+
+def test_sight_comes_first_and_settled_columns_come_from_the_locked_row(
+        conn: Connection) -> None:
+    row_id = _row_in(conn, DOSSIER, "draft")
+    code = _values(DOSSIER, "submit", row_id)
+    seen: list[int] = []
+
+    def hidden(row: Any) -> None:
+        seen.append(row["version"])
+        raise NotFoundError("not found")
+
+    def settle(ctx: Context) -> dict[str, Any]:
+        assert ctx.row["status"] == "draft"  # the locked row, before the move
+        ctx.detail["settled_from"] = ctx.row["version"]
+        return {"updated_at": date(2026, 1, 2)}
+
+    # Hidden from the caller: a 404 even with a stale ETag, which would tell the row is there.
+    with pytest.raises(NotFoundError):
+        fire(conn, DOSSIER, row_id, "submit", CITIZEN, if_match=DOSSIER.etag(row_id, 9),
+             values=code, seen=hidden, settle=settle)
+    assert seen == [1]
+    called: list[str] = []
+
+    def never(ctx: Context) -> dict[str, Any]:
+        called.append(ctx.transition.action)
+        return {}
+
+    with pytest.raises(PreconditionFailedError):  # a refused move works nothing out
+        fire(conn, DOSSIER, row_id, "submit", CITIZEN, if_match=DOSSIER.etag(row_id, 9),
+             values=code, settle=never)
+    assert called == []
+    fired = fire(conn, DOSSIER, row_id, "submit", CITIZEN, values=code, seen=lambda row: None,
+                 settle=settle)
+    assert fired.row["updated_at"].date() == date(2026, 1, 2)
+    assert fired.row["code"] == code["code"]  # the caller's values stay
+    detail = conn.exec_driver_sql("SELECT detail FROM dossier_event WHERE id = %(i)s",
+                                  {"i": fired.event_id}).scalar_one()
+    assert detail == {"settled_from": 1}
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
