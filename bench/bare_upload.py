@@ -1,8 +1,8 @@
 """The floor under the HTTP paths of the feedback and dossier benches: a bare FastAPI app on
 the same uvicorn, taking the same requests (a report as JSON, then its photo as multipart; a
-dossier's draft as JSON, its document as multipart, its submission) and writing the same rows
-by plain SQL and the same files, with nothing checked (no account, no rate limit, no engine,
-no decoding). What it leaves is what HTTP and multipart cost on this machine.
+dossier's draft as JSON, its document as multipart, its submission; an officer's receipt) and
+writing the same rows by plain SQL and the same files, with nothing checked (no account, no
+rate limit, no engine, no decoding). What it leaves is what HTTP and multipart cost on this machine.
 
 Run by bench/feedback.py and bench/dossiers.py: `uvicorn bench.bare_upload:app`,
 BENCH_BARE_DSN naming the database, BENCH_BARE_FILES the folder."""
@@ -99,3 +99,11 @@ def submit(dossier_id: int, body: dict[str, Any]) -> dict[str, str]:
     with POOL.connection() as conn, conn.transaction():
         rows.submit(conn, dossier_id, body["owner"], code)
     return {"code": code}
+
+
+@app.post("/d/{dossier_id}/r")
+def receive(dossier_id: int, body: dict[str, Any]) -> dict[str, int]:
+    """The officer's receipt at the version they read, and its event."""
+    with POOL.connection() as conn, conn.transaction():
+        rows.receive(conn, dossier_id, body["version"], body["officer"])
+    return {"version": body["version"] + 1}

@@ -47,3 +47,16 @@ def submit(conn: psycopg.Connection[Any], dossier_id: int, owner: int, code: str
     conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, from_status, "
                  "to_status, visibility) VALUES (%s, %s, 'submit', 'draft', "
                  "'awaiting_receipt', 'public')", (dossier_id, owner))
+
+
+def receive(conn: psycopg.Connection[Any], dossier_id: int, version: int,
+            officer: int) -> None:
+    """The move from awaiting receipt to received at the version read, with its return date,
+    and its event."""
+    conn.execute("SELECT set_config(%s, 'dossier', true)", (ENGINE_SETTING,))
+    conn.execute("UPDATE dossier SET status = 'received', version = version + 1, "
+                 "received_at = now(), due_on = current_date + 3 "
+                 "WHERE id = %s AND version = %s", (dossier_id, version))
+    conn.execute("INSERT INTO dossier_event (dossier_id, actor_id, action, from_status, "
+                 "to_status, visibility) VALUES (%s, %s, 'receive', 'awaiting_receipt', "
+                 "'received', 'public')", (dossier_id, officer))
