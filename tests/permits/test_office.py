@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from accounts.policy import Subject, may
 from core.workdays import WorkingCalendar
+from core.workdays_repository import load_overrides
 from core.workflow import SYSTEM, create, fire
 from permits.office.calendar import VIETNAM
 from permits.office.reminders import Reminders, staff
@@ -31,6 +32,13 @@ from tests.permits.test_feedback import _in_ward, _send
 @pytest.fixture
 def world(conn: Connection) -> World:
     return build(conn)
+
+
+def _calendar(conn: Connection, day: date) -> WorkingCalendar:
+    """My department's working days around `day`, with the world's swapped day off and closure
+    (late December 2026) in them, as the queue counts them."""
+    first, last = day.year - 1, day.year + 1
+    return WorkingCalendar.for_years(first, last, *load_overrides(conn, first, last, URBAN), URBAN)
 
 
 def _received(conn: Connection, world: World, due: date) -> int:
@@ -56,7 +64,7 @@ def _queue(client: TestClient, world: World, who: str) -> list[Any]:
 def test_the_queue_puts_the_overdue_first_then_today_soon_later(
         client: TestClient, conn: Connection, world: World) -> None:
     day = today()
-    calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
+    calendar = _calendar(conn, day)
     later = _received(conn, world, calendar.add_working_days(day, 8))
     # The next working day: one working day left, on a weekend too (the suite runs then).
     soon = _received(conn, world, calendar.next_working_day(day))
@@ -260,7 +268,7 @@ def test_free_tasks_are_given_done_and_refused_outside_the_rules(
 def test_reminders_go_once_per_item_and_moment(client: TestClient, conn: Connection,
                                                world: World) -> None:
     day = today()
-    calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
+    calendar = _calendar(conn, day)
     overdue = _received(conn, world, day - timedelta(days=2))
     tomorrow = calendar.next_working_day(day)  # on a weekend too: Monday
     soon = _received(conn, world, tomorrow)
@@ -338,7 +346,7 @@ def test_two_workers_claim_one_reminder_once(engine: Engine) -> None:
 def test_the_forecast_weighs_load_pace_and_leave_and_suggests_better_hands(
         client: TestClient, conn: Connection, world: World) -> None:
     day = today()
-    calendar = WorkingCalendar.for_years(day.year - 1, day.year + 1)
+    calendar = _calendar(conn, day)
     officer = world.actors["officer"]
     spare = build_officer(conn)
     # The officer holds ten dossiers due in three working days and is away for the next two.
