@@ -15,6 +15,8 @@ from accounts.policy import Principal
 from accounts.repository import grants
 from accounts.service import AccountService, GrantSpec
 from core.notify import OutboxNotifier
+from core.workdays import WorkingCalendar
+from core.workdays_repository import load_overrides
 from core.workflow import SYSTEM, create, fire
 from layers.catalogue.workflow import JOB
 from permits.feedback.open311.repository import Open311Repository
@@ -129,6 +131,15 @@ def attach_all(conn: Connection, dossier_id: int) -> None:
           AND NOT EXISTS (SELECT 1 FROM dossier_document a WHERE a.dossier_id = x.id
                           AND a.doc_key = d->>'key' AND a.removed_at IS NULL)
         """, {"d": dossier_id})
+
+
+def calendar_of(conn: Connection, department: str, first_year: int,
+                last_year: int) -> WorkingCalendar:
+    """A department's working days as the services count them, with the overrides the world
+    holds (a swapped day off on 28/12/2026, a closure of the permit department on 29/12/2026):
+    a date counted from today crosses them in December 2026."""
+    swaps, closures = load_overrides(conn, first_year, last_year, department)
+    return WorkingCalendar.for_years(first_year, last_year, swaps, closures, department)
 
 
 def build(conn: Connection) -> World:

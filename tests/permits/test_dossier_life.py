@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
 from core.workdays import WorkingCalendar
-from core.workdays_repository import load_overrides
 from permits import service as dossier_service
 from permits import workflow as dossier_workflow
 from permits.clock import Clock
@@ -27,6 +26,7 @@ from tests.accounts.world import (
     World,
     attach_all,
     build,
+    calendar_of,
     complete_answers,
 )
 from tests.permits.document_files import pdf
@@ -83,17 +83,10 @@ def _last_message(conn: Connection, phone: str) -> str:
         {"r": phone}).scalar_one())
 
 
-def _calendar(conn: Connection, first: date, last: date) -> WorkingCalendar:
-    """The permit department's calendar with the overrides the world holds (a swapped day off
-    and a closure at the end of December 2026, which a dossier received in December counts
-    past)."""
-    swaps, closures = load_overrides(conn, first.year, last.year + 1, URBAN)
-    return WorkingCalendar.for_years(first.year, last.year + 1, swaps, closures, URBAN)
-
-
 def _working_days_after(conn: Connection, received: date, due: date) -> int:
-    """Counted by hand: working days d with received < d <= due."""
-    cal = _calendar(conn, received, due)
+    """Counted by hand on the permit department's calendar: working days d with
+    received < d <= due."""
+    cal = calendar_of(conn, URBAN, received.year, due.year + 1)
     return sum(1 for n in range(1, (due - received).days + 1)
                if cal.is_working_day(received + timedelta(days=n)))
 
@@ -116,9 +109,9 @@ def test_received_asked_supplemented_decided_returned(client: TestClient, world:
     due = date.fromisoformat(received["due_on"])
     # Received on a day the office is closed (the suite runs on weekends too), the time starts
     # from the next working day, as if received then.
-    day_one = dossier_workflow.today()
-    while not _calendar(conn, day_one, due).is_working_day(day_one):
-        day_one += timedelta(days=1)
+    day = dossier_workflow.today()
+    cal = calendar_of(conn, URBAN, day.year, due.year + 1)
+    day_one = day if cal.is_working_day(day) else cal.next_working_day(day)
     assert _working_days_after(conn, day_one, due) == 15
     assert "tiếp nhận" in _last_message(conn, "0907111222")
     assert received["actions"] == ["start"]  # the officer's next moves (lapse is the platform's)

@@ -13,12 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
 from core.notify import OutboxNotifier
-from core.workdays import WorkingCalendar
-from core.workdays_repository import load_overrides
 from permits.feedback.repository import FeedbackRepository
 from permits.feedback.service import FeedbackService
 from permits.workflow import today
-from tests.accounts.world import MY_WARD, World, build
+from tests.accounts.world import MY_WARD, World, build, calendar_of
 from tests.permits.document_files import jpeg
 from tests.permits.test_feedback import Desk, _code, _in_ward, _send
 
@@ -387,11 +385,7 @@ def test_administrators_set_where_a_category_goes_and_its_time(
     sent = _send(client, headers=world.actors["citizen"].headers(), phone=None, lon=lon,
                  lat=lat)
     public = client.get(f"/api/feedback/{sent['id']}").json()
-    # The category's department's calendar, with the world's swapped day and closure in it.
-    department = changed.json()["department"]
-    first, last = today().year, today().year + 1
-    calendar = WorkingCalendar.for_years(first, last, *load_overrides(conn, first, last,
-                                                                      department), department)
+    calendar = calendar_of(conn, changed.json()["department"], today().year, today().year + 1)
     assert public["due_on"] == calendar.add_working_days(today(), 2).isoformat()
     assert conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE kind = "
                                 "'feedback.category'").scalar_one() == 1

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Engine
 
 from accounts.policy import Subject, may
 from core.workdays import WorkingCalendar
-from core.workdays_repository import load_overrides
 from core.workflow import SYSTEM, create, fire
 from permits.office.calendar import VIETNAM
 from permits.office.reminders import Reminders, staff
@@ -25,20 +24,22 @@ from permits.office.schemas import QueueItem
 from permits.office.service import NEXT, WORKFLOWS, OfficeService, Urgency
 from permits.office.workflow import TASK
 from permits.workflow import DOSSIER, today
-from tests.accounts.world import MY_WARD, PERMIT, URBAN, World, attach_all, build, complete_answers
+from tests.accounts.world import (
+    MY_WARD,
+    PERMIT,
+    URBAN,
+    World,
+    attach_all,
+    build,
+    calendar_of,
+    complete_answers,
+)
 from tests.permits.test_feedback import _in_ward, _send
 
 
 @pytest.fixture
 def world(conn: Connection) -> World:
     return build(conn)
-
-
-def _calendar(conn: Connection, day: date) -> WorkingCalendar:
-    """My department's working days around `day`, with the world's swapped day off and closure
-    (late December 2026) in them, as the queue counts them."""
-    first, last = day.year - 1, day.year + 1
-    return WorkingCalendar.for_years(first, last, *load_overrides(conn, first, last, URBAN), URBAN)
 
 
 def _received(conn: Connection, world: World, due: date) -> int:
@@ -64,7 +65,7 @@ def _queue(client: TestClient, world: World, who: str) -> list[Any]:
 def test_the_queue_puts_the_overdue_first_then_today_soon_later(
         client: TestClient, conn: Connection, world: World) -> None:
     day = today()
-    calendar = _calendar(conn, day)
+    calendar = calendar_of(conn, URBAN, day.year - 1, day.year + 1)
     later = _received(conn, world, calendar.add_working_days(day, 8))
     # The next working day: one working day left, on a weekend too (the suite runs then).
     soon = _received(conn, world, calendar.next_working_day(day))
@@ -268,7 +269,7 @@ def test_free_tasks_are_given_done_and_refused_outside_the_rules(
 def test_reminders_go_once_per_item_and_moment(client: TestClient, conn: Connection,
                                                world: World) -> None:
     day = today()
-    calendar = _calendar(conn, day)
+    calendar = calendar_of(conn, URBAN, day.year - 1, day.year + 1)
     overdue = _received(conn, world, day - timedelta(days=2))
     tomorrow = calendar.next_working_day(day)  # on a weekend too: Monday
     soon = _received(conn, world, tomorrow)
@@ -346,7 +347,7 @@ def test_two_workers_claim_one_reminder_once(engine: Engine) -> None:
 def test_the_forecast_weighs_load_pace_and_leave_and_suggests_better_hands(
         client: TestClient, conn: Connection, world: World) -> None:
     day = today()
-    calendar = _calendar(conn, day)
+    calendar = calendar_of(conn, URBAN, day.year - 1, day.year + 1)
     officer = world.actors["officer"]
     spare = build_officer(conn)
     # The officer holds ten dossiers due in three working days and is away for the next two.
