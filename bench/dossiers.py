@@ -222,14 +222,13 @@ def _bare_submitter(port: int, citizens: list[dict[str, str]], parcel: str, ward
 def _awaiting(dsn: str, side: str, limit: int) -> list[tuple[int, int]]:
     """Dossiers waiting for receipt, made by one side (ours, raw SQL or the bare app), with
     their versions."""
-    prefix = {"ours": None, "raw": "RAW-", "bare": "BARE-"}[side]
+    made_by = {"ours": "code NOT LIKE 'RAW-%%' AND code NOT LIKE 'BARE-%%'",
+               "raw": "code LIKE 'RAW-%%'", "bare": "code LIKE 'BARE-%%'"}[side]
     with psycopg.connect(dsn) as conn:
         return [(int(r[0]), int(r[1])) for r in conn.execute(
             "SELECT id, version FROM dossier WHERE procedure_id = %s "
-            "AND status = 'awaiting_receipt' AND CASE WHEN %s::text IS NULL "
-            "THEN code NOT LIKE 'RAW-%%' AND code NOT LIKE 'BARE-%%' "
-            "ELSE code LIKE %s::text || '%%' END ORDER BY id LIMIT %s",
-            (PROCEDURE, prefix, prefix, limit))]
+            f"AND status = 'awaiting_receipt' AND {made_by} ORDER BY id LIMIT %s",
+            (PROCEDURE, limit))]
 
 
 def _our_mover(port: int, officer: dict[str, str]) -> Callable[[int, int], None]:
