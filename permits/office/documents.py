@@ -106,6 +106,9 @@ class DocumentService:
         where = f"line {line}: " if line else ""
         values: dict[str, Any] = {k: str(fields.get(k) or "").strip() for k in FIELDS}
         values["urgency"] = values["urgency"] or "normal"
+        for name in FIELDS:  # no column keeps it (a JSON body's is refused before the route)
+            if "\x00" in values[name]:
+                raise InvalidInputError(f"{where}{name} holds a NUL character", name)
         for name in FIELDS[:7]:
             if not values[name]:
                 raise InvalidInputError(f"{where}{name} is empty", name)

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
@@ -21,7 +20,7 @@ from accounts.ratelimit import OPEN311_READ, OPEN311_SEND, RateLimiter
 from core.deps import ConnectionDep, side_transaction
 from core.errors import NotFoundError, failure_response
 from core.notify import OutboxNotifier
-from core.routing import Router
+from core.routing import CheckedRoute, Router
 from permits.feedback.open311.repository import Open311Repository
 from permits.feedback.open311.schemas import ClientIn, ClientIssued, ClientPublic
 from permits.feedback.open311.service import ClientKeys, Open311Service, RequestError
@@ -63,7 +62,7 @@ def _spec_errors(request: Request, exc: Exception, made: Response) -> Response:
                   [{"code": status, "description": description}], status, headers)
 
 
-class Open311Route(APIRoute):
+class Open311Route(CheckedRoute):
     """A route whose errors are answered in the spec's format, after its transaction has
     rolled back (the handlers run where the app's own do, outside the route's dependencies)."""
 
