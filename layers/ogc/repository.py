@@ -165,7 +165,7 @@ class FeatureRepository:
             SELECT json_build_object('type', 'Feature', 'id', {c.fid},
                      'geometry', ST_AsGeoJSON(t.geom, 7)::json,
                      'properties', {c.props()})::text
-            FROM {c.source} t WHERE {c.fid} = $1
+            FROM {c.source} t WHERE {c.fid} = $1::bigint
             """,
             fid,
         )

@@ -142,6 +142,8 @@ class FeatureService:
             fid = int(feature_id)
         except ValueError:
             raise NotFoundError(f"no feature {feature_id!r}", "featureId") from None
+        if not -2**63 <= fid < 2**63:  # no key column holds it
+            raise NotFoundError(f"no feature {feature_id!r} in {collection_id}", "featureId")
         found = await self.repo.item(c, fid)
         if found is None:
             raise NotFoundError(f"no feature {feature_id!r} in {collection_id}", "featureId")
