@@ -280,7 +280,7 @@ def audit(
     _: Auditor,
     service: Service,
     kind: Annotated[str | None, Query(max_length=32)] = None,
-    person_id: int | None = None,
+    person_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[Any]:

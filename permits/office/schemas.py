@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 STRICT = ConfigDict(extra="forbid")
+EVENT_YEARS = (2000, 2098)
 Kind = Literal["dossier", "feedback", "task"]
 
 
@@ -248,12 +249,21 @@ class EventIn(BaseModel):
 
     kind: Literal["meeting", "inspection", "leave"]
     title: str = Field(min_length=3, max_length=300)
-    starts_at: datetime
-    ends_at: datetime
+    # With its zone: "9:00" means a moment only where it is said.
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     scope: Literal["mine", "department"] = "mine"
     place: str = Field(default="", max_length=300)
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _in_the_calendar(cls, value: datetime) -> datetime:
+        # The years the working-day calendar covers (and none a zone shift could overflow).
+        if not EVENT_YEARS[0] <= value.year <= EVENT_YEARS[1]:
+            raise ValueError(f"a time from {EVENT_YEARS[0]} to {EVENT_YEARS[1]}")
+        return value
 
 
 class CalendarEntry(BaseModel):

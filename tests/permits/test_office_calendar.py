@@ -36,6 +36,11 @@ def test_the_calendar_and_its_feed(client: TestClient, conn: Connection, world: 
     backwards = client.post("/api/office/calendar", json={
         **inspection, "ends_at": (at - timedelta(hours=1)).isoformat()}, headers=officer)
     assert (backwards.status_code, backwards.json()["field"]) == (422, "ends_at")
+    for wrong in ("2026-12-01T09:00:00", "0001-01-01T00:00:00+14:00"):  # no zone; no such year
+        refused = client.post("/api/office/calendar", json={**inspection, "starts_at": wrong},
+                              headers=officer)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["body", "starts_at"]
     meeting = {"kind": "meeting", "title": "Giao ban phòng", "scope": "department",
                "starts_at": (at + timedelta(hours=5)).isoformat(),
                "ends_at": (at + timedelta(hours=6)).isoformat()}
