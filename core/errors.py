@@ -31,6 +31,7 @@ from titiler.core.errors import BadRequestError, TileNotFoundError
 log = logging.getLogger("civicmap.errors")
 RETRY_AFTER_SECONDS = 5
 UNAVAILABLE = "the database cannot be reached just now; try again in a few seconds"
+BUSY = "the database is too busy to answer just now; try again in a few seconds"
 INTERNAL = "internal error; quote the request id when reporting it"
 
 
@@ -126,6 +127,10 @@ STATUS_CODES: dict[type[BaseException], int] = {
     asyncpg.exceptions.TooManyConnectionsError: 503,
     psycopg.OperationalError: 503,
     sqlalchemy.exc.OperationalError: 503,
+    # The database answered, but not this time: a lock it could not take in time, a deadlock
+    # or a serialization it broke (psycopg's are OperationalErrors, above).
+    asyncpg.exceptions.LockNotAvailableError: 503,
+    asyncpg.exceptions.TransactionRollbackError: 503,
     # The raster tiler's own errors (titiler's table, less its catch-all).
     BadRequestError: 400,
     MissingBands: 400,
@@ -141,6 +146,14 @@ STATUS_CODES: dict[type[BaseException], int] = {
     RasterioError: 500,
     RioTilerError: 500,
 }
+
+
+# A 503 of these is the database too slow or in the way (a statement or lock timeout, a
+# deadlock), not gone: said so, that no one goes looking for a stopped server.
+BUSY_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable,
+    psycopg.errors.TransactionRollback, asyncpg.exceptions.QueryCanceledError,
+    asyncpg.exceptions.LockNotAvailableError, asyncpg.exceptions.TransactionRollbackError)
 
 
 def status_of(exc: BaseException) -> int:
@@ -180,9 +193,10 @@ def failure_response(request: Request, exc: BaseException) -> JSONResponse:
     status = status_of(exc)
     rid = request_id(request)
     if status == 503:
-        log.warning("request %s: database unavailable: %s", rid, exc)
-        return JSONResponse({"detail": UNAVAILABLE, "request_id": rid}, status_code=503,
-                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        busy = isinstance(getattr(exc, "orig", None) or exc, BUSY_ERRORS)  # SQLAlchemy wraps
+        log.warning("request %s: database %s: %s", rid, "busy" if busy else "unavailable", exc)
+        return JSONResponse({"detail": BUSY if busy else UNAVAILABLE, "request_id": rid},
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if status >= 500:
         log.error("request %s: %s %s failed", rid, request.method, request.url.path,
                   exc_info=exc)

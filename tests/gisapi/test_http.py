@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
+from core.errors import BUSY
 from core.migrate import upgrade
 from core.pgcluster import PostgresCluster
 from core.settings import Settings
@@ -85,6 +86,23 @@ def test_an_unexpected_error_answers_500_with_a_request_id_only(
     assert "RuntimeError" not in answer.text
     assert body["request_id"] == answer.headers["x-request-id"]
     assert any(body["request_id"] in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_statement_or_lock_timeout_answers_503_busy(client: TestClient,
+                                                       conn: Connection) -> None:
+    """The database answered, too slowly: a 503 to retry, that says it is busy, not gone."""
+    @client.app.get("/api/-/slow", include_in_schema=False)  # type: ignore[attr-defined]
+    def slow() -> None:
+        with conn.begin_nested():
+            conn.exec_driver_sql("SET LOCAL statement_timeout = '20ms'")
+            conn.exec_driver_sql("SELECT pg_sleep(2)")
+
+    quiet = TestClient(client.app, raise_server_exceptions=False)
+    answer = quiet.get("/api/-/slow")
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json()["detail"] == BUSY
+    assert "statement timeout" not in answer.text
 
 
 @pytest.fixture
