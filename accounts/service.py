@@ -481,14 +481,16 @@ class AccountService:
             raise InvalidInputError(f"role must be one of {', '.join(STAFF_ROLES)}", "role")
         self._check_grant(grant)
         kind, value = parse_identifier(identifier)
-        if self._one(f"SELECT 1 FROM person WHERE {kind} = %(v)s", {"v": value}):
-            raise ConflictError(f"this {kind} already has an account", "identifier")
         password = secrets.token_urlsafe(12)
-        person_id = int(self._one(
+        # The unique phone or e-mail decides, in the statement: a read first would lose to a
+        # twin request.
+        made = self._one(
             f"INSERT INTO person ({kind}, password_hash, display_name, verified_at) "
-            "VALUES (%(v)s, %(h)s, %(n)s, now()) RETURNING id",
-            {"v": value, "h": HASHER.hash(password), "n": name.strip()},
-        )[0])
+            "VALUES (%(v)s, %(h)s, %(n)s, now()) ON CONFLICT DO NOTHING RETURNING id",
+            {"v": value, "h": HASHER.hash(password), "n": name.strip()})
+        if made is None:
+            raise ConflictError(f"this {kind} already has an account", "identifier")
+        person_id = int(made[0])
         self._insert_grant(person_id, grant)
         self.audit("staff_created", created_by, person=person_id, role=grant.role)
         if send_code:
@@ -533,8 +535,9 @@ class AccountService:
 
     def set_roles(self, admin: Principal, person_id: int, grants: list[GrantSpec]) -> None:
         """Replace a person's roles; an administrator cannot drop their own administration."""
-        if not self._one("SELECT 1 FROM person WHERE id = %(p)s AND deleted_at IS NULL",
-                         {"p": person_id}):
+        # Locked: two replacements at once run one after the other, not interleaved.
+        if not self._one("SELECT 1 FROM person WHERE id = %(p)s AND deleted_at IS NULL "
+                         "FOR UPDATE", {"p": person_id}):
             raise NotFoundError("no such person", "person_id")
         for grant in grants:
             self._check_grant(grant)

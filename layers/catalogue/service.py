@@ -70,15 +70,17 @@ class CatalogueService:
     def create(self, layer_id: str, title_vi: str, title_en: str, visibility: str,
                fields: list[dict[str, Any]], kind: str = "free") -> None:
         """A free layer (or a scanned plan), empty until its first upload is published."""
-        if self._one("SELECT 1 FROM catalogue_layer WHERE id = %(i)s", {"i": layer_id}):
-            raise ConflictError(f"layer {layer_id!r} exists", "id")
         if sum(1 for f in fields if f.get("key")) > 1:
             raise InvalidInputError("at most one key field", "schema")
-        self.conn.exec_driver_sql(
+        # The key decides, in the statement: a read first would lose to a twin request.
+        made = self.conn.exec_driver_sql(
             "INSERT INTO catalogue_layer (id, kind, title_vi, title_en, visibility, schema, "
-            "queryables) VALUES (%(i)s, %(k)s, %(v)s, %(e)s, %(s)s, %(f)s::jsonb, %(q)s)",
+            "queryables) VALUES (%(i)s, %(k)s, %(v)s, %(e)s, %(s)s, %(f)s::jsonb, %(q)s) "
+            "ON CONFLICT (id) DO NOTHING RETURNING 1",
             {"i": layer_id, "k": kind, "v": title_vi, "e": title_en, "s": visibility,
-             "f": json.dumps(fields), "q": [f["name"] for f in fields]})
+             "f": json.dumps(fields), "q": [f["name"] for f in fields]}).first()
+        if made is None:
+            raise ConflictError(f"layer {layer_id!r} exists", "id")
 
     def upload(self, layer_id: str, filename: str, stream: BinaryIO, answers: dict[str, str],
                publish: bool, actor_id: int | None) -> int:

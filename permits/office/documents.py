@@ -206,12 +206,11 @@ class DocumentService:
         """One entry by hand; linked to the dossiers and parcels its text names."""
         department = self._department(principal)
         values = self._checked(fields, 0)
-        if self.repo.document_exists(department, values["direction"], values["number"],
-                                     values["issued_on"]):
-            raise InvalidInputError("the register holds this number on that day", "number")
         document_id = self.repo.add_document({
             **values, "department": department, "created_by": principal.person_id,
             "deadline_on": self._deadline(values, department)})
+        if document_id is None:
+            raise InvalidInputError("the register holds this number on that day", "number")
         self._link(document_id, values)
         return document_id
 
@@ -226,13 +225,12 @@ class DocumentService:
             checked.append(self._checked(fields, line))
         done = Imported()
         for values in checked:
-            if self.repo.document_exists(department, values["direction"], values["number"],
-                                         values["issued_on"]):
-                done.skipped += 1
-                continue
             document_id = self.repo.add_document({
                 **values, "department": department, "created_by": principal.person_id,
                 "source": source.name, "deadline_on": self._deadline(values, department)})
+            if document_id is None:
+                done.skipped += 1
+                continue
             done.added += 1
             done.linked += self._link(document_id, values)
         return done

@@ -82,21 +82,16 @@ class OfficeRepository:
             "UPDATE person_notice SET read_at = now() WHERE person_id = %(p)s AND id <= %(i)s "
             "AND read_at IS NULL", {"p": person_id, "i": up_to})
 
-    def add_document(self, values: dict[str, Any]) -> int:
-        """A register entry; its id (None when the same number of that day is there)."""
+    def add_document(self, values: dict[str, Any]) -> int | None:
+        """A register entry; its id (None when the same number of that day is there, even
+        written a moment ago by another request: the constraint decides, not a read before)."""
         columns = ", ".join(values)
         marks = ", ".join(f"%({k})s" for k in values)
-        return int(self.conn.exec_driver_sql(
-            f"INSERT INTO office_document ({columns}) VALUES ({marks}) RETURNING id",
-            values).scalar_one())
-
-    def document_exists(self, department: str, direction: str, number: str,
-                        issued_on: Any) -> bool:
-        """Whether the register already holds that number of that day."""
-        return self.conn.exec_driver_sql(
-            "SELECT 1 FROM office_document WHERE department = %(d)s AND direction = %(r)s "
-            "AND number = %(n)s AND issued_on = %(o)s",
-            {"d": department, "r": direction, "n": number, "o": issued_on}).first() is not None
+        found = self.conn.exec_driver_sql(
+            f"INSERT INTO office_document ({columns}) VALUES ({marks}) "
+            "ON CONFLICT ON CONSTRAINT one_entry_per_number DO NOTHING RETURNING id",
+            values).scalar_one_or_none()
+        return None if found is None else int(found)
 
     def lock_document(self, document_id: int) -> None:
         """Hold a register entry until the transaction ends (none: nothing to hold)."""
