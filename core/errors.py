@@ -8,6 +8,7 @@ naming the request id, its details in the log.
 from __future__ import annotations
 
 import logging
+import re
 
 import asyncpg
 import psycopg
@@ -156,8 +157,20 @@ BUSY_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.LockNotAvailableError, asyncpg.exceptions.TransactionRollbackError)
 
 
+# A uniqueness a service's own check lost to a twin request (a double tap, a retry at once):
+# a 409 naming the key's columns (never its values, which may be a phone number).
+UNIQUE_KEY = re.compile(r"Key \(([^)]*)\)=")
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The driver's error under SQLAlchemy's wrapping."""
+    return getattr(exc, "orig", None) or exc
+
+
 def status_of(exc: BaseException) -> int:
     """The status the table gives an exception (500 for anything it does not name)."""
+    if isinstance(_cause(exc), psycopg.errors.UniqueViolation):
+        return 409
     for kind in type(exc).__mro__:
         if kind in STATUS_CODES:
             return STATUS_CODES[kind]
@@ -193,10 +206,18 @@ def failure_response(request: Request, exc: BaseException) -> JSONResponse:
     status = status_of(exc)
     rid = request_id(request)
     if status == 503:
-        busy = isinstance(getattr(exc, "orig", None) or exc, BUSY_ERRORS)  # SQLAlchemy wraps
+        busy = isinstance(_cause(exc), BUSY_ERRORS)
         log.warning("request %s: database %s: %s", rid, "busy" if busy else "unavailable", exc)
         return JSONResponse({"detail": BUSY if busy else UNAVAILABLE, "request_id": rid},
                             status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    cause = _cause(exc)
+    if isinstance(cause, psycopg.errors.UniqueViolation):
+        found = UNIQUE_KEY.search(cause.diag.message_detail or "")
+        field = found.group(1) if found else None
+        log.warning("request %s: %s %s lost a race on %s", rid, request.method,
+                    request.url.path, cause.diag.constraint_name)
+        return JSONResponse({"detail": f"{field or 'it'}: made by another request a moment "
+                             "ago; read it again", "field": field}, status_code=409)
     if status >= 500:
         log.error("request %s: %s %s failed", rid, request.method, request.url.path,
                   exc_info=exc)

@@ -105,6 +105,24 @@ def test_a_statement_or_lock_timeout_answers_503_busy(client: TestClient,
     assert "statement timeout" not in answer.text
 
 
+def test_a_uniqueness_lost_to_a_twin_request_answers_409_naming_the_key_not_its_value(
+        client: TestClient, conn: Connection) -> None:
+    """The backstop for a race a service does not handle: never a 500, never the value."""
+    @client.app.post("/api/-/twice", include_in_schema=False)  # type: ignore[attr-defined]
+    def twice() -> None:
+        with conn.begin_nested():  # rolled back by the failure, as the request's would be
+            for _ in range(2):
+                conn.exec_driver_sql("INSERT INTO person (phone, password_hash, display_name) "
+                                     "VALUES ('+84912345678', 'x', 'Hai Lần')")
+
+    quiet = TestClient(client.app, raise_server_exceptions=False)
+    answer = quiet.post("/api/-/twice")
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["field"] == "phone"
+    assert "912345678" not in answer.text
+    assert "INSERT" not in answer.text
+
+
 @pytest.fixture
 def own_cluster() -> Iterator[PostgresCluster]:
     """A cluster of its own, which the test stops and starts."""
