@@ -110,6 +110,14 @@ def client(engine: Engine, conn: Connection, uploads_dir: Path, files_dir: Path,
 LIVE_ENV: dict[str, str] = {}  # the live server's environment, for its workers
 
 
+def _server_env(cluster: PostgresCluster, **folders: Path) -> dict[str, str]:
+    """The environment of an app served over `cluster`'s database, with no tile cache and no
+    queue worker of its own, and its folders (`files_dir=…`: CIVICMAP_FILES_DIR)."""
+    return dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
+                CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
+                **{f"CIVICMAP_{name.upper()}": str(path) for name, path in folders.items()})
+
+
 @contextmanager
 def _serving(env: dict[str, str]) -> Iterator[str]:
     """The app served by its own process on a free port, with `env` (its database named
@@ -143,10 +151,8 @@ def live_server(cluster: PostgresCluster, engine: Engine, uploads_dir: Path, sig
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # No queue worker in the server: the session's jobs are run by the apps (and settings)
     # that queue them; a browser test that uploads asks for `live_worker`.
-    env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(cluster.sqlalchemy_url()),
-               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
-               CIVICMAP_UPLOADS_DIR=str(uploads_dir), CIVICMAP_SIGNING_DIR=str(signing_dir),
-               CIVICMAP_FILES_DIR=str(tmp_path_factory.mktemp("files")))
+    env = _server_env(cluster, uploads_dir=uploads_dir, signing_dir=signing_dir,
+                      files_dir=tmp_path_factory.mktemp("files"))
     LIVE_ENV.clear()
     LIVE_ENV.update(env)
     with _serving(env) as url:
@@ -179,11 +185,9 @@ def half_year_server(cluster: PostgresCluster, half_year: Engine, signing_dir: P
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served over the half year's database."""
     own = _half_year_cluster(cluster)
-    env = dict(os.environ, CIVICMAP_DATABASE_URL=libpq_url(own.sqlalchemy_url()),
-               CIVICMAP_TILE_CACHE_SIZE="0", CIVICMAP_EMBEDDED_WORKER="false",
-               CIVICMAP_SIGNING_DIR=str(signing_dir),
-               CIVICMAP_UPLOADS_DIR=str(tmp_path_factory.mktemp("half-year-uploads")),
-               CIVICMAP_FILES_DIR=str(tmp_path_factory.mktemp("half-year-served")))
+    env = _server_env(own, signing_dir=signing_dir,
+                      uploads_dir=tmp_path_factory.mktemp("half-year-uploads"),
+                      files_dir=tmp_path_factory.mktemp("half-year-served"))
     with _serving(env) as url:
         yield url
 
