@@ -30,7 +30,8 @@ WRONG_PARAMS = ("0", "-1", "99999999999999999999999999", "abc", "%00", "%C3%BC",
                 "9999-12-31", "2026-02-30")
 NESTED = b"[" * 100_000 + b"]" * 100_000
 WRONG_BODIES: tuple[bytes, ...] = (b"{", b"null", b"[]", b'"x"', b"\xff\xfe", NESTED,
-                                   b'{"a": ' * 5000 + b"1" + b"}" * 5000)
+                                   b'{"a": ' * 5000 + b"1" + b"}" * 5000,
+                                   b'{"a": "' + b"x" * (3 << 20) + b'"}')  # past every limit
 # Headers out of shape (a header's bytes need not be ASCII: sent as they come).
 WRONG_HEADERS: dict[str, tuple[str | bytes, ...]] = {
     "If-Match": ("", "garbage", '"' + "x" * 190 + '"', 'W/"a", *'),
