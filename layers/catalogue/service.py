@@ -85,6 +85,10 @@ class CatalogueService:
     def upload(self, layer_id: str, filename: str, stream: BinaryIO, answers: dict[str, str],
                publish: bool, actor_id: int | None) -> int:
         """Keep the file (bounded, hashed) and queue its job; returns the job id."""
+        for name, value in answers.items():  # kept in the job's JSON, which holds no NUL
+            if "\x00" in value:
+                field = "map" if name.startswith(MAP_PREFIX) else name
+                raise InvalidInputError(f"{field}: a text may not hold a NUL character", field)
         self.layer(layer_id)
         name = safe_filename(filename)
         if not name.lower().endswith(ACCEPTED):

@@ -45,19 +45,28 @@ class Declared:
     query: list[str]
     headers: list[str]
     body: list[str] | None  # the JSON body's fields; None: it reads no body
+    form: list[str]  # the fields of a form (multipart or url-encoded) body
+
+
+def _fields(document: dict[str, Any], content: dict[str, Any], kind: str) -> list[str] | None:
+    if kind not in content:
+        return None
+    schema = content[kind].get("schema", {})
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return list(schema.get("properties", {}))
 
 
 def _declared(document: dict[str, Any], operation: dict[str, Any]) -> Declared:
     params = operation.get("parameters", [])
-    found = Declared([p["name"] for p in params if p["in"] == "query"],
-                     [p["name"] for p in params if p["in"] == "header"], None)
-    if "requestBody" in operation:
-        schema = (operation["requestBody"].get("content", {})
-                  .get("application/json", {}).get("schema", {}))
-        while "$ref" in schema:
-            schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-        found.body = list(schema.get("properties", {}))
-    return found
+    content = operation.get("requestBody", {}).get("content", {})
+    json_body = _fields(document, content, "application/json")
+    return Declared([p["name"] for p in params if p["in"] == "query"],
+                    [p["name"] for p in params if p["in"] == "header"],
+                    json_body if json_body is not None or "requestBody" not in operation
+                    else [],
+                    _fields(document, content, "multipart/form-data")
+                    or _fields(document, content, "application/x-www-form-urlencoded") or [])
 
 
 def _variants(case: Case, declared: Declared) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -87,9 +96,11 @@ def _variants(case: Case, declared: Declared) -> Iterator[tuple[str, str, dict[s
                 yield (f"form.{key}={wrong!r:.20}", case.url,
                        {"data": {**body[FORM], key: wrong}})
     if isinstance(body, dict) and MULTIPART in body:
-        for key, value in body[MULTIPART].items():
+        # The sample's fields, and the text fields the form declares that it leaves out.
+        parts = {**dict.fromkeys(declared.form, (None, "")), **body[MULTIPART]}
+        for key, value in parts.items():
             if value[0] is None:  # a text field beside the file
-                for wrong in ("", "\x00", "x" * 20_000):
+                for wrong in ("", "\x00", "x" * 20_000, "x=\x00y"):
                     yield (f"multipart.{key}={wrong!r:.20}", case.url,
                            {"files": {**body[MULTIPART], key: (None, wrong)}})
             else:  # the file: empty, cut, NUL bytes, a NUL inside its text
