@@ -22,7 +22,6 @@ from core.errors import InvalidInputError
 NUL = "\x00"
 JSON_NUL = b"\\u0000"  # how JSON writes it (a raw NUL in a JSON string is not JSON at all)
 FORM_NUL = b"%00"
-JSON_TYPES = ("application/json", "application/geo+json", "application/merge-patch+json")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -59,7 +58,9 @@ async def refuse_nul(request: Request) -> None:
         if NUL in name or NUL in value:
             raise _refused(name.replace(NUL, "") or "query")
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if kind in JSON_TYPES:
+    main, _, subtype = kind.partition("/")
+    # What FastAPI reads as JSON: application/json and every application/…+json.
+    if main == "application" and (subtype == "json" or subtype.endswith("+json")):
         body = await request.body()  # kept on the request: the route reads it from there
         if JSON_NUL in body:
             try:

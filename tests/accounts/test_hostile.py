@@ -85,6 +85,10 @@ def _variants(case: Case, declared: Declared) -> Iterator[tuple[str, str, dict[s
                         yield (f"body.{key}.{inner}={wrong!r:.40}", case.url,
                                {"json": {**body, key: {**value, inner: wrong}}})
         yield "body.unknown", case.url, {"json": {**body, "unknown_field": 1}}
+        for key in body:  # FastAPI reads every application/…+json as JSON too
+            yield (f"body.{key}=NUL as +json", case.url,
+                   {"content": json.dumps({**body, key: "\x00"}).encode(),
+                    "headers": {"Content-Type": "application/vnd.api+json"}})
     if declared.body is not None and not (
             isinstance(body, dict) and (MULTIPART in body or FORM in body)):
         for raw in WRONG_BODIES:
