@@ -16,9 +16,10 @@ from accounts.repository import grants
 from accounts.service import AccountService, GrantSpec
 from core.notify import OutboxNotifier
 from core.workdays import WorkingCalendar
-from core.workdays_repository import load_overrides
 from core.workflow import SYSTEM, create, fire
 from layers.catalogue.workflow import JOB
+from permits.calendar.repository import CalendarRepository
+from permits.calendar.service import CalendarService
 from permits.feedback.open311.repository import Open311Repository
 from permits.feedback.open311.service import ClientKeys
 from permits.payments.providers import new_reference
@@ -138,8 +139,7 @@ def calendar_of(conn: Connection, department: str, first_year: int,
     """A department's working days as the services count them, with the overrides the world
     holds (a swapped day off on 28/12/2026, a closure of the permit department on 29/12/2026):
     a date counted from today crosses them in December 2026."""
-    swaps, closures = load_overrides(conn, first_year, last_year, department)
-    return WorkingCalendar.for_years(first_year, last_year, swaps, closures, department)
+    return CalendarService(CalendarRepository(conn)).calendar(first_year, last_year, department)
 
 
 def build(conn: Connection) -> World:
