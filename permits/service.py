@@ -151,13 +151,10 @@ class DossierService:
         return dossier_of(fired.row), fired
 
     def _settle(self, ctx: Context) -> dict[str, Any]:
+        """What a move sets, from the locked row: the code, the return date, the stopped
+        clock, the decision (the dates also go in the event's detail)."""
+        row, action, detail = dossier_of(ctx.row), ctx.transition.action, ctx.detail
         values: dict[str, Any] = {}
-        self._dates(dossier_of(ctx.row), ctx.transition.action, values, ctx.detail)
-        return values
-
-    def _dates(self, row: Any, action: str, values: dict[str, Any],
-               detail: dict[str, Any]) -> None:
-        """What a move sets: the code, the return date, the stopped clock, the decision."""
         now, day = NOW, today()
         if action == "submit" and row.code is None:
             values["code"] = self.repo.next_code(self.agency_code)
@@ -185,6 +182,7 @@ class DossierService:
             values["decided_at"] = now
         elif action == "return_result":
             values["returned_at"] = now
+        return values
 
     def next_actions(self, principal: Principal, row: Any) -> Sequence[str]:
         """The moves from the dossier's state the principal may make (none for the platform's)."""
