@@ -203,14 +203,13 @@ def failure_response(request: Request, exc: BaseException) -> JSONResponse:
     library says it in its words; a 5xx says nothing of its cause, which goes to the log."""
     if isinstance(exc, DomainError):
         return error_response(exc)
-    status = status_of(exc)
+    status, cause = status_of(exc), _cause(exc)
     rid = request_id(request)
     if status == 503:
-        busy = isinstance(_cause(exc), BUSY_ERRORS)
+        busy = isinstance(cause, BUSY_ERRORS)
         log.warning("request %s: database %s: %s", rid, "busy" if busy else "unavailable", exc)
         return JSONResponse({"detail": BUSY if busy else UNAVAILABLE, "request_id": rid},
                             status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    cause = _cause(exc)
     if isinstance(cause, psycopg.errors.UniqueViolation):
         found = UNIQUE_KEY.search(cause.diag.message_detail or "")
         field = found.group(1) if found else None
