@@ -1,19 +1,23 @@
 """Hostile input over every route: the access matrix's requests that succeed, each taken apart
 (a field of the wrong type, too long, a NUL byte, a body that is not JSON or nests without end,
 path and query values out of range, headers out of shape). Every answer is a 4xx or a 2xx,
-never a 5xx, and a 4xx says what it refused."""
+never a 5xx, and a 4xx says what it refused and leaves nothing written: no row (beyond the
+audit and the rate counters, kept by design) and no file."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
+from core.deps import get_connection
 from tests.accounts.test_access import FORM, HEADERS, MULTIPART, Case, cases, expected
 from tests.accounts.world import MY_WARD, PERMIT, World, build
 from tests.permits.document_files import attach
@@ -36,6 +40,30 @@ WRONG_BODIES: tuple[bytes, ...] = (b"{", b"null", b"[]", b'"x"', b"\xff\xfe", NE
 WRONG_HEADERS: dict[str, tuple[str | bytes, ...]] = {
     "If-Match": ("", "garbage", '"' + "x" * 190 + '"', 'W/"a", *'),
     "Idempotency-Key": ("", "k" * 300, "ключ".encode(), " ")}
+
+# Rows a refusal keeps on purpose: the audit of what was refused, the counters of the rate limits.
+KEPT_ON_REFUSAL = frozenset({"audit_event", "rate_hit"})
+# A trigger on every table notes each row written in a temporary table (both gone with the
+# test's transaction). A request's own writes roll back with its error, as the pool's
+# transaction does when served: what a 4xx leaves noted there was half-written. Not the queue's
+# tables: creating a trigger locks its table until the test ends, and the app's worker writes
+# there all along (its shutdown would wait for ever).
+RECORD_WRITES = """
+CREATE TEMP TABLE hostile_write (tbl text, op text);
+CREATE FUNCTION hostile_record() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO hostile_write VALUES (TG_TABLE_NAME, TG_OP); RETURN NULL; END $$;
+DO $$
+DECLARE t regclass;
+BEGIN
+  FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+             AND n.nspname NOT LIKE 'pg\\_%' AND c.relname NOT LIKE 'procrastinate\\_%' LOOP
+    EXECUTE format('CREATE TRIGGER hostile_write AFTER INSERT OR UPDATE OR DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION hostile_record()', t);
+  END LOOP;
+END $$;
+"""
 
 
 @dataclass
@@ -161,18 +189,39 @@ def _request(client: TestClient, world: World, case: Case, url: str,
     return client.request(case.method, url, headers=headers, **kwargs)
 
 
-def test_no_hostile_input_reaches_a_5xx(client: TestClient, conn: Connection) -> None:
+def _files(*folders: Path) -> set[str]:
+    return {os.path.join(top, name) for folder in folders for top, _, names in os.walk(folder)
+            for name in names}
+
+
+def _left(conn: Connection) -> list[str]:
+    """The tables a request left rows written in, beyond those a refusal keeps."""
+    return [f"{op} {table}" for table, op in conn.exec_driver_sql(
+        "SELECT DISTINCT tbl, op FROM hostile_write ORDER BY 1, 2")
+        if table not in KEPT_ON_REFUSAL]
+
+
+def test_no_hostile_input_reaches_a_5xx_or_leaves_anything_written(
+        client: TestClient, conn: Connection) -> None:
     world = build(conn)
-    files = client.app.state.settings.file_dir
+    settings = client.app.state.settings
+    files = settings.file_dir
     world.documents = {str(d.id): str(attach(conn, files, d.id, world.actors[d.owner].person_id
                                              or 0)) for d in world.dossiers.values()}
+    conn.connection.driver_connection.execute(RECORD_WRITES)  # type: ignore[union-attr]
+
+    def per_request() -> Iterator[Connection]:
+        # The request's own transaction, as the pool's: it rolls back with the route's error.
+        with conn.begin_nested():
+            yield conn
+    client.app.dependency_overrides[get_connection] = per_request
     document = client.app.openapi()
     declared = {(method.upper(), path): _declared(document, operation)
                 for path, operations in document["paths"].items()
                 for method, operation in operations.items()}
     done: set[tuple[str, str]] = set()
     wrong: list[str] = []
-    sent = 0
+    sent = writes = 0
     for case in cases(client.app, world):
         # One role that may, on its own object: past the policy, into the route's own checks.
         if (case.method, case.path) in done or expected(world, case) not in ("2xx", "loose") \
@@ -181,8 +230,10 @@ def test_no_hostile_input_reaches_a_5xx(client: TestClient, conn: Connection) ->
         done.add((case.method, case.path))
         for what, url, kwargs in _variants(case, declared[(case.method, case.path)]):
             savepoint = conn.begin_nested()
+            before = _files(files, settings.upload_dir)
             try:
                 res = _request(client, world, case, url, dict(kwargs))
+                left = _left(conn) if res.status_code < 500 else []
             except Exception as error:  # the test client raises what the server would 500 on
                 wrong.append(f"{case.method} {case.path} as {case.role}, {what}: "
                              f"{type(error).__name__}: {str(error)[:160]}")
@@ -190,6 +241,13 @@ def test_no_hostile_input_reaches_a_5xx(client: TestClient, conn: Connection) ->
             finally:
                 savepoint.rollback()
                 sent += 1
+            orphans = _files(files, settings.upload_dir) - before
+            if res.status_code < 400:  # what a success writes shows the recording works
+                writes += bool(left or orphans)
+            elif left or orphans:
+                wrong.append(f"{case.method} {case.path} as {case.role}, {what}: "
+                             f"{res.status_code} yet wrote {left} and left files "
+                             f"{sorted(os.path.basename(p) for p in orphans)}")
             if res.status_code >= 500:
                 wrong.append(f"{case.method} {case.path} as {case.role}, {what}: "
                              f"{res.status_code} {res.text[:160]}")
@@ -198,8 +256,10 @@ def test_no_hostile_input_reaches_a_5xx(client: TestClient, conn: Connection) ->
                      "application/xml")):
                 wrong.append(f"{case.method} {case.path} as {case.role}, {what}: "
                              f"{res.status_code} without a reason")
-    print(f"\nHOSTILE routes={len(done)} requests={sent} wrong={len(wrong)}")
+    print(f"\nHOSTILE routes={len(done)} requests={sent} successes_that_wrote={writes} "
+          f"wrong={len(wrong)}")
     assert len(done) > 100
+    assert writes > 100  # the recording of writes works
     assert wrong == [], "\n".join(wrong[:80])
 
 
