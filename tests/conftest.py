@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -95,15 +96,23 @@ def signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("signing") / "identity"
 
 
-@pytest.fixture
-def client(engine: Engine, conn: Connection, uploads_dir: Path, files_dir: Path,
-           signing_dir: Path) -> Iterator[TestClient]:
+@contextmanager
+def app_client(engine: Engine, conn: Connection, uploads_dir: Path, files_dir: Path,
+               signing_dir: Path, **settings: Any) -> Iterator[TestClient]:
+    """The app, its requests inside the test's transaction (`settings`: more of its own)."""
     # No shared tile cache in HTTP tests: its rows would outlive the test.
     app = create_app(Settings(tile_cache_size=0, uploads_dir=uploads_dir, files_dir=files_dir,
-                              signing_dir=signing_dir), engine=engine)
+                              signing_dir=signing_dir, **settings), engine=engine)
     app.dependency_overrides[get_connection] = lambda: conn
     app.state.side_transaction = lambda: nullcontext(conn)
     with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(engine: Engine, conn: Connection, uploads_dir: Path, files_dir: Path,
+           signing_dir: Path) -> Iterator[TestClient]:
+    with app_client(engine, conn, uploads_dir, files_dir, signing_dir) as test_client:
         yield test_client
 
 

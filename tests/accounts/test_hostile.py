@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from core.deps import get_connection
 from tests.accounts.test_access import FORM, HEADERS, MULTIPART, Case, cases, expected
 from tests.accounts.world import MY_WARD, PERMIT, World, build
+from tests.conftest import app_client
 from tests.permits.document_files import attach
 
 # What a field may be sent as instead of what it should be.
@@ -46,8 +48,9 @@ KEPT_ON_REFUSAL = frozenset({"audit_event", "rate_hit"})
 # A trigger on every table notes each row written in a temporary table (both gone with the
 # test's transaction). A request's own writes roll back with its error, as the pool's
 # transaction does when served: what a 4xx leaves noted there was half-written. Not the queue's
-# tables: creating a trigger locks its table until the test ends, and the app's worker writes
-# there all along (its shutdown would wait for ever).
+# tables, and no queue worker (`client` below): creating a trigger locks its table until the
+# test ends, and a worker writing there (its heartbeat, an outbox message a test before this
+# one committed) would wait for it, and the app's shutdown for the worker.
 RECORD_WRITES = """
 CREATE TEMP TABLE hostile_write (tbl text, op text);
 CREATE FUNCTION hostile_record() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -64,6 +67,15 @@ BEGIN
   END LOOP;
 END $$;
 """
+
+
+@pytest.fixture
+def client(engine: Engine, conn: Connection, uploads_dir: Path, files_dir: Path,
+           signing_dir: Path) -> Iterator[TestClient]:
+    """The app with no queue worker of its own (see RECORD_WRITES)."""
+    with app_client(engine, conn, uploads_dir, files_dir, signing_dir,
+                    embedded_worker=False) as test_client:
+        yield test_client
 
 
 @dataclass
